@@ -1,0 +1,112 @@
+"""Group collected posts into one :class:`Digest`: ids, de-duplication, sections and order."""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections import Counter, defaultdict
+from datetime import date, datetime, timezone
+
+from .collect import Collected, SourcePost
+from .content import ContentRenderer
+from .model import Digest, Post, Section
+from .settings import Settings
+
+_SAFE = re.compile(r"[^A-Za-z0-9_-]+")
+_NORM = re.compile(r"[\s\u3000，。、；：！？,.;:!?“”\"'‘’（）()\[\]【】《》<>|｜-]+")
+
+
+def unique_ids(posts: list[SourcePost]) -> list[str]:
+    """A readable id per post, unique in the digest, valid as an XML id and a file name."""
+    seen: Counter[str] = Counter()
+    out = []
+    for p in posts:
+        base = _SAFE.sub("-", p.slug).strip("-")[:48] or p.content_hash[:10]
+        base = f"a-{base}"
+        seen[base] += 1
+        out.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
+    return out
+
+
+def _fingerprint(post: Post) -> str:
+    norm = _NORM.sub("", f"{post.title}\n{post.text}").lower()
+    return hashlib.sha1(norm.encode()).hexdigest()
+
+
+def dedupe(posts: list[Post]) -> tuple[list[Post], int]:
+    """Keep one of each article (same original URL, or same normalised title and body): the newest."""
+    by_key: dict[str, Post] = {}
+    alias: dict[str, str] = {}
+    for p in sorted(posts, key=lambda p: (p.date, p.path.as_posix()), reverse=True):
+        keys = [f"t:{_fingerprint(p)}"]
+        if p.attribution.original_url:
+            keys.append(f"u:{p.attribution.original_url}")
+        if any(k in alias for k in keys):
+            continue
+        for k in keys:
+            alias[k] = p.id
+        by_key[p.id] = p
+    kept = [p for p in posts if p.id in by_key]
+    return kept, len(posts) - len(kept)
+
+
+def section_title(settings: Settings, cat: str, posts: list[Post]) -> str:
+    if cat in settings.sections:
+        return settings.sections[cat]
+    common = set(posts[0].tags)
+    for p in posts[1:]:
+        common &= set(p.tags)
+    if len(common) == 1:
+        return next(iter(common))
+    return cat
+
+
+def build_time(posts: list[Post], tz) -> datetime:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return datetime.fromtimestamp(int(epoch), timezone.utc).astimezone(tz)
+    if posts:
+        return max(p.date for p in posts)
+    return datetime(1980, 1, 1, tzinfo=tz)
+
+
+def assemble(
+    settings: Settings,
+    collected: Collected,
+    start: date,
+    end: date,
+    *,
+    period: str = "day",
+    exclude_urls: frozenset[str] = frozenset(),
+) -> Digest:
+    """Render and group the collected posts. Exporters never re-parse anything after this."""
+    renderer = ContentRenderer(settings)
+    ids = unique_ids(collected.posts)
+    posts = [renderer.render(src, pid) for src, pid in zip(collected.posts, ids)]
+    dropped = 0
+    if settings.dedupe:
+        posts, dropped = dedupe(posts)
+    if exclude_urls:
+        before = len(posts)
+        posts = [p for p in posts if p.attribution.original_url not in exclude_urls]
+        dropped += before - len(posts)
+    groups: dict[str, list[Post]] = defaultdict(list)
+    for p in posts:
+        groups[p.category].append(p)
+    order = [c for c in settings.section_order if c in groups]
+    order += sorted(c for c in groups if c not in order)
+    reverse = settings.article_order == "desc"
+    sections = []
+    used: set[str] = set()
+    for cat in order:
+        items = sorted(groups[cat], key=lambda p: (p.date, p.path.as_posix()), reverse=reverse)
+        anchor = "s-" + (_SAFE.sub("-", cat).strip("-") or hashlib.sha1(cat.encode()).hexdigest()[:8])
+        while anchor in used:
+            anchor += "_"
+        used.add(anchor)
+        sections.append(Section(id=cat, title=section_title(settings, cat, items), anchor=anchor, posts=tuple(items)))
+    return Digest(
+        site_title=settings.title, site_url=settings.site_url, lang=settings.lang, timezone=settings.timezone,
+        start=start, end=end, sections=tuple(sections), generated=build_time(posts, settings.tz),
+        period=period, duplicates_dropped=dropped, problems=tuple(collected.problems),
+    )

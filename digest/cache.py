@@ -1,0 +1,80 @@
+"""A small on-disk cache of parsed posts, keyed by path, size and modification time.
+
+Repeated runs (cron every 30 minutes) skip YAML parsing of unchanged files. The cache is one SQLite
+file per site under ``$DIGEST_CACHE_DIR`` (default ``$XDG_CACHE_HOME/digest``); it is safe to delete.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sqlite3
+from pathlib import Path
+from typing import Any, Iterable
+
+_SCHEMA = "CREATE TABLE IF NOT EXISTS posts (path TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER, data BLOB)"
+_VERSION = "2"
+
+
+def cache_dir() -> Path:
+    env = os.environ.get("DIGEST_CACHE_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "digest"
+
+
+class PostCache:
+    """Maps a post's relative path to what parsing it gave, valid while size and mtime match."""
+
+    def __init__(self, site_root: Path, enabled: bool = True):
+        self.enabled = enabled
+        self._db: sqlite3.Connection | None = None
+        self._pending: list[tuple[str, int, int, bytes]] = []
+        if not enabled:
+            return
+        key = hashlib.sha1(f"{_VERSION}:{site_root.resolve()}".encode()).hexdigest()[:16]
+        try:
+            d = cache_dir()
+            d.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(d / f"{key}.sqlite", timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(_SCHEMA)
+        except (OSError, sqlite3.Error):
+            self._db = None  # a cache that cannot open is no cache, not an error
+
+    def get_many(self, entries: Iterable[tuple[str, int, int]]) -> dict[str, Any]:
+        """Cached data for each (path, mtime_ns, size) still valid."""
+        if self._db is None:
+            return {}
+        wanted = {p: (m, s) for p, m, s in entries}
+        out: dict[str, Any] = {}
+        paths = list(wanted)
+        try:
+            for i in range(0, len(paths), 900):
+                chunk = paths[i : i + 900]
+                q = f"SELECT path, mtime_ns, size, data FROM posts WHERE path IN ({','.join('?' * len(chunk))})"
+                for path, mtime, size, data in self._db.execute(q, chunk):
+                    if wanted.get(path) == (mtime, size):
+                        out[path] = pickle.loads(data)
+        except (sqlite3.Error, pickle.UnpicklingError, EOFError):
+            return out
+        return out
+
+    def put(self, path: str, mtime_ns: int, size: int, value: Any) -> None:
+        if self._db is not None:
+            self._pending.append((path, mtime_ns, size, pickle.dumps(value, protocol=5)))
+
+    def close(self) -> None:
+        if self._db is None:
+            return
+        try:
+            if self._pending:
+                with self._db:
+                    self._db.executemany("INSERT OR REPLACE INTO posts VALUES (?, ?, ?, ?)", self._pending)
+            self._db.close()
+        except sqlite3.Error:
+            pass
+        self._db = None
+        self._pending.clear()

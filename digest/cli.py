@@ -1,0 +1,219 @@
+"""The ``digest`` command: parses options, calls the library, maps DigestError to exit codes."""
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from .errors import EXIT_BAD_INPUT, EXIT_OK, DigestError
+
+app = typer.Typer(
+    name="digest",
+    help="Turn a Jekyll site's Markdown posts into a daily digest: web page, EPUB, PDF and email.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+SiteArg = typer.Argument(..., help="The site root (the folder with _config.yml and _posts/).",
+                         exists=False, file_okay=False)
+ConfigOpt = typer.Option(None, "--config", "-c", help="A digest.toml to use instead of SITE/digest.toml.")
+
+
+class _State:
+    debug = False
+
+
+def _err(message: str) -> None:
+    typer.echo(f"digest: {message}", err=True)
+
+
+def _run(fn, *args: Any, **kwargs: Any) -> Any:
+    """Call into the library; a DigestError becomes one line on stderr and its exit code."""
+    try:
+        return fn(*args, **kwargs)
+    except DigestError as e:
+        if _State.debug:
+            raise
+        _err(f"error: {e}")
+        raise typer.Exit(e.exit_code) from None
+    except KeyboardInterrupt:
+        _err("interrupted")
+        raise typer.Exit(130) from None
+
+
+def _parse_day(value: str | None, flag: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _err(f"error: {flag} wants a date as YYYY-MM-DD, not {value!r}")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def _settings(site: Path, config: Optional[Path], **overrides: Any):
+    from .settings import load_settings
+
+    return _run(load_settings, site, config, {k: v for k, v in overrides.items() if v is not None})
+
+
+def _date_range(settings, day: str | None, from_: str | None, to: str | None, yesterday_flag: bool) -> tuple[date, date]:
+    from .build import yesterday
+
+    one = _parse_day(day, "--date")
+    lo, hi = _parse_day(from_, "--from"), _parse_day(to, "--to")
+    if one and (lo or hi):
+        _err("error: give either --date or --from/--to, not both")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    if one:
+        return one, one
+    if lo or hi:
+        lo = lo or hi
+        hi = hi or lo
+        if hi < lo:
+            _err("error: --to is before --from")
+            raise typer.Exit(EXIT_BAD_INPUT)
+        return lo, hi
+    y = yesterday(settings)
+    return y, y
+
+
+def _report_problems(problems, quiet: bool) -> None:
+    seen = set()
+    for p in problems:
+        line = f"{'skipped' if p.skipped else 'note'}: {p}"
+        if line in seen or (quiet and not p.skipped):
+            continue
+        seen.add(line)
+        _err(line)
+
+
+@app.callback()
+def _main(debug: bool = typer.Option(False, "--debug", help="Show tracebacks instead of one-line errors.")) -> None:
+    _State.debug = debug
+
+
+@app.command()
+def build(
+    site: Path = SiteArg,
+    date_: Optional[str] = typer.Option(None, "--date", "-d", help="The day to build, YYYY-MM-DD (site time zone)."),
+    yesterday_: bool = typer.Option(False, "--yesterday", help="Build yesterday's issue (the default)."),
+    from_: Optional[str] = typer.Option(None, "--from", help="First day of a range, YYYY-MM-DD."),
+    to: Optional[str] = typer.Option(None, "--to", help="Last day of a range, YYYY-MM-DD."),
+    formats: Optional[str] = typer.Option(None, "--format", "-f", help="Comma-separated: html,epub,pdf,email, or 'all'."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: out)."),
+    theme: Optional[str] = typer.Option(None, "--theme", "-t", help="A built-in theme name or a theme folder."),
+    config: Optional[Path] = ConfigOpt,
+    period: str = typer.Option("day", "--period", help="day, week, month, or range (one issue for the range)."),
+    strict: Optional[bool] = typer.Option(None, "--strict/--no-strict", help="Make any bad post fatal."),
+    include_future: Optional[bool] = typer.Option(None, "--include-future", help="Include posts dated in the future."),
+    include_unpublished: Optional[bool] = typer.Option(None, "--include-unpublished", help="Include published: false posts."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the parsed-post cache."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only errors and skipped posts (for cron)."),
+) -> None:
+    """Build the digest of a day (default: yesterday in the site's time zone)."""
+    from .build import build as run_build
+    from .exporters import available
+
+    if period not in ("day", "week", "month", "range"):
+        _err(f"error: --period must be day, week, month or range, not {period!r}")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    fmt_list = None
+    if formats:
+        fmt_list = available() if formats.strip() == "all" else [f.strip() for f in formats.split(",") if f.strip()]
+    settings = _settings(site, config, theme=theme, formats=fmt_list, strict=strict,
+                         include_future=include_future, include_unpublished=include_unpublished)
+    start, end = _date_range(settings, date_, from_, to, yesterday_)
+    out_dir = out if out is not None else (site / settings.out if settings.out else Path("out"))
+    progress = None
+    if not quiet and sys.stderr.isatty():
+        from rich.console import Console
+
+        progress = Console(stderr=True)
+
+    def on_issue(issue) -> None:
+        if quiet:
+            return
+        d = issue.digest
+        dup = f", {d.duplicates_dropped} duplicates dropped" if d.duplicates_dropped else ""
+        lines = [f"{d.slug}: {d.count} articles in {len(d.sections)} sections{dup}"]
+        lines += [f"  {f} ({f.stat().st_size:,} bytes)" for f in issue.files]
+        for line in lines:
+            (progress.print if progress else typer.echo)(line)
+
+    if progress:
+        with progress.status("building…"):
+            result = _run(run_build, settings, start, end, settings.formats, out_dir, period=period,
+                          use_cache=not no_cache, on_issue=on_issue)
+    else:
+        result = _run(run_build, settings, start, end, settings.formats, out_dir, period=period,
+                      use_cache=not no_cache, on_issue=on_issue)
+    _report_problems(result.problems, quiet)
+    raise typer.Exit(EXIT_OK)
+
+
+@app.command("list")
+def list_(
+    site: Path = SiteArg,
+    config: Optional[Path] = ConfigOpt,
+    from_: Optional[str] = typer.Option(None, "--from", help="Only days from this one."),
+    to: Optional[str] = typer.Option(None, "--to", help="Only days up to this one."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Do not use the parsed-post cache."),
+) -> None:
+    """A table of days × posts per section."""
+    from .inventory import inventory
+
+    settings = _settings(site, config)
+    table = _run(inventory, settings, start=_parse_day(from_, "--from"), end=_parse_day(to, "--to"),
+                 use_cache=not no_cache)
+    if not table.days:
+        _err("no posts found")
+        raise typer.Exit(1)
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title=f"{settings.title}: {table.total:,} posts on {len(table.days):,} days")
+    t.add_column("day")
+    for cat in table.categories:
+        t.add_column(table.titles.get(cat, cat), justify="right")
+    t.add_column("total", justify="right")
+    for day, counts in table.days.items():
+        t.add_row(day.isoformat(), *(str(counts.get(c, "")) for c in table.categories), str(sum(counts.values())))
+    Console().print(t)
+    _report_problems(table.problems, quiet=True)
+
+
+@app.command()
+def check(site: Path = SiteArg, config: Optional[Path] = ConfigOpt) -> None:
+    """Validate the config and every post; print each problem; exit non-zero if any."""
+    from .inventory import check_site
+
+    settings = _settings(site, config)
+    report = _run(check_site, settings)
+    for p in report.problems:
+        typer.echo(f"{'error' if p.skipped else 'warning'}: {p}")
+    errors = sum(1 for p in report.problems if p.skipped)
+    typer.echo(f"{report.checked:,} posts checked: {errors} with errors, "
+               f"{len(report.problems) - errors} warnings")
+    raise typer.Exit(EXIT_BAD_INPUT if report.problems else EXIT_OK)
+
+
+def _register_commands() -> None:
+    import importlib
+    import pkgutil
+
+    from . import commands
+
+    for mod in sorted(m.name for m in pkgutil.iter_modules(commands.__path__)):
+        importlib.import_module(f"{commands.__name__}.{mod}").register(app)
+
+
+_register_commands()
+
+
+def main() -> None:
+    app()

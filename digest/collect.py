@@ -1,0 +1,300 @@
+"""Find and read posts: file-name dates narrow what is read; front matter via python-frontmatter."""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any, Iterable
+from zoneinfo import ZoneInfo
+
+import frontmatter
+import yaml
+from frontmatter.default_handlers import YAMLHandler
+
+from .cache import PostCache
+from .errors import PostError, Problem
+from .settings import Settings
+
+POST_EXTENSIONS = (".md", ".markdown", ".mkd", ".mkdn", ".mdown", ".html", ".htm")
+NAME_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(.+?)\.[A-Za-z]+$")
+DATE_RE = re.compile(
+    r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})"
+    r"(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6})\d*)?)?)?"
+    r"\s*(Z|[+-]\d{2}:?\d{2})?\s*$"
+)
+_SKIP_DIRS = {".git", "_site", "node_modules", ".venv", "vendor", ".jekyll-cache", ".sass-cache"}
+
+
+class _FastYAML(YAMLHandler):
+    """python-frontmatter's YAML handler, with libyaml's safe loader when it is there."""
+
+    def load(self, fm: str, **kwargs: object) -> Any:
+        kwargs.setdefault("Loader", getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        return super().load(fm, **kwargs)
+
+
+_HANDLER = _FastYAML()
+
+
+@dataclass(frozen=True, slots=True)
+class SourcePost:
+    """A post as read from disk: front matter and Markdown body, dated in the site's time zone."""
+
+    path: Path  # relative to the site root
+    front: dict[str, Any]
+    body: str
+    date: datetime
+    title: str
+    slug: str
+    categories: tuple[str, ...]
+    tags: tuple[str, ...]
+    published: bool
+    content_hash: str
+    notices: tuple[str, ...] = ()
+
+
+@dataclass
+class Collected:
+    posts: list[SourcePost] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def filename_date(name: str) -> date | None:
+    m = NAME_RE.match(name)
+    if not m:
+        return None
+    try:
+        return date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:
+        return None
+
+
+def find_post_files(settings: Settings) -> list[Path]:
+    """Every post file of the site, relative to the root, sorted: ``_posts/``, ``*/_posts/``, extra dirs."""
+    root = settings.site_root.resolve()
+    out_dir = (root / settings.out).resolve() if settings.out else None
+    dirs: list[Path] = []
+    for here, subdirs, _files in os.walk(root):
+        here_p = Path(here)
+        keep = []
+        for d in sorted(subdirs):
+            full = here_p / d
+            if d == "_posts":
+                dirs.append(full)
+            elif d not in _SKIP_DIRS and not d.startswith(".") and full.resolve() != out_dir:
+                keep.append(d)
+        subdirs[:] = keep
+    for extra in settings.post_dirs:
+        p = (root / extra).resolve()
+        if p.is_dir() and p.is_relative_to(root):
+            dirs.append(p)
+    found: set[Path] = set()
+    for d in dirs:
+        for here, subdirs, files in os.walk(d):
+            subdirs[:] = sorted(s for s in subdirs if not s.startswith("."))
+            for f in files:
+                if f.endswith(POST_EXTENSIONS) and not f.startswith("."):
+                    found.add(Path(here, f).relative_to(root))
+    return sorted(found)
+
+
+def folder_categories(rel: Path) -> tuple[str, ...]:
+    """Jekyll: the folders above ``_posts`` are categories (``news/_posts/x.md`` → ``news``)."""
+    parts = rel.parts
+    if "_posts" in parts:
+        return tuple(p for p in parts[: parts.index("_posts")])
+    return ()
+
+
+def split_words(value: Any) -> tuple[str, ...]:
+    """``categories``/``tags`` as a space-separated string or a list → a tuple of names."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(value.split())
+    if isinstance(value, (list, tuple)):
+        out: list[str] = []
+        for v in value:
+            if v is not None and str(v).strip():
+                out.append(str(v).strip())
+        return tuple(out)
+    return (str(value),)
+
+
+def parse_date(value: Any, tz: ZoneInfo) -> datetime:
+    """A front-matter date (YAML datetime, date or string, with or without offset) → aware datetime."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=tz) if value.tzinfo is None else value.astimezone(tz)
+    if isinstance(value, date):
+        return datetime.combine(value, time(), tz)
+    if isinstance(value, str):
+        m = DATE_RE.match(value)
+        if m:
+            y, mo, d, h, mi, s, frac, off = m.groups()
+            try:
+                dt = datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0),
+                              int((frac or "0").ljust(6, "0")))
+                if off is None:
+                    return dt.replace(tzinfo=tz)
+                offset = datetime.strptime(off.replace(":", "") if off != "Z" else "+0000", "%z").tzinfo
+                return dt.replace(tzinfo=offset).astimezone(tz)
+            except ValueError:
+                pass
+    raise ValueError(f"invalid date {value!r}")
+
+
+def decode(data: bytes) -> tuple[str, str | None]:
+    """Bytes → text. UTF-8 (BOM allowed), else GB18030 (noted); NUL bytes mean a binary file."""
+    if b"\x00" in data[:8192]:
+        raise PostError("binary file, not a text post")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as e:
+        utf8_error = e
+    try:
+        return data.decode("gb18030"), "decoded as GB18030 (not UTF-8)"
+    except UnicodeDecodeError:
+        raise PostError(f"not valid UTF-8 (byte {utf8_error.start}) nor GB18030") from None
+
+
+def parse_post(rel: Path, data: bytes, settings: Settings) -> SourcePost:
+    """Parse one post's bytes. Raises :class:`PostError` with a one-line reason."""
+    if len(data) > settings.max_post_bytes:
+        raise PostError(f"file is {len(data):,} bytes, over the {settings.max_post_bytes:,}-byte limit")
+    text, note = decode(data)
+    notices = [note] if note else []
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise PostError("empty file")
+    lead = text.lstrip()
+    if lead is not text and lead.startswith("---") and not text.startswith("---"):
+        notices.append("blank line before the front matter (Jekyll would not read it); read anyway")
+    try:
+        front, body = frontmatter.parse(text, handler=_HANDLER)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 2}" if mark is not None else ""
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise PostError(f"invalid YAML front matter{where}: {problem}") from None
+    if not front and lead.startswith("---"):
+        raise PostError("front matter is not closed (no second '---' line)")
+    if not isinstance(front, dict):
+        raise PostError("front matter is not a mapping")
+    front = {str(k): v for k, v in front.items()}
+    tz = settings.tz
+    name_date = filename_date(rel.name)
+    raw_date = front.get("date")
+    if raw_date is not None and raw_date != "":
+        try:
+            when = parse_date(raw_date, tz)
+        except (ValueError, OverflowError):
+            if name_date is None:
+                raise PostError(f"invalid date {raw_date!r} and no date in the file name") from None
+            notices.append(f"invalid date {raw_date!r}; used the file-name date {name_date}")
+            when = datetime.combine(name_date, time(), tz)
+    elif name_date is not None:
+        if "date" in front:
+            notices.append(f"empty date; used the file-name date {name_date}")
+        when = datetime.combine(name_date, time(), tz)
+    else:
+        raise PostError("no date: neither a 'date' in the front matter nor a YYYY-MM-DD- file name")
+    m = NAME_RE.match(rel.name)
+    slug = str(front.get("slug") or (m[4] if m else rel.stem))
+    title = front.get("title")
+    title = "" if title is None else str(title).strip()
+    if not title:
+        notices.append("empty title; used the file name")
+        title = slug
+    cats = split_words(front.get("categories")) or split_words(front.get("category"))
+    cats = tuple(dict.fromkeys(folder_categories(rel) + cats))
+    tags = split_words(front.get("tags")) or split_words(front.get("tag"))
+    published = front.get("published", True) not in (False, "false", "no")
+    return SourcePost(
+        path=rel, front=front, body=body, date=when, title=title, slug=slug,
+        categories=cats, tags=tags, published=published,
+        content_hash=hashlib.sha256(data).hexdigest()[:20], notices=tuple(notices),
+    )
+
+
+def _read(root: Path, rel: Path, settings: Settings) -> SourcePost:
+    try:
+        with open(root / rel, "rb") as f:
+            data = f.read(settings.max_post_bytes + 1)
+    except OSError as e:
+        raise PostError(f"cannot read: {e.strerror or e}") from None
+    return parse_post(rel, data, settings)
+
+
+def read_posts(settings: Settings, files: Iterable[Path], cache: PostCache) -> Collected:
+    """Read (or take from the cache) each file; a bad file becomes a Problem."""
+    root = settings.site_root
+    out = Collected()
+    stats: list[tuple[str, int, int]] = []
+    for rel in files:
+        try:
+            st = os.stat(root / rel)
+        except OSError as e:
+            out.problems.append(Problem(rel, f"cannot read: {e.strerror or e}"))
+            continue
+        stats.append((rel.as_posix(), st.st_mtime_ns, st.st_size))
+    cached = cache.get_many(stats)
+    for key, mtime, size in stats:
+        rel = Path(key)
+        hit = cached.get(key)
+        if hit is None:
+            try:
+                hit = _read(root, rel, settings)
+            except PostError as e:
+                hit = e.message
+            cache.put(key, mtime, size, hit)
+        if isinstance(hit, str):
+            out.problems.append(Problem(rel, hit))
+            continue
+        out.posts.append(hit)
+        out.problems.extend(Problem(rel, n, skipped=False) for n in hit.notices)
+    return out
+
+
+def collect(
+    settings: Settings,
+    start: date,
+    end: date,
+    *,
+    now: datetime | None = None,
+    use_cache: bool = True,
+) -> Collected:
+    """The posts whose local date (site time zone) is in [start, end], with the problems met."""
+    files = find_post_files(settings)
+    lo, hi = start - timedelta(days=1), end + timedelta(days=1)  # time-zone spill-over
+    candidates = [f for f in files if (d := filename_date(f.name)) is None or lo <= d <= hi]
+    cache = PostCache(settings.site_root, enabled=use_cache)
+    try:
+        got = read_posts(settings, candidates, cache)
+    finally:
+        cache.close()
+    now = now or datetime.now(settings.tz)
+    kept = []
+    for p in got.posts:
+        if not (start <= p.date.date() <= end):
+            continue
+        if not p.published and not settings.include_unpublished:
+            continue
+        if p.date > now and not settings.include_future:
+            continue
+        kept.append(p)
+    kept.sort(key=lambda p: (p.date, p.path.as_posix()))
+    in_range = {p.path for p in got.posts if start <= p.date.date() <= end}
+
+    def ours(pr: Problem) -> bool:
+        if not pr.skipped:
+            return pr.path in in_range
+        d = filename_date(pr.path.name)
+        return d is None or start <= d <= end
+
+    problems = [pr for pr in got.problems if ours(pr)]
+    return Collected(kept, problems)

@@ -1,0 +1,130 @@
+"""The digest model: small, typed, frozen records built once and only read by exporters."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from datetime import date, datetime
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Iterator, Mapping
+
+from .errors import Problem
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    """Where an article comes from: the outlet, the original article, the post on the site."""
+
+    outlet: str | None = None
+    original_url: str | None = None
+    post_url: str | None = None
+    author: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """One article, parsed, dated in the site's time zone, sanitised and attributed."""
+
+    id: str  # unique inside a digest; safe as an HTML/XML id and as a file name
+    path: Path  # the source file, relative to the site root
+    title: str
+    date: datetime  # aware, in the site's time zone
+    categories: tuple[str, ...]
+    tags: tuple[str, ...]
+    html: str  # sanitised body (HTML fragment, ids prefixed with ``id``)
+    text: str  # plain text of the body (for search, summaries and the email text part)
+    summary: str
+    attribution: Attribution
+    slug: str
+    content_hash: str  # hash of the source file's bytes
+    extra: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)  # front-matter keys digest does not know
+
+    @property
+    def category(self) -> str:
+        return self.categories[0] if self.categories else "uncategorized"
+
+    @property
+    def day(self) -> date:
+        return self.date.date()
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """The posts of one category, in reading order."""
+
+    id: str  # the category id, e.g. ``emnews``
+    title: str  # the human title, e.g. ``东财滚动新闻``
+    anchor: str  # unique HTML id of the section inside the digest
+    posts: tuple[Post, ...]
+
+
+@dataclass(frozen=True)
+class Digest:
+    """One issue: the posts of a day (or a range of days) grouped in sections."""
+
+    site_title: str
+    site_url: str
+    lang: str
+    timezone: str
+    start: date
+    end: date
+    sections: tuple[Section, ...]
+    generated: datetime  # SOURCE_DATE_EPOCH, else the newest post's date: keeps builds reproducible
+    period: str = "day"  # day | week | month | range
+    duplicates_dropped: int = 0
+    problems: tuple[Problem, ...] = ()
+
+    @cached_property
+    def posts(self) -> tuple[Post, ...]:
+        return tuple(p for s in self.sections for p in s.posts)
+
+    @cached_property
+    def _index(self) -> dict[str, tuple[int, Section]]:
+        out: dict[str, tuple[int, Section]] = {}
+        i = 0
+        for s in self.sections:
+            for p in s.posts:
+                out[p.id] = (i, s)
+                i += 1
+        return out
+
+    def __iter__(self) -> Iterator[Post]:
+        for s in self.sections:
+            yield from s.posts
+
+    @property
+    def count(self) -> int:
+        return sum(len(s.posts) for s in self.sections)
+
+    @property
+    def slug(self) -> str:
+        """The stable file stem of this issue, e.g. ``2021-12-08`` or ``2021-12-01_2021-12-07``."""
+        if self.period == "week":
+            y, w, _ = self.start.isocalendar()
+            return f"{y}-W{w:02d}"
+        if self.period == "month":
+            return f"{self.start:%Y-%m}"
+        if self.start == self.end:
+            return self.start.isoformat()
+        return f"{self.start.isoformat()}_{self.end.isoformat()}"
+
+    @property
+    def date_label(self) -> str:
+        if self.start == self.end:
+            return self.start.isoformat()
+        return f"{self.start.isoformat()} – {self.end.isoformat()}"
+
+    @property
+    def title(self) -> str:
+        return f"{self.site_title} {self.date_label}"
+
+    def neighbours(self, post: Post) -> tuple[Post | None, Post | None]:
+        """The previous and next article in reading order (across sections)."""
+        posts = self.posts
+        i = self._index[post.id][0]
+        return (posts[i - 1] if i else None, posts[i + 1] if i + 1 < len(posts) else None)
+
+    def section_of(self, post: Post) -> Section:
+        return self._index[post.id][1]

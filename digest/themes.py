@@ -1,0 +1,172 @@
+"""Themes: template lookup (overrides → theme → parents → default), labels, filters, error mapping."""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from .errors import ThemeError
+from .settings import Settings
+
+_PKG = Path(__file__).resolve().parent
+
+
+def themes_root() -> Path:
+    """Built-in themes: inside the wheel (``digest/themes``) or, in a checkout, ``./themes``."""
+    for p in (_PKG / "themes", _PKG.parent / "themes"):
+        if (p / "default" / "theme.toml").is_file():
+            return p
+    raise ThemeError("built-in themes not found (broken installation)")
+
+
+def builtin_themes() -> list[str]:
+    return sorted(p.name for p in themes_root().iterdir() if (p / "theme.toml").is_file())
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raise ThemeError(f"invalid TOML: {e}", path) from None
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def resolve_theme_dir(name: str, site_root: Path | None = None) -> Path:
+    candidate = Path(name)
+    if site_root is not None and not candidate.is_absolute():
+        local = site_root / candidate
+        if (local / "theme.toml").is_file() or ("/" in name and local.is_dir()):
+            return local
+    if (candidate / "theme.toml").is_file() or ("/" in name and candidate.is_dir()):
+        return candidate
+    builtin = themes_root() / name
+    if (builtin / "theme.toml").is_file():
+        return builtin
+    raise ThemeError(f"theme {name!r} not found (built-in themes: {', '.join(builtin_themes())})")
+
+
+@dataclass
+class Theme:
+    name: str
+    dirs: list[Path]  # lookup order: overrides first, built-in default last
+    options: dict[str, Any] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    env: jinja2.Environment = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.env = jinja2.Environment(
+            loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in self.dirs]),
+            autoescape=lambda name: name is None or not name.endswith((".txt.j2", ".css")),
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters.update(hhmm=_hhmm, isodate=_isodate, longdate=self.long_date)
+
+    def long_date(self, value: date | datetime) -> str:
+        """A date written the way the site's language writes it (label ``date_format``)."""
+        fmt = self.labels.get("date_format", "{y}-{m:02d}-{d:02d}")
+        return fmt.format(y=value.year, m=value.month, d=value.day)
+
+    def source_file(self, template: str) -> Path | None:
+        for d in self.dirs:
+            if (d / template).is_file():
+                return d / template
+        return None
+
+    def has(self, template: str) -> bool:
+        return self.source_file(template) is not None
+
+    def read_text(self, name: str) -> str:
+        path = self.source_file(name)
+        if path is None:
+            raise ThemeError(f"theme {self.name!r} has no file {name!r}")
+        return path.read_text(encoding="utf-8")
+
+    def render(self, template: str, **context: Any) -> str:
+        try:
+            return self.env.get_template(template).render(labels=self.labels, theme=self.options, **context)
+        except jinja2.TemplateSyntaxError as e:
+            raise ThemeError(f"template syntax error at line {e.lineno}: {e.message}", e.filename or template) from None
+        except jinja2.TemplateNotFound as e:
+            raise ThemeError(f"template {e.name!r} not found in theme {self.name!r}") from None
+        except jinja2.UndefinedError as e:
+            file, line = _template_location(e, template, self)
+            raise ThemeError(f"undefined variable at line {line}: {e.message}", file) from None
+        except (TypeError, ValueError, AttributeError, KeyError) as e:
+            file, line = _template_location(e, template, self)
+            raise ThemeError(f"template error at line {line}: {e}", file) from None
+
+
+def _template_location(exc: BaseException, fallback: str, theme: Theme) -> tuple[str, int | str]:
+    """Walk the traceback to the innermost frame that belongs to a template."""
+    tb = exc.__traceback__
+    found: tuple[str, int | str] = (str(theme.source_file(fallback) or fallback), "?")
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".j2") or "/themes/" in filename or filename.endswith((".html", ".xhtml", ".txt")):
+            found = (filename, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+def _hhmm(value: datetime) -> str:
+    return f"{value:%H:%M}"
+
+
+def _isodate(value: date | datetime) -> str:
+    return value.isoformat()
+
+
+def language_key(lang: str) -> str:
+    return (lang or "en").split("-")[0].split("_")[0].lower()
+
+
+def load_theme(settings: Settings, name: str | None = None) -> Theme:
+    """The theme chain for ``settings.theme`` (or ``name``) plus the user's override folder."""
+    first = resolve_theme_dir(name or settings.theme, settings.site_root)
+    chain: list[Path] = []
+    meta_chain: list[dict[str, Any]] = []
+    current: Path | None = first
+    default = themes_root() / "default"
+    while current is not None:
+        if current.resolve() in [c.resolve() for c in chain]:
+            raise ThemeError("themes extend each other in a loop", current / "theme.toml")
+        meta = _read_toml(current / "theme.toml")
+        chain.append(current)
+        meta_chain.append(meta)
+        parent = meta.get("extends")
+        if parent:
+            current = resolve_theme_dir(str(parent), current.parent)
+        elif current.resolve() != default.resolve():
+            current = default
+        else:
+            current = None
+    options: dict[str, Any] = {}
+    labels_all: dict[str, Any] = {}
+    for d, meta in zip(reversed(chain), reversed(meta_chain)):
+        options = _merge(options, meta.get("options", {}))
+        labels_all = _merge(labels_all, _read_toml(d / "labels.toml"))
+    lang = language_key(settings.lang)
+    labels = dict(labels_all.get("en", {}))
+    labels.update(labels_all.get(lang, {}))
+    dirs = list(chain)
+    if settings.template_overrides:
+        over = settings.site_root / settings.template_overrides
+        if not over.is_dir():
+            raise ThemeError("template override folder not found", over)
+        dirs.insert(0, over)
+    return Theme(name=str(meta_chain[0].get("name", first.name)), dirs=dirs, options=options, labels=labels)

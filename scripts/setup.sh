@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# One command for a fresh machine: system packages (as root), a virtualenv with digest, and the
+# example digest of examples/finews built in every format into out/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/system-deps.sh
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q -e . 
+.venv/bin/digest build examples/finews --from 2021-12-08 --to 2022-04-19 --format all --out out
+echo "done: the example digest is in out/ (run .venv/bin/digest --help for more)"

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# System packages the editions need: CJK fonts (PDF, EPUB cover), Pango (WeasyPrint), Java (EPUBCheck in
+# the tests), poppler-utils (PDF checks). Installs them with apt when run as root; otherwise says what is missing.
+set -uo pipefail
+need=()
+fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
+fc-list 2>/dev/null | grep -qi "Noto Serif CJK" || need+=(fonts-noto-cjk)
+ldconfig -p 2>/dev/null | grep -q "libpango-1.0.so" || need+=(libpango-1.0-0 libpangoft2-1.0-0)
+command -v pdftotext >/dev/null || need+=(poppler-utils)
+command -v java >/dev/null || need+=(default-jre-headless)
+command -v fc-list >/dev/null || need+=(fontconfig)
+if [ ${#need[@]} -eq 0 ]; then exit 0; fi
+mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
+if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+  echo "installing system packages: ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null \
+    || { echo "error: apt-get could not install: ${need[*]}" >&2; exit 1; }
+  fc-cache -f >/dev/null 2>&1 || true
+else
+  echo "warning: missing system packages: ${need[*]}" >&2
+  echo "         install them as root, e.g.: sudo apt-get install ${need[*]}" >&2
+  echo "         (without a CJK font the PDF edition refuses to build; see README)" >&2
+fi

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Installs the test dependencies (and the system packages, as root) and runs the test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/system-deps.sh
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q -e '.[test]'
+exec .venv/bin/python -m pytest -n 2 -q "$@"

@@ -1,0 +1,67 @@
+"""Shared fixtures: the real example site, small fixture sites made per test, an isolated cache."""
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "finews"
+SHARED_TOOLS = ROOT.parent / "shared" / "tools"
+DAY = date(2021, 12, 8)
+LATE_DAY = date(2022, 4, 19)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    """Tests never share or pollute the user's parsed-post cache."""
+    monkeypatch.setenv("DIGEST_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+
+
+@pytest.fixture
+def example_site(tmp_path) -> Path:
+    """A private copy of examples/finews (tests may add or break files in it)."""
+    dst = tmp_path / "finews"
+    shutil.copytree(EXAMPLE, dst)
+    return dst
+
+
+@pytest.fixture
+def make_post(tmp_path):
+    """Write a post into a fresh Jekyll site: make_post(name, front_matter_text, body) -> site root."""
+    site = tmp_path / "site"
+    (site / "_posts").mkdir(parents=True, exist_ok=True)
+    (site / "_config.yml").write_text(
+        "title: 测试站\nlang: zh-CN\ntimezone: Asia/Shanghai\nurl: https://example.org\n", encoding="utf-8"
+    )
+
+    def make(name: str, front: str, body: str = "正文。\n", folder: str = "_posts") -> Path:
+        path = site / folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"---\n{front.strip()}\n---\n\n{body}", encoding="utf-8")
+        return site
+
+    make.site = site  # type: ignore[attr-defined]
+    return make
+
+
+def make_big_site(dst: Path, posts: int, days: int = 1, long: float = 0.5, start: str = "2022-04-19") -> Path:
+    """A site grown by ../shared/tools/make_site.py (the project's scale workload)."""
+    import subprocess
+    import sys
+
+    tool = SHARED_TOOLS / "make_site.py"
+    if not tool.exists():
+        pytest.skip("../shared/tools/make_site.py not found")
+    subprocess.run([sys.executable, str(tool), str(dst), "--posts", str(posts), "--days", str(days),
+                    "--long", str(long), "--start", start], check=True, capture_output=True)
+    return dst
+
+
+@pytest.fixture(scope="session")
+def site_300(tmp_path_factory) -> Path:
+    """A 300-post day (2022-04-19) made by make_site.py, shared by the tests of a session."""
+    return make_big_site(tmp_path_factory.mktemp("w1") / "site", 300)
