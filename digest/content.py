@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
 import nh3
 from markdown_it import MarkdownIt
@@ -143,6 +144,18 @@ class ContentRenderer:
                 return _SPACES.sub(" ", m.group(1)).strip()
         return None
 
+    def outlet_of_host(self, url: str | None) -> str | None:
+        rules = self.settings.attribution
+        host = (urlsplit(url).hostname or "") if url else ""
+        if not host:
+            return None
+        labels = host.split(".")
+        for i in range(len(labels) - 1):
+            name = rules.hosts.get(".".join(labels[i:]))
+            if name:
+                return name
+        return host if rules.host_fallback else None
+
     def summary_of(self, front: dict[str, Any], html: str, text: str, lookup: Callable[[str], Any]) -> str:
         limit = self.settings.summary_length
         for key in _SUMMARY_KEYS:
@@ -186,7 +199,7 @@ class ContentRenderer:
             if original and original.split(":", 1)[0].lower() not in ("http", "https"):
                 original = None
         outlet = next((str(lookup(k)).strip() for k in _OUTLET_KEYS if lookup(k)), None)
-        outlet = outlet or self.outlet_in(rendered.text)
+        outlet = outlet or self.outlet_in(rendered.text) or self.outlet_of_host(original)
         author = lookup("author")
         attribution = Attribution(
             outlet=outlet, original_url=original, post_url=post_url,

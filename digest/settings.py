@@ -39,6 +39,10 @@ class AttributionRules(_Strict):
     chrome_patterns: list[str] = [
         r"^[ \t]*(?:\[(?:返回|回到|Back to|Home)[^\]\n]*\]\([^)\n]*\)[ \t]*[｜|]?[ \t]*)+$",
     ]
+    # When the body names no outlet: the original URL's host, named by this table (a host or a parent
+    # domain → a name), else the host itself.
+    hosts: dict[str, str] = {}
+    host_fallback: bool = True
 
 
 class EpubSettings(_Strict):

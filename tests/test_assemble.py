@@ -1,0 +1,81 @@
+from datetime import date
+
+from digest.assemble import assemble
+from digest.build import make_digest, periods
+from digest.collect import collect
+from digest.settings import load_settings
+from tests.conftest import DAY, EXAMPLE
+
+D = date(2022, 1, 5)
+
+
+def test_example_day_one_section_with_human_title_and_unique_ids():
+    d = make_digest(load_settings(EXAMPLE), DAY, DAY)
+    assert [s.title for s in d.sections] == ["东财滚动新闻"] and d.sections[0].id == "emnews"
+    assert d.count == 97 and d.duplicates_dropped == 1
+    ids = [p.id for p in d.posts]
+    assert len(ids) == len(set(ids))
+    # the newest of the two copies of the same article is kept
+    titles = [p.title for p in d.posts]
+    assert "在岸人民币兑美元升至2018年5月以来新高 现报6.3565" in titles
+    assert "在岸人民币兑美元升至2018年5月以来新高 现报6.3565。" not in titles
+
+
+def test_dedupe_by_url_keeps_newest(make_post):
+    site = make_post("2022-01-05-a.md", 'title: "Old"\ndate: 2022-01-05 09:00:00', "x\n\n<https://o.example/1>\n")
+    make_post("2022-01-05-b.md", 'title: "New"\ndate: 2022-01-05 10:00:00', "y\n\n<https://o.example/1>\n")
+    make_post("2022-01-05-c.md", 'title: "Other"\ndate: 2022-01-05 11:00:00', "z\n\n<https://o.example/2>\n")
+    d = make_digest(load_settings(site), D, D)
+    assert [p.title for p in d.posts] == ["New", "Other"] and d.duplicates_dropped == 1
+    d2 = make_digest(load_settings(site, overrides={"dedupe": False}), D, D)
+    assert d2.count == 3
+
+
+def test_section_titles_order_and_article_order(make_post):
+    site = make_post("2022-01-05-a.md", 'title: "A1"\ndate: 2022-01-05 09:00:00\ncategories: xinhuashe\ntags: 新华社新闻')
+    make_post("2022-01-05-b.md", 'title: "A2"\ndate: 2022-01-05 10:00:00\ncategories: xinhuashe\ntags: 新华社新闻')
+    make_post("2022-01-05-c.md", 'title: "B1"\ndate: 2022-01-05 08:00:00\ncategories: cailianshe\ntags: [x, y]')
+    make_post("2022-01-05-d.md", 'title: "C1"\ndate: 2022-01-05 08:00:00\ncategories: emnews\ntags: t')
+    s = load_settings(site, overrides={"sections": {"emnews": "东财"}, "section_order": ["xinhuashe"]})
+    d = make_digest(s, D, D)
+    assert [(x.id, x.title) for x in d.sections] == [
+        ("xinhuashe", "新华社新闻"),  # the single common tag
+        ("cailianshe", "cailianshe"),  # no single common tag: the id
+        ("emnews", "东财"),  # from config
+    ]
+    assert [p.title for p in d.sections[0].posts] == ["A1", "A2"]
+    s2 = load_settings(site, overrides={"article_order": "desc"})
+    assert [p.title for p in make_digest(s2, D, D).sections[-1].posts] == ["A2", "A1"]
+
+
+def test_neighbours_cross_sections(make_post):
+    site = make_post("2022-01-05-a.md", 'title: "A"\ncategories: a\ndate: 2022-01-05 09:00:00')
+    make_post("2022-01-05-b.md", 'title: "B"\ncategories: b\ndate: 2022-01-05 08:00:00')
+    d = make_digest(load_settings(site), D, D)
+    a, b = d.posts
+    assert d.neighbours(a) == (None, b) and d.neighbours(b) == (a, None)
+    assert d.section_of(b).id == "b"
+
+
+def test_generated_time_is_reproducible(make_post, monkeypatch):
+    site = make_post("2022-01-05-a.md", 'title: "A"\ndate: 2022-01-05 09:00:00')
+    s = load_settings(site)
+    d = make_digest(s, D, D)
+    assert d.generated == d.posts[0].date
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    assert make_digest(s, D, D).generated.timestamp() == 1700000000
+
+
+def test_periods_split_weeks_and_months():
+    assert periods(date(2022, 1, 5), date(2022, 1, 6), "day") == [(date(2022, 1, 5),) * 2, (date(2022, 1, 6),) * 2]
+    assert periods(date(2022, 1, 5), date(2022, 1, 12), "week") == [
+        (date(2022, 1, 3), date(2022, 1, 9)), (date(2022, 1, 10), date(2022, 1, 16))]
+    assert periods(date(2022, 1, 30), date(2022, 2, 2), "month") == [
+        (date(2022, 1, 1), date(2022, 1, 31)), (date(2022, 2, 1), date(2022, 2, 28))]
+
+
+def test_exclude_urls_for_cross_day_dedupe(make_post):
+    site = make_post("2022-01-05-a.md", 'title: "A"', "x\n\n<https://o.example/1>\n")
+    s = load_settings(site)
+    c = collect(s, D, D)
+    assert assemble(s, c, D, D, exclude_urls=frozenset({"https://o.example/1"})).count == 0
