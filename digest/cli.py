@@ -61,6 +61,12 @@ def _settings(site: Path, config: Optional[Path], **overrides: Any):
     return _run(load_settings, site, config, {k: v for k, v in overrides.items() if v is not None})
 
 
+def _given(**values: Any) -> dict[str, Any] | None:
+    """The flags of one settings section that the user actually gave (None: none given)."""
+    given = {k: v for k, v in values.items() if v is not None}
+    return given or None
+
+
 def _date_range(settings, day: str | None, from_: str | None, to: str | None, yesterday_flag: bool) -> tuple[date, date]:
     from .build import yesterday
 
@@ -112,6 +118,11 @@ def build(
     strict: Optional[bool] = typer.Option(None, "--strict/--no-strict", help="Make any bad post fatal."),
     include_future: Optional[bool] = typer.Option(None, "--include-future", help="Include posts dated in the future."),
     include_unpublished: Optional[bool] = typer.Option(None, "--include-unpublished", help="Include published: false posts."),
+    embed_fonts: Optional[bool] = typer.Option(None, "--embed-fonts", help="EPUB: embed a CJK font subset."),
+    page_size: Optional[str] = typer.Option(None, "--page-size", help="PDF: A4, Letter, A5 or ereader."),
+    pdf_variant: Optional[str] = typer.Option(None, "--pdf-variant", help="PDF: pdf/a-2b or pdf/ua-1."),
+    allow_missing_fonts: Optional[bool] = typer.Option(None, "--allow-missing-fonts",
+                                                       help="PDF: build even without a CJK font."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the parsed-post cache."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only errors and skipped posts (for cron)."),
 ) -> None:
@@ -126,7 +137,9 @@ def build(
     if formats:
         fmt_list = available() if formats.strip() == "all" else [f.strip() for f in formats.split(",") if f.strip()]
     settings = _settings(site, config, theme=theme, formats=fmt_list, strict=strict,
-                         include_future=include_future, include_unpublished=include_unpublished)
+                         include_future=include_future, include_unpublished=include_unpublished,
+                         epub=_given(embed_fonts=embed_fonts),
+                         pdf=_given(page_size=page_size, variant=pdf_variant, allow_missing_fonts=allow_missing_fonts))
     start, end = _date_range(settings, date_, from_, to, yesterday_)
     out_dir = out if out is not None else (site / settings.out if settings.out else Path("out"))
     progress = None
