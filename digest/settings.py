@@ -212,8 +212,18 @@ def load_settings(
         problems = []
         for err in e.errors():
             key = ".".join(str(x) for x in err["loc"])
+            where = " (command line)" if _given_in(overrides or {}, err["loc"]) else ""
             if err["type"] == "extra_forbidden":
-                problems.append(f"unknown key {key!r}")
+                problems.append(f"unknown key {key!r}{where}")
             else:
-                problems.append(f"{key}: {err['msg']}")
+                problems.append(f"{key}{where}: {err['msg']}")
         raise ConfigError("; ".join(problems), source) from None
+
+
+def _given_in(overrides: dict[str, Any], loc: tuple[Any, ...]) -> bool:
+    node: Any = overrides
+    for part in loc:
+        if not isinstance(node, dict) or part not in node or node[part] is None:
+            return False
+        node = node[part]
+    return True
