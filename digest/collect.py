@@ -186,6 +186,30 @@ def parse_post(rel: Path, data: bytes, settings: Settings) -> SourcePost:
     if not isinstance(front, dict):
         raise PostError("front matter is not a mapping")
     front = {str(k): v for k, v in front.items()}
+    meta = post_meta(rel, front, settings, notices)
+    return SourcePost(
+        path=rel, front=front, body=body, date=meta.date, title=meta.title, slug=meta.slug,
+        categories=meta.categories, tags=meta.tags, published=meta.published,
+        content_hash=hashlib.sha256(data).hexdigest()[:20], notices=meta.notices,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PostMeta:
+    """What the index needs of a post (its day, sections, publication), without the body."""
+
+    date: datetime
+    title: str
+    slug: str
+    categories: tuple[str, ...]
+    tags: tuple[str, ...]
+    published: bool
+    notices: tuple[str, ...] = ()
+
+
+def post_meta(rel: Path, front: dict[str, Any], settings: Settings, notices: list[str] | None = None) -> PostMeta:
+    """Date (site time zone), title, slug, categories, tags, published — from front matter and file name."""
+    notices = list(notices or [])
     tz = settings.tz
     name_date = filename_date(rel.name)
     raw_date = front.get("date")
@@ -214,11 +238,7 @@ def parse_post(rel: Path, data: bytes, settings: Settings) -> SourcePost:
     cats = tuple(dict.fromkeys(folder_categories(rel) + cats))
     tags = split_words(front.get("tags")) or split_words(front.get("tag"))
     published = front.get("published", True) not in (False, "false", "no")
-    return SourcePost(
-        path=rel, front=front, body=body, date=when, title=title, slug=slug,
-        categories=cats, tags=tags, published=published,
-        content_hash=hashlib.sha256(data).hexdigest()[:20], notices=tuple(notices),
-    )
+    return PostMeta(when, title, slug, cats, tags, published, tuple(notices))
 
 
 def _read(root: Path, rel: Path, settings: Settings) -> SourcePost:
