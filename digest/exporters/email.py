@@ -1,0 +1,156 @@
+"""The email edition: an inlined-CSS HTML part, a plain-text part and a ready-to-send ``.eml``.
+
+Python chooses what the message shows: every article if the HTML fits the size budget
+(``email.max_html_bytes``, Gmail clips messages near 102 KB), else the first N articles of each
+section, N the largest that fits, and an "N more in this section" line linking to the web edition.
+Nothing is dropped silently; the text part shows the same articles and the same "more" lines.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import css_inline
+
+from ..errors import ConfigError
+from ..fsutil import atomic_write
+from ..mail_compose import compose, message_bytes, unsubscribe_links
+from ..model import Digest, Post, Section
+from ..settings import Settings
+from ..themes import Theme
+from . import base_context, output_path
+
+HTML_SUFFIX = ".email.html"
+TEXT_SUFFIX = ".email.txt"
+EML_SUFFIX = ".eml"
+PREHEADER_CHARS = 110
+
+_INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False, minify_css=True)
+
+Shown = list[tuple[Section, tuple[Post, ...], int]]
+
+
+@dataclass(frozen=True)
+class EmailEdition:
+    """One issue rendered for email: both parts, the subject and what was left for the web edition."""
+
+    digest: Digest
+    subject: str
+    html: str
+    text: str
+    per_section: int  # articles shown per section (the largest N that fits)
+    hidden: int  # articles not shown in the message (each counted in an "N more" line)
+    web_url: str | None
+
+    @property
+    def html_bytes(self) -> int:
+        return len(self.html.encode("utf-8"))
+
+
+def web_url(digest: Digest, settings: Settings) -> str | None:
+    """The issue's web edition (``email.web_url`` template), else the site's home page."""
+    tpl = settings.email.web_url
+    if tpl:
+        try:
+            return tpl.format(year=f"{digest.start:%Y}", month=f"{digest.start:%m}", slug=digest.slug)
+        except (KeyError, IndexError, ValueError) as e:
+            raise ConfigError(f"email.web_url: bad placeholder {e} (use {{year}}, {{month}}, {{slug}})") from None
+    return digest.site_url + "/" if digest.site_url else None
+
+
+def date_text(digest: Digest, theme: Theme) -> str:
+    if digest.start == digest.end:
+        return theme.long_date(digest.start)
+    return f"{theme.long_date(digest.start)} – {theme.long_date(digest.end)}"
+
+
+def subject(digest: Digest, theme: Theme, settings: Settings) -> str:
+    try:
+        return settings.email.subject.format(site_title=digest.site_title, date=date_text(digest, theme),
+                                             count=digest.count, slug=digest.slug)
+    except (KeyError, IndexError, ValueError) as e:
+        raise ConfigError(f"email.subject: bad placeholder {e} "
+                          "(use {site_title}, {date}, {count}, {slug})") from None
+
+
+def preheader(digest: Digest, shown: Shown) -> str:
+    """The inbox preview line: the first headlines, cut to fit a preview."""
+    titles = [p.title for _, posts, _ in shown for p in posts[:2]] or [p.title for p in digest.posts[:3]]
+    text = " · ".join(titles)
+    return text if len(text) <= PREHEADER_CHARS else text[: PREHEADER_CHARS - 1].rstrip() + "…"
+
+
+def _shown(digest: Digest, n: int) -> Shown:
+    return [(s, s.posts[:n], max(0, len(s.posts) - n)) for s in digest.sections]
+
+
+class _Renderer:
+    """Renders both parts for a given N, sharing what does not depend on N."""
+
+    def __init__(self, digest: Digest, theme: Theme, settings: Settings):
+        self.digest, self.theme = digest, theme
+        self.subject = subject(digest, theme, settings)
+        self.web_url = web_url(digest, settings)
+        https, mailto = unsubscribe_links(settings.email.unsubscribe)
+        self.ctx: dict[str, Any] = {
+            **base_context(digest, settings, "email"),
+            "subject": self.subject, "web_url": self.web_url, "date_text": date_text(digest, theme),
+            "multi_day": digest.start != digest.end, "site_host": urlsplit(digest.site_url).netloc or digest.site_url,
+            "unsubscribe_url": https or mailto,
+        }
+        self.css = theme.read_text("email/email.css")
+
+    def html(self, n: int) -> str:
+        shown = _shown(self.digest, n)
+        raw = self.theme.render("email/email.html.j2", css=self.css, shown=shown,
+                                preheader=preheader(self.digest, shown), **self.ctx)
+        return _INLINER.inline(raw)
+
+    def text(self, n: int) -> str:
+        return self.theme.render("email/email.txt.j2", shown=_shown(self.digest, n), **self.ctx)
+
+
+def _size(html: str) -> int:
+    return len(html.encode("utf-8"))
+
+
+def render(digest: Digest, *, theme: Theme, settings: Settings) -> EmailEdition:
+    """Render the email edition, showing as many articles per section as the size budget allows."""
+    r = _Renderer(digest, theme, settings)
+    budget = settings.email.max_html_bytes
+    longest = max((len(s.posts) for s in digest.sections), default=0)
+    cap = min(settings.email.top_n, longest) if settings.email.top_n > 0 else longest
+    best, html = cap, r.html(cap)
+    if _size(html) > budget:
+        # Sizes grow with N: binary search for the largest N that fits (N = 0 keeps only the "more" lines).
+        lo, hi, fits = 0, cap - 1, None
+        while lo <= hi:
+            mid = (lo + hi) // 2
+            candidate = r.html(mid)
+            if _size(candidate) <= budget:
+                lo, fits = mid + 1, (mid, candidate)
+            else:
+                hi = mid - 1
+        best, html = fits if fits else (0, r.html(0))
+    hidden = sum(max(0, len(s.posts) - best) for s in digest.sections)
+    return EmailEdition(digest=digest, subject=r.subject, html=html, text=r.text(best), per_section=best,
+                        hidden=hidden, web_url=r.web_url)
+
+
+def paths(digest: Digest, out_dir: Path, settings: Settings) -> tuple[Path, Path, Path]:
+    return (output_path(settings, digest, out_dir, HTML_SUFFIX), output_path(settings, digest, out_dir, TEXT_SUFFIX),
+            output_path(settings, digest, out_dir, EML_SUFFIX))
+
+
+def write_edition(edition: EmailEdition, out_dir: Path, settings: Settings) -> list[Path]:
+    """Write ``.email.html``, ``.email.txt`` and the ``.eml`` addressed to ``email.to``."""
+    html_path, text_path, eml_path = paths(edition.digest, out_dir, settings)
+    msg = compose(edition, settings, to=list(settings.email.to))
+    return [atomic_write(html_path, edition.html), atomic_write(text_path, edition.text),
+            atomic_write(eml_path, message_bytes(msg))]
+
+
+def write(digest: Digest, out_dir: Path, *, theme: Theme, settings: Settings) -> list[Path]:
+    return write_edition(render(digest, theme=theme, settings=settings), out_dir, settings)
