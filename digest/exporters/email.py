@@ -106,7 +106,8 @@ class _Renderer:
         shown = _shown(self.digest, n)
         raw = self.theme.render("email/email.html.j2", css=self.css, shown=shown,
                                 preheader=preheader(self.digest, shown), **self.ctx)
-        return _INLINER.inline(raw)
+        html = _INLINER.inline(raw)
+        return html if html.endswith("\n") else html + "\n"
 
     def text(self, n: int) -> str:
         return self.theme.render("email/email.txt.j2", shown=_shown(self.digest, n), **self.ctx)
