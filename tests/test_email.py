@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -10,9 +10,10 @@ import lxml.html
 import pytest
 from typer.testing import CliRunner
 
-from digest.build import build, make_digest
+from digest.build import make_digest, write_issue
 from digest.cli import app
 from digest.exporters import email as email_edition
+from digest.model import Digest
 from digest.settings import load_settings
 from digest.themes import load_theme
 from tests.conftest import DAY, EXAMPLE, LATE_DAY
@@ -21,11 +22,16 @@ BUDGET = 90_000
 WEB = "https://finews.withounder.com/digest/2021/2021-12-08.html"
 
 
+@dataclass
+class Issue:
+    digest: Digest
+    files: list[Path]
+
+
 def _build(site: Path, day, out: Path, **overrides):
     settings = load_settings(site, None, overrides or None)
-    result = build(settings, day, day, ["email"], out)
-    [issue] = result.issues
-    return settings, issue
+    digest = make_digest(settings, day, day, use_cache=False)
+    return settings, Issue(digest, write_issue(digest, ["email"], out, theme=load_theme(settings), settings=settings))
 
 
 @pytest.fixture(scope="module")
