@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any, Iterable
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS posts (path TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER, data BLOB)"
-_VERSION = "2"
+_META_SCHEMA = ("CREATE TABLE IF NOT EXISTS meta (path TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER, "
+                "day INTEGER, ts REAL, cats TEXT, tags TEXT, published INTEGER, error TEXT)")
+_VERSION = "3"
 
 
 def cache_dir() -> Path:
@@ -27,13 +29,15 @@ def cache_dir() -> Path:
 class PostCache:
     """Maps a post's relative path to what parsing it gave, valid while size and mtime match."""
 
-    def __init__(self, site_root: Path, enabled: bool = True):
+    def __init__(self, site_root: Path, enabled: bool = True, *, variant: str = ""):
+        """``variant`` names whatever else the cached values depend on (e.g. the time zone)."""
         self.enabled = enabled
         self._db: sqlite3.Connection | None = None
         self._pending: list[tuple[str, int, int, bytes]] = []
+        self._meta: list[tuple] = []
         if not enabled:
             return
-        key = hashlib.sha1(f"{_VERSION}:{site_root.resolve()}".encode()).hexdigest()[:16]
+        key = hashlib.sha1(f"{_VERSION}:{site_root.resolve()}:{variant}".encode()).hexdigest()[:16]
         try:
             d = cache_dir()
             d.mkdir(parents=True, exist_ok=True)
@@ -41,6 +45,7 @@ class PostCache:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute(_SCHEMA)
+            self._db.execute(_META_SCHEMA)
         except (OSError, sqlite3.Error):
             self._db = None  # a cache that cannot open is no cache, not an error
 
@@ -62,6 +67,27 @@ class PostCache:
             return out
         return out
 
+    def meta_rows(self, paths: list[str] | None = None) -> dict[str, tuple]:
+        """Index rows: path → (mtime_ns, size, day, ts, cats, tags, published, error); all when no paths."""
+        if self._db is None:
+            return {}
+        q = "SELECT path, mtime_ns, size, day, ts, cats, tags, published, error FROM meta"
+        try:
+            if paths is None:
+                return {r[0]: r[1:] for r in self._db.execute(q)}
+            out: dict[str, tuple] = {}
+            for i in range(0, len(paths), 900):
+                chunk = paths[i : i + 900]
+                for r in self._db.execute(q + f" WHERE path IN ({','.join('?' * len(chunk))})", chunk):
+                    out[r[0]] = r[1:]
+            return out
+        except sqlite3.Error:
+            return {}
+
+    def put_meta(self, row: tuple) -> None:
+        if self._db is not None:
+            self._meta.append(row)
+
     def put(self, path: str, mtime_ns: int, size: int, value: Any) -> None:
         if self._db is not None:
             self._pending.append((path, mtime_ns, size, pickle.dumps(value, protocol=5)))
@@ -70,11 +96,13 @@ class PostCache:
         if self._db is None:
             return
         try:
-            if self._pending:
+            if self._pending or self._meta:
                 with self._db:
                     self._db.executemany("INSERT OR REPLACE INTO posts VALUES (?, ?, ?, ?)", self._pending)
+                    self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", self._meta)
             self._db.close()
         except sqlite3.Error:
             pass
         self._db = None
         self._pending.clear()
+        self._meta.clear()

@@ -6,8 +6,10 @@ import os
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from datetime import timezone as dt_timezone
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 from zoneinfo import ZoneInfo
 
 import frontmatter
@@ -72,8 +74,12 @@ def filename_date(name: str) -> date | None:
         return None
 
 
-def find_post_files(settings: Settings) -> list[Path]:
-    """Every post file of the site, relative to the root, sorted: ``_posts/``, ``*/_posts/``, extra dirs."""
+def list_post_files(settings: Settings) -> list[str]:
+    """Every post file of the site as a relative posix path, sorted.
+
+    ``_posts/`` and ``*/_posts/`` at any depth, plus ``post_dirs``. Strings, not Paths, and no stat:
+    a year of posts is 100,000+ files and this runs on every build.
+    """
     root = settings.site_root.resolve()
     out_dir = (root / settings.out).resolve() if settings.out else None
     dirs: list[Path] = []
@@ -91,14 +97,58 @@ def find_post_files(settings: Settings) -> list[Path]:
         p = (root / extra).resolve()
         if p.is_dir() and p.is_relative_to(root):
             dirs.append(p)
-    found: set[Path] = set()
-    for d in dirs:
-        for here, subdirs, files in os.walk(d):
-            subdirs[:] = sorted(s for s in subdirs if not s.startswith("."))
-            for f in files:
-                if f.endswith(POST_EXTENSIONS) and not f.startswith("."):
-                    found.add(Path(here, f).relative_to(root))
+    found: set[str] = set()
+    prefix = len(str(root)) + 1
+    stack = [str(d) for d in dirs]
+    while stack:
+        here = stack.pop()
+        try:
+            entries = list(os.scandir(here))
+        except OSError:
+            continue
+        for e in entries:
+            if e.name.startswith("."):
+                continue
+            if e.name.endswith(POST_EXTENSIONS) and not e.is_dir(follow_symlinks=False):
+                found.add(e.path[prefix:].replace(os.sep, "/"))
+            elif e.is_dir(follow_symlinks=False):
+                stack.append(e.path)
     return sorted(found)
+
+
+def stat_entries(root: Path, paths: Iterable[str]) -> tuple[list[tuple[str, int, int]], list[Problem]]:
+    """(path, mtime_ns, size) for each relative path; files that vanished or cannot be read → Problem."""
+    out, problems = [], []
+    base = str(root.resolve()) + os.sep
+    for p in paths:
+        try:
+            st = os.stat(base + p)
+        except OSError as e:
+            problems.append(Problem(Path(p), f"cannot read: {e.strerror or e}"))
+            continue
+        out.append((p, st.st_mtime_ns, st.st_size))
+    return out, problems
+
+
+def find_post_files(settings: Settings) -> list[Path]:
+    """Every post file of the site, relative to the root, sorted."""
+    return [Path(p) for p in list_post_files(settings)]
+
+
+def name_filter(lo: date, hi: date) -> Callable[[str], bool]:
+    """A fast test of a relative path: is its file-name date in [lo, hi], or has it no date at all?"""
+    known: dict[str, bool] = {}
+
+    def wanted(path: str) -> bool:
+        name = path.rsplit("/", 1)[-1]
+        head = name[:11]
+        hit = known.get(head)
+        if hit is None:
+            d = filename_date(head + "x.md")
+            hit = known[head] = d is None or lo <= d <= hi
+        return hit
+
+    return wanted
 
 
 def folder_categories(rel: Path) -> tuple[str, ...]:
@@ -124,6 +174,18 @@ def split_words(value: Any) -> tuple[str, ...]:
     return (str(value),)
 
 
+@lru_cache(maxsize=64)
+def _offset(text: str) -> dt_timezone:
+    """``Z``, ``+0800`` or ``+08:00`` → a fixed-offset time zone."""
+    if text == "Z":
+        return dt_timezone.utc
+    digits = text[1:].replace(":", "")
+    minutes = int(digits[:2]) * 60 + int(digits[2:4])
+    if minutes >= 24 * 60:
+        raise ValueError(f"invalid UTC offset {text!r}")
+    return dt_timezone(timedelta(minutes=-minutes if text[0] == "-" else minutes))
+
+
 def parse_date(value: Any, tz: ZoneInfo) -> datetime:
     """A front-matter date (YAML datetime, date or string, with or without offset) → aware datetime."""
     if isinstance(value, datetime):
@@ -139,8 +201,7 @@ def parse_date(value: Any, tz: ZoneInfo) -> datetime:
                               int((frac or "0").ljust(6, "0")))
                 if off is None:
                     return dt.replace(tzinfo=tz)
-                offset = datetime.strptime(off.replace(":", "") if off != "Z" else "+0000", "%z").tzinfo
-                return dt.replace(tzinfo=offset).astimezone(tz)
+                return dt.replace(tzinfo=_offset(off)).astimezone(tz)
             except ValueError:
                 pass
     raise ValueError(f"invalid date {value!r}")
@@ -288,15 +349,32 @@ def collect(
     now: datetime | None = None,
     use_cache: bool = True,
 ) -> Collected:
-    """The posts whose local date (site time zone) is in [start, end], with the problems met."""
-    files = find_post_files(settings)
-    lo, hi = start - timedelta(days=1), end + timedelta(days=1)  # time-zone spill-over
-    candidates = [f for f in files if (d := filename_date(f.name)) is None or lo <= d <= hi]
-    cache = PostCache(settings.site_root, enabled=use_cache)
+    """The posts whose local date (site time zone) is in [start, end], with the problems met.
+
+    File-name dates pick the candidates (a day either side, for time-zone spill-over); the cached
+    index tells which candidates really fall in the range; only those are read in full.
+    """
+    from .index import scan
+
+    wanted_name = name_filter(start - timedelta(days=1), end + timedelta(days=1))  # time-zone spill-over
+    candidates, missing = stat_entries(settings.site_root, filter(wanted_name, list_post_files(settings)))
+    metas = scan(settings, candidates, use_cache=use_cache)
+    wanted = []
+    for path, _, _ in candidates:
+        meta = metas[path]
+        if isinstance(meta, str):
+            d = filename_date(path.rsplit("/", 1)[-1])
+            keep = d is None or start <= d <= end  # a bad file is reported on the day its name says
+        else:
+            keep = start <= meta.day <= end
+        if keep:
+            wanted.append(Path(path))
+    cache = PostCache(settings.site_root, enabled=use_cache, variant=settings.timezone)
     try:
-        got = read_posts(settings, candidates, cache)
+        got = read_posts(settings, wanted, cache)
     finally:
         cache.close()
+    got.problems.extend(missing)
     now = now or datetime.now(settings.tz)
     kept = []
     for p in got.posts:

@@ -5,8 +5,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
+from pathlib import Path
+
 from .cache import PostCache
-from .collect import filename_date, find_post_files, read_posts
+from .collect import find_post_files, list_post_files, name_filter, read_posts, stat_entries
+from .index import scan
 from .errors import Problem
 from .settings import Settings
 
@@ -25,27 +28,25 @@ class Inventory:
 
 def inventory(settings: Settings, *, start: date | None = None, end: date | None = None,
               use_cache: bool = True) -> Inventory:
-    files = find_post_files(settings)
-    if start or end:
-        lo, hi = start or date.min, end or date.max
-        files = [f for f in files if (d := filename_date(f.name)) is None or lo <= d <= hi]
-    cache = PostCache(settings.site_root, enabled=use_cache)
-    try:
-        got = read_posts(settings, files, cache)
-    finally:
-        cache.close()
+    wanted = name_filter(start or date.min, end or date.max)
+    entries, problems = stat_entries(settings.site_root, filter(wanted, list_post_files(settings)))
+    metas = scan(settings, entries, use_cache=use_cache, all_entries=not (start or end))
     days: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     tags: dict[str, set[str] | None] = {}
-    for p in got.posts:
+    for path, _, _ in entries:
+        p = metas[path]
+        if isinstance(p, str):
+            problems.append(Problem(Path(path), p))
+            continue
         if not p.published and not settings.include_unpublished:
             continue
-        d = p.date.date()
+        d = p.day
         if (start and d < start) or (end and d > end):
             continue
         cat = p.categories[0] if p.categories else "uncategorized"
         days[d][cat] += 1
-        common = tags.get(cat, set(p.tags))
-        tags[cat] = common & set(p.tags) if common is not None else None
+        common = tags.get(cat)
+        tags[cat] = set(p.tags) if common is None else common & set(p.tags)
     titles = {}
     for cat, common in tags.items():
         if cat in settings.sections:
@@ -55,7 +56,7 @@ def inventory(settings: Settings, *, start: date | None = None, end: date | None
     order = [c for c in settings.section_order if c in tags] + sorted(c for c in tags if c not in settings.section_order)
     return Inventory(
         days={d: dict(days[d]) for d in sorted(days)}, categories=order, titles=titles,
-        problems=[p for p in got.problems if p.skipped],
+        problems=problems,
     )
 
 

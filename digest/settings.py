@@ -6,6 +6,7 @@ each naming the file and the key.
 from __future__ import annotations
 
 import tomllib
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -49,8 +50,11 @@ class EpubSettings(_Strict):
     cover: bool = True
     embed_fonts: bool = False
     image_max_width: int = 1072
-    image_quality: int = 80
+    image_quality: int = Field(default=80, ge=1, le=95)
     warn_size_mb: int = 50
+    cover_image: str | None = None  # a JPEG/PNG (relative to the site root) used as the cover instead
+    font: str | None = None  # a CJK font file for the cover and embed_fonts (default: found by fontconfig)
+    section_doc_kb: int = Field(default=100, ge=0)  # a section this small is one document, else one per article
 
 
 class PdfSettings(_Strict):
@@ -91,6 +95,15 @@ class NetworkSettings(_Strict):
     max_bytes: int = 5_000_000
 
 
+class ArchiveSettings(_Strict):
+    """The archive written into the output folder: index.html, feed.atom and the OPDS catalog."""
+
+    enabled: bool = True
+    base_url: str = ""  # the folder's public URL; makes the Atom feed's links absolute (xml:base)
+    feed_entries: int = Field(default=50, ge=1)  # issues in feed.atom
+    opds_page_size: int = Field(default=100, ge=1)  # issues per OPDS acquisition page
+
+
 class Settings(_Strict):
     site_root: Path
     title: str = "Digest"
@@ -124,6 +137,7 @@ class Settings(_Strict):
     email: EmailSettings = EmailSettings()
     smtp: SmtpSettings = SmtpSettings()
     network: NetworkSettings = NetworkSettings()
+    archive: ArchiveSettings = ArchiveSettings()
 
     @field_validator("timezone")
     @classmethod
@@ -134,7 +148,7 @@ class Settings(_Strict):
             raise ValueError(f"unknown time zone {v!r}") from None
         return v
 
-    @property
+    @cached_property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 

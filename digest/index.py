@@ -1,0 +1,180 @@
+"""The site index: each post's day, title and sections, read from the head of its file and cached.
+
+A year of posts is 100,000+ files. Building one day must not parse them all, and ``digest list`` must
+scan them all in seconds. So the index reads only the first few KB of a file, takes the common case of
+simple ``key: value`` front matter on a fast path (falling back to YAML for anything else: quotes with
+escapes, lists, blocks, anchors…), and caches the result by path, size and mtime.
+"""
+from __future__ import annotations
+
+import os
+import re
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Iterable
+
+import yaml
+
+from .cache import PostCache
+from .collect import PostMeta, parse_post, post_meta
+from .errors import PostError
+from .settings import Settings
+
+HEAD_BYTES = 2048
+PARALLEL_FROM = 4000  # files to parse before it pays to start worker processes
+_NEEDED = frozenset({"date", "title", "categories", "category", "tags", "tag", "published", "slug"})
+_KEY = re.compile(r"[A-Za-z_][\w-]*")
+_NULLS = {"~", "null", "Null", "NULL"}
+_DQ = re.compile(r'"([^"\\]*)"')
+_SQ = re.compile(r"'([^']*)'")
+_PLAIN_BAD = re.compile(r"^[\[\]{}&*!|>%@`\"',?:-]|: | #")
+_FALSEY = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"}
+
+Entry = tuple[str, int, int]  # relative posix path, mtime_ns, size
+
+
+def quick_front(fm: str) -> dict[str, object] | None:
+    """Simple one-line ``key: value`` front matter → dict of the keys the index needs; else None."""
+    out: dict[str, object] = {}
+    seen = set()
+    for line in fm.split("\n"):
+        if not line or line[0] in " \t-#":
+            if line.strip():
+                return None  # indented, a list item, a comment: YAML's job
+            continue
+        key, sep, value = line.partition(":")
+        if not sep or not _KEY.fullmatch(key) or key in seen or (value and value[0] not in " \t"):
+            return None
+        seen.add(key)
+        if key not in _NEEDED:
+            continue
+        value = value.strip()
+        if value and value[0] in "\"'":
+            q = (_DQ if value[0] == '"' else _SQ).fullmatch(value)
+            if q is None:
+                return None
+            value = q.group(1)
+        elif value and (_PLAIN_BAD.search(value) or value in _NULLS):
+            return None
+        if key == "published":
+            out[key] = value not in _FALSEY
+        else:
+            out[key] = value if value != "" else None
+    return out
+
+
+def _front_of_head(head: bytes) -> dict[str, object] | None:
+    """The front matter of a file's first bytes, or None when only a full parse can tell."""
+    if not head.startswith(b"---\n"):
+        return None  # BOM, CRLF, blank line first, no front matter: the full parser handles and notes them
+    end = head.find(b"\n---", 3)
+    if end < 0 or head[end + 4 : end + 5] not in (b"\n", b"") or b"\r" in head[:end] or b"\x00" in head:
+        return None
+    try:
+        fm = head[4:end].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    quick = quick_front(fm)
+    if quick is not None:
+        return quick
+    try:
+        data = yaml.load(fm, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return None
+    return {str(k): v for k, v in data.items()} if isinstance(data, dict) else None
+
+
+@dataclass(frozen=True, slots=True)
+class IndexEntry:
+    """One post in the index: its local day, time, sections and whether it is published."""
+
+    path: str
+    day: date
+    timestamp: float
+    categories: tuple[str, ...]
+    tags: tuple[str, ...]
+    published: bool
+
+
+_SEP = "\x1f"
+
+
+def read_meta(root: Path, rel: str, settings: Settings) -> PostMeta | str:
+    """One file's metadata, or the one-line reason it cannot be read."""
+    path = Path(rel)
+    try:
+        fd = os.open(os.path.join(root, rel), os.O_RDONLY)
+        try:
+            head = os.read(fd, HEAD_BYTES)
+            front = _front_of_head(head)
+            if front is None:
+                rest = []
+                while chunk := os.read(fd, 1 << 20):
+                    rest.append(chunk)
+                    if len(head) + sum(map(len, rest)) > settings.max_post_bytes:
+                        break
+                post = parse_post(path, head + b"".join(rest), settings)
+                return PostMeta(post.date, post.title, post.slug, post.categories, post.tags,
+                                post.published, post.notices)
+        finally:
+            os.close(fd)
+        return post_meta(path, front, settings)
+    except OSError as e:
+        return f"cannot read: {e.strerror or e}"
+    except PostError as e:
+        return e.message
+
+
+def _row(entry: Entry, meta: PostMeta | str) -> tuple:
+    path, mtime, size = entry
+    if isinstance(meta, str):
+        return (path, mtime, size, None, None, None, None, None, meta)
+    return (path, mtime, size, meta.date.toordinal(), meta.date.timestamp(), _SEP.join(meta.categories),
+            _SEP.join(meta.tags), int(meta.published), None)
+
+
+def _read_chunk(args: tuple[str, list[Entry], Settings]) -> list[tuple]:
+    root, entries, settings = args
+    return [_row(e, read_meta(Path(root), e[0], settings)) for e in entries]
+
+
+def _entry(path: str, day, ts, cats, tags, published, error) -> IndexEntry | str:
+    if error is not None:
+        return error
+    return IndexEntry(path, date.fromordinal(day), ts, tuple(cats.split(_SEP)) if cats else (),
+                      tuple(tags.split(_SEP)) if tags else (), bool(published))
+
+
+def scan(settings: Settings, entries: Iterable[Entry], *, use_cache: bool = True,
+         all_entries: bool = False) -> dict[str, IndexEntry | str]:
+    """Index entries (or error messages) for ``entries``: cached ones reused, the rest read
+    (in worker processes when many). ``all_entries`` says ``entries`` is the whole site."""
+    entries = list(entries)
+    root = settings.site_root.resolve()
+    cache = PostCache(settings.site_root, enabled=use_cache, variant=settings.timezone)
+    try:
+        stored = cache.meta_rows(None if all_entries else [e[0] for e in entries])
+        out: dict[str, IndexEntry | str] = {}
+        todo = []
+        for e in entries:
+            row = stored.get(e[0])
+            if row is not None and row[0] == e[1] and row[1] == e[2]:
+                out[e[0]] = _entry(e[0], *row[2:])
+            else:
+                todo.append(e)
+        if len(todo) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:
+            workers = min(os.cpu_count() or 1, 8)
+            size = max(500, len(todo) // (workers * 4))
+            chunks = [(str(root), todo[i : i + size], settings) for i in range(0, len(todo), size)]
+            with ProcessPoolExecutor(workers) as pool:
+                rows = [r for part in pool.map(_read_chunk, chunks) for r in part]
+        else:
+            rows = _read_chunk((str(root), todo, settings))
+        for row in rows:
+            out[row[0]] = _entry(row[0], *row[3:])
+            cache.put_meta(row)
+    finally:
+        cache.close()
+    return out
