@@ -26,7 +26,8 @@ HEAD_BYTES = 2048
 PARALLEL_FROM = 4000  # files to parse before it pays to start worker processes
 _NEEDED = frozenset({"date", "title", "categories", "category", "tags", "tag", "published", "slug"})
 _KEY = re.compile(r"[A-Za-z_][\w-]*")
-_NULLS = {"~", "null", "Null", "NULL"}
+_RESOLVER = yaml.resolver.Resolver()
+_STR, _TIMESTAMP, _BOOL = "tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool"
 _DQ = re.compile(r'"([^"\\]*)"')
 _SQ = re.compile(r"'([^']*)'")
 _PLAIN_BAD = re.compile(r"^[\[\]{}&*!|>%@`\"',?:-]|: | #")
@@ -56,8 +57,12 @@ def quick_front(fm: str) -> dict[str, object] | None:
             if q is None:
                 return None
             value = q.group(1)
-        elif value and (_PLAIN_BAD.search(value) or value in _NULLS):
-            return None
+        elif value:
+            if _PLAIN_BAD.search(value):
+                return None
+            tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
+            if tag != _STR and not (key == "date" and tag == _TIMESTAMP) and not (key == "published" and tag == _BOOL):
+                return None  # YAML would type it (a number, null…): let YAML say what it is
         if key == "published":
             out[key] = value not in _FALSEY
         else:

@@ -1,0 +1,90 @@
+from datetime import date
+from pathlib import Path
+
+import yaml
+from hypothesis import given, settings as hsettings, strategies as st
+
+from digest.collect import collect, parse_post
+from digest.index import quick_front, read_meta, scan
+from digest.inventory import inventory
+from digest.settings import load_settings
+from tests.conftest import EXAMPLE, make_big_site
+
+KEYS = ["title", "date", "categories", "tags", "published", "slug", "layout"]
+values = st.one_of(
+    st.text(alphabet=st.characters(blacklist_categories=["Cs", "Cc"], blacklist_characters="\n\r\x85\u2028\u2029"), max_size=30),
+    st.sampled_from(["2021-12-08 10:46:18", "2022-04-19 13:22:25 +0800", "false", "no", "true", "emnews", '"a: b"',
+                     "'x''y'", "[a, b]", "~", "null", "&a x", "*a", "12", "- x", "a #c", '"esc\\"q"']),
+)
+
+
+@hsettings(max_examples=300, deadline=None, derandomize=True)
+@given(st.lists(st.tuples(st.sampled_from(KEYS), values), max_size=6))
+def test_quick_front_agrees_with_yaml(pairs):
+    """The fast path either declines (None) or gives what YAML + post_meta would see."""
+    fm = "\n".join(f"{k}: {v}" for k, v in pairs)
+    quick = quick_front(fm)
+    if quick is None:
+        return
+    data = yaml.safe_load(fm) or {}
+    for key, value in quick.items():
+        want = data.get(key)
+        if key == "published":
+            assert value == (want not in (False, "false", "no")), fm
+        elif want is None or want == "":
+            assert value is None, fm
+        else:
+            assert value == (want if isinstance(want, str) else value), fm
+            if not isinstance(want, str):  # YAML typed it (a date, a number): same text either way
+                assert str(want).split("+")[0].strip()[:10] == str(value)[:10], fm
+
+
+def test_meta_matches_full_parse_on_every_example_post():
+    s = load_settings(EXAMPLE)
+    root = EXAMPLE.resolve()
+    for p in sorted((EXAMPLE / "_posts").glob("*.md")):
+        rel = p.relative_to(EXAMPLE).as_posix()
+        meta = read_meta(root, rel, s)
+        full = parse_post(Path(rel), p.read_bytes(), s)
+        assert (meta.date, meta.title, meta.categories, meta.tags, meta.published) == (
+            full.date, full.title, full.categories, full.tags, full.published), rel
+
+
+def test_inventory_counts_days_and_sections(tmp_path):
+    site = make_big_site(tmp_path / "site", posts=40, days=3, start="2022-04-17")
+    s = load_settings(site)
+    inv = inventory(s)
+    assert inv.total == 120 and sorted(inv.days) == [date(2022, 4, 17), date(2022, 4, 18), date(2022, 4, 19)]
+    assert all(sum(c.values()) == 40 for c in inv.days.values())
+    assert set(inv.titles.values()) <= {"东财滚动新闻", "新华社新闻", "财联社新闻", "证券时报新闻", "上海证券报新闻", "中国证券报新闻"}
+    warm = inventory(s)
+    assert warm.days == inv.days
+    one = inventory(s, start=date(2022, 4, 18), end=date(2022, 4, 18))
+    assert list(one.days) == [date(2022, 4, 18)] and one.total == 40
+
+
+def test_one_day_of_many_reads_only_that_day_in_full(tmp_path, monkeypatch):
+    site = make_big_site(tmp_path / "site", posts=30, days=5, start="2022-04-15")
+    s = load_settings(site)
+    import digest.collect as c
+
+    full_reads = []
+    real = c._read
+    monkeypatch.setattr(c, "_read", lambda root, rel, st: full_reads.append(rel) or real(root, rel, st))
+    got = collect(s, date(2022, 4, 17), date(2022, 4, 17))
+    assert len(got.posts) == 30 and all(p.date.date() == date(2022, 4, 17) for p in got.posts)
+    assert len(full_reads) == 30 and all(r.name.startswith("2022-04-17-") for r in full_reads)
+
+
+def test_changed_file_is_rescanned(tmp_path):
+    site = tmp_path / "s"
+    (site / "_posts").mkdir(parents=True)
+    post = site / "_posts" / "2022-01-05-a.md"
+    post.write_text('---\ntitle: "A"\ndate: 2022-01-05 10:00:00\ncategories: x\n---\nbody\n', encoding="utf-8")
+    s = load_settings(site)
+    e = [("_posts/2022-01-05-a.md", post.stat().st_mtime_ns, post.stat().st_size)]
+    assert scan(s, e)["_posts/2022-01-05-a.md"].categories == ("x",)
+    post.write_text('---\ntitle: "A"\ndate: 2022-01-06 10:00:00\ncategories: yy\n---\nbody\n', encoding="utf-8")
+    e = [("_posts/2022-01-05-a.md", post.stat().st_mtime_ns, post.stat().st_size)]
+    got = scan(s, e)["_posts/2022-01-05-a.md"]
+    assert got.categories == ("yy",) and got.day == date(2022, 1, 6)
