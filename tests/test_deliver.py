@@ -337,3 +337,67 @@ def test_cli_attach_epub(tmp_path):
     atts = list(msg.iter_attachments())
     assert [a.get_content_type() for a in atts] == ["application/epub+zip"]
     assert atts[0].get_content()[:2] == b"PK"
+
+
+# ------------------------------------------------------------------ TLS (STARTTLS and implicit SSL)
+
+@pytest.fixture(scope="module")
+def tls_cert(tmp_path_factory):
+    """A self-signed certificate for 127.0.0.1, made with the openssl command."""
+    import shutil
+    import subprocess
+
+    if not shutil.which("openssl"):
+        pytest.skip("openssl not installed")
+    d = tmp_path_factory.mktemp("tls")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-keyout", str(d / "key.pem"), "-out", str(d / "cert.pem"), "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    return d / "cert.pem", d / "key.pem"
+
+
+def _server_context(cert, key):
+    import ssl
+
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    return ctx
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_starttls_and_login(tmp_path, monkeypatch, tls_cert):
+    cert, key = tls_cert
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # trust the test certificate
+    monkeypatch.setenv("DIGEST_SMTP_PASSWORD", PASSWORD)
+    h = Handler()
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        return AuthResult(success=auth_data.password == PASSWORD.encode() and session.ssl is not None)
+
+    with smtp_server(h, tls_context=_server_context(cert, key), require_starttls=True,
+                     authenticator=authenticator, auth_required=True) as port:
+        cfg = config(tmp_path, port, extra_smtp='username = "digest"')
+        cfg.write_text(cfg.read_text(encoding="utf-8").replace('security = "none"', 'security = "starttls"'),
+                       encoding="utf-8")
+        r = send(cfg, tmp_path / "out", "--to", ALICE)
+    assert r.exit_code == 0, r.output
+    assert [e.rcpt_tos for e in h.received] == [[ALICE]]
+
+
+def test_implicit_ssl_and_untrusted_certificate(tmp_path, monkeypatch, tls_cert):
+    cert, key = tls_cert
+    h = Handler()
+    with smtp_server(h, ssl_context=_server_context(cert, key)) as port:
+        cfg = config(tmp_path, port)
+        cfg.write_text(cfg.read_text(encoding="utf-8").replace('security = "none"', 'security = "ssl"'),
+                       encoding="utf-8")
+        # not trusted yet: a permanent failure, no retries
+        monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "none.pem"))
+        r = send(cfg, tmp_path / "out", "--to", ALICE)
+        assert r.exit_code == 4
+        assert "TLS failed" in r.output and "retry" not in r.output
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+        r = send(cfg, tmp_path / "out", "--to", ALICE)
+    assert r.exit_code == 0, r.output
+    assert len(h.received) == 1
