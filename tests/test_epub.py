@@ -1,0 +1,303 @@
+"""The EPUB edition: EPUBCheck-clean, periodical structure, attribution, metadata, images, fonts, reproducibility."""
+from __future__ import annotations
+
+import http.server
+import io
+import json
+import logging
+import os
+import shutil
+import subprocess
+import threading
+import zipfile
+from datetime import date, datetime, timezone
+from pathlib import Path, PurePosixPath
+
+import pytest
+from lxml import etree
+from PIL import Image
+
+from conftest import DAY, EXAMPLE, LATE_DAY
+from digest.build import make_digest
+from digest.epub_images import Images, Refused, fetch
+from digest.errors import ConfigError, ThemeError
+from digest.exporters import epub as epub_exporter
+from digest.settings import load_settings
+from digest.themes import load_theme
+
+NS = {
+    "opf": "http://www.idpf.org/2007/opf",
+    "dc": "http://purl.org/dc/elements/1.1/",
+    "x": "http://www.w3.org/1999/xhtml",
+    "ncx": "http://www.daisy.org/z3986/2005/ncx/",
+    "epub": "http://www.idpf.org/2007/ops",
+}
+JAR = Path(__import__("epubcheck").__file__).parent / "epubcheck.jar"
+
+
+def build(site: Path, day: date, out: Path, **overrides):
+    settings = load_settings(site, overrides=overrides or None)
+    digest = make_digest(settings, day, day, use_cache=False)
+    [path] = epub_exporter.write(digest, out, theme=load_theme(settings), settings=settings)
+    return path, digest
+
+
+class Book:
+    """An EPUB opened for reading: its zip, OPF and documents (paths relative to the OPF folder)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.zip = zipfile.ZipFile(path)
+        container = etree.fromstring(self.zip.read("META-INF/container.xml"))
+        self.opf_path = container.find(".//{*}rootfile").get("full-path")
+        self.base = PurePosixPath(self.opf_path).parent
+        self.opf = etree.fromstring(self.zip.read(self.opf_path))
+
+    def read(self, href: str) -> bytes:
+        return self.zip.read(str(self.base / href.split("#")[0]))
+
+    def xml(self, href: str):
+        return etree.fromstring(self.read(href))
+
+    def manifest(self) -> dict[str, etree._Element]:
+        return {i.get("id"): i for i in self.opf.iterfind("opf:manifest/opf:item", NS)}
+
+    def spine(self) -> list[str]:
+        items = self.manifest()
+        return [items[r.get("idref")].get("href") for r in self.opf.iterfind("opf:spine/opf:itemref", NS)]
+
+    def meta(self, name: str) -> str | None:
+        m = self.opf.find(f"opf:metadata/opf:meta[@name='{name}']", NS)
+        return m.get("content") if m is not None else None
+
+    def target(self, href: str):
+        """The element a link points at (the document root when there is no fragment)."""
+        doc = self.xml(href)
+        if "#" not in href:
+            return doc
+        found = doc.xpath("//*[@id=$id]", id=href.split("#", 1)[1])
+        assert found, f"{href}: no such id"
+        return found[0]
+
+
+def epubcheck(path: Path, report: Path) -> subprocess.Popen:
+    return subprocess.Popen(["java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-jar", str(JAR), str(path),
+                             "--json", str(report)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+@pytest.fixture(scope="module")
+def books(tmp_path_factory, site_300):
+    """One build of each day of examples/finews, the 300-post day and an embedded-font build, shared."""
+    out = tmp_path_factory.mktemp("epub")
+    built = {
+        "finews-2021-12-08": build(EXAMPLE, DAY, out / "a"),
+        "finews-2022-04-19": build(EXAMPLE, LATE_DAY, out / "b"),
+        "make_site-300": build(site_300, LATE_DAY, out / "c"),
+        "embed-fonts": build(EXAMPLE, LATE_DAY, out / "d", epub={"embed_fonts": True}),
+    }
+    return {k: (Book(p), d) for k, (p, d) in built.items()}
+
+
+@pytest.fixture(scope="module")
+def epubcheck_reports(books, tmp_path_factory):
+    """EPUBCheck every book (in parallel: each run is a JVM of several seconds)."""
+    if shutil.which("java") is None:
+        pytest.skip("java not installed")
+    out = tmp_path_factory.mktemp("epubcheck")
+    procs = {k: (epubcheck(b.path, out / f"{k}.json"), out / f"{k}.json") for k, (b, _) in books.items()}
+    reports = {}
+    for k, (proc, report) in procs.items():
+        proc.wait(timeout=600)
+        reports[k] = json.loads(report.read_text(encoding="utf-8"))
+    return reports
+
+
+# -- validity ------------------------------------------------------------------------------------
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["finews-2021-12-08", "finews-2022-04-19", "make_site-300", "embed-fonts"])
+def test_epubcheck_reports_no_errors_and_no_warnings(epubcheck_reports, name):
+    report = epubcheck_reports[name]
+    bad = [f"{m['severity']} {m['ID']}: {m['message']} @ {m.get('locations', [{}])[0].get('path')}"
+           for m in report["messages"] if m["severity"] in ("FATAL", "ERROR", "WARNING")]
+    assert report["checker"]["nFatal"] == report["checker"]["nError"] == report["checker"]["nWarning"] == 0, bad[:10]
+    assert report["publication"]["ePubVersion"].startswith("3")
+
+
+def test_every_document_is_well_formed_xhtml_without_scripts(books):
+    for book, _ in books.values():
+        docs = [i.get("href") for i in book.manifest().values() if i.get("media-type") == "application/xhtml+xml"]
+        assert docs
+        for href in docs:
+            doc = book.xml(href)
+            assert doc.tag == f"{{{NS['x']}}}html"
+            assert not doc.xpath("//x:script | //*[@*[starts-with(local-name(), 'on')]]", namespaces=NS), href
+        props = " ".join(i.get("properties") or "" for i in book.manifest().values())
+        assert "scripted" not in props and "remote-resources" not in props
+
+
+# -- structure -----------------------------------------------------------------------------------
+def _nav_tree(book: Book):
+    nav = book.xml("nav.xhtml").find(".//x:nav[@epub:type='toc']", NS)
+    out = []
+    for li in nav.find("x:ol", NS).findall("x:li", NS):
+        a = li.find("x:a", NS)
+        kids = [(k.find("x:a", NS).text, k.find("x:a", NS).get("href")) for k in li.find("x:ol", NS).findall("x:li", NS)]
+        out.append((a.text, a.get("href"), kids))
+    return out
+
+
+def _ncx_tree(book: Book):
+    ncx = book.xml("toc.ncx")
+    out = []
+    for np in ncx.find("ncx:navMap", NS).findall("ncx:navPoint", NS):
+        kids = [(k.findtext("ncx:navLabel/ncx:text", namespaces=NS), k.find("ncx:content", NS).get("src"))
+                for k in np.findall("ncx:navPoint", NS)]
+        out.append((np.findtext("ncx:navLabel/ncx:text", namespaces=NS), np.find("ncx:content", NS).get("src"), kids))
+    return out, ncx
+
+
+@pytest.mark.parametrize("name", ["finews-2021-12-08", "finews-2022-04-19", "make_site-300"])
+def test_nav_and_ncx_nest_sections_then_articles_in_digest_order(books, name):
+    book, digest = books[name]
+    nav = _nav_tree(book)
+    ncx, ncx_doc = _ncx_tree(book)
+    for tree in (nav, ncx):
+        assert [t for t, _, _ in tree] == [s.title for s in digest.sections]
+        for (title, href, kids), section in zip(tree, digest.sections):
+            assert book.target(href).find(f".//x:h1", NS).text == section.title
+            assert [k[0] for k in kids] == [p.title for p in section.posts]
+            for (k_title, k_href), post in zip(kids, section.posts):
+                article = book.target(k_href)
+                if article.tag.endswith("html"):
+                    article = article.find(".//x:article", NS)
+                assert article.get("id") == post.id
+    assert ncx_doc.find("ncx:head/ncx:meta[@name='dtb:depth']", NS).get("content") == "2"
+    assert ncx_doc.find("ncx:head/ncx:meta[@name='dtb:uid']", NS).get("content") == \
+        book.opf.findtext("opf:metadata/dc:identifier", namespaces=NS)
+
+
+def test_busy_day_has_one_document_per_article_and_small_day_one_per_section(books):
+    big, digest = books["make_site-300"]
+    spine = big.spine()
+    expected = ["cover.xhtml", "contents.xhtml"]
+    for s in digest.sections:
+        expected += [f"{s.anchor}.xhtml"] + [f"{p.id}.xhtml" for p in s.posts]
+    assert spine == expected
+    small, digest = books["finews-2021-12-08"]
+    assert small.spine() == ["cover.xhtml", "contents.xhtml"] + [f"{s.anchor}.xhtml" for s in digest.sections]
+    # readers stay fast: no document is huge
+    for book, _ in books.values():
+        assert max(i.file_size for i in book.zip.infolist() if i.filename.endswith(".xhtml")) < 400_000
+
+
+def test_contents_page_lists_sections_articles_and_summaries(books):
+    book, digest = books["make_site-300"]
+    doc = book.xml("contents.xhtml")
+    sections = doc.findall(".//x:section[@class='toc-section']", NS)
+    assert [s.findtext("x:h3/x:a", namespaces=NS) for s in sections] == [s.title for s in digest.sections]
+    for el, section in zip(sections, digest.sections):
+        items = el.findall("x:ol/x:li", NS)
+        assert [li.findtext("x:a", namespaces=NS) for li in items] == [p.title for p in section.posts]
+        assert [li.findtext("x:p[@class='summary']", namespaces=NS) for li in items] == [p.summary for p in section.posts]
+
+
+@pytest.mark.parametrize("name", ["finews-2021-12-08", "make_site-300"])
+def test_every_article_has_attribution_and_navigation(books, name):
+    book, digest = books[name]
+    posts = digest.posts
+    nav_hrefs = [a.get("href") for a in book.xml("nav.xhtml").xpath("//x:li/x:ol/x:li/x:a", namespaces=NS)]
+    assert len(nav_hrefs) == len(posts)
+    for i, (post, h) in enumerate(zip(posts, nav_hrefs)):
+        article = book.target(h)
+        if article.tag.endswith("html"):
+            article = article.find(".//x:article", NS)
+        assert article.findtext(".//x:*[@class='article-title']", namespaces=NS) == post.title
+        assert article.find(".//x:time", NS).get("datetime") == post.date.isoformat()
+        attribution = article.find("x:p[@class='attribution']", NS)
+        a = post.attribution
+        if a.outlet:
+            assert a.outlet in attribution.findtext("x:span[@class='outlet']", namespaces=NS)
+        if a.original_url:
+            assert attribution.find("x:a[@class='original']", NS).get("href") == a.original_url
+        assert attribution.find("x:a[@class='on-site']", NS).get("href") == a.post_url
+        pager = article.getnext()
+        assert pager.get("class") == "pager"
+        prev = pager.find("x:p[@class='prev']/x:a", NS)
+        nxt = pager.find("x:p[@class='next']/x:a", NS)
+        assert (prev.get("href") if prev is not None else None) == (nav_hrefs[i - 1] if i else None)
+        assert (nxt.get("href") if nxt is not None else None) == (nav_hrefs[i + 1] if i + 1 < len(posts) else None)
+        up = [x.get("href") for x in pager.findall("x:p[@class='up']/x:a", NS)]
+        assert up == [f"{digest.section_of(post).anchor}.xhtml", "contents.xhtml"]
+
+
+# -- metadata ------------------------------------------------------------------------------------
+def test_metadata_title_language_date_identifier_series(books):
+    book, digest = books["finews-2021-12-08"]
+    md = book.opf.find("opf:metadata", NS)
+    assert md.findtext("dc:title", namespaces=NS) == "金融消息 2021-12-08"
+    assert md.findtext("dc:language", namespaces=NS) == "zh-CN"
+    assert md.findtext("dc:date", namespaces=NS) == "2021-12-08"
+    assert md.findtext("dc:creator", namespaces=NS) == "ZNing"  # author from _config.yml
+    ident = md.findtext("dc:identifier", namespaces=NS)
+    assert ident.startswith("urn:uuid:") and ident == epub_exporter.identifier(digest)
+    assert ident != books["finews-2022-04-19"][0].opf.findtext("opf:metadata/dc:identifier", namespaces=NS)
+    assert book.meta("calibre:series") == "金融消息"
+    assert book.meta("calibre:series_index") == "20211208"
+    assert md.findtext("opf:meta[@property='belongs-to-collection']", namespaces=NS) == "金融消息"
+    assert md.findtext("opf:meta[@property='group-position']", namespaces=NS) == "20211208"
+    modified = md.findtext("opf:meta[@property='dcterms:modified']", namespaces=NS)
+    assert modified == digest.generated.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for doc in ("contents.xhtml", "s-emnews.xhtml", "nav.xhtml"):
+        root = book.xml(doc)
+        assert root.get("lang") == root.get("{http://www.w3.org/XML/1998/namespace}lang") == "zh-CN"
+
+
+def test_cover_is_generated_and_marked_in_the_opf(books):
+    book, digest = books["make_site-300"]
+    items = book.manifest()
+    cover_id = book.meta("cover")
+    cover = items[cover_id]
+    assert cover.get("properties") == "cover-image" and cover.get("media-type") == "image/jpeg"
+    with Image.open(io.BytesIO(book.read(cover.get("href")))) as im:
+        assert im.size == (1600, 2560) and im.format == "JPEG"
+        # not blank: the title and the headlines are drawn in ink on paper
+        assert len(im.convert("L").getcolors(1 << 16)) > 50
+    page = book.xml("cover.xhtml")
+    assert page.find(".//x:img", NS).get("src") == cover.get("href")
+    assert book.opf.find("opf:guide/opf:reference[@type='cover']", NS).get("href") == "cover.xhtml"
+    landmarks = book.xml("nav.xhtml").find(".//x:nav[@epub:type='landmarks']", NS)
+    assert [a.get(f"{{{NS['epub']}}}type") for a in landmarks.iter(f"{{{NS['x']}}}a")] == ["cover", "toc", "bodymatter"]
+
+
+def test_cover_headlines_take_sections_in_turn(books):
+    from digest.epub_cover import top_headlines
+
+    _, digest = books["make_site-300"]
+    heads = top_headlines(digest)
+    assert heads == [s.posts[0] for s in digest.sections][:6]
+
+
+# -- reproducibility -----------------------------------------------------------------------------
+def test_two_builds_are_byte_identical(books, tmp_path):
+    again, _ = build(EXAMPLE, DAY, tmp_path)
+    assert again.read_bytes() == books["finews-2021-12-08"][0].path.read_bytes()
+
+
+def test_busy_day_rebuild_is_byte_identical(books, site_300, tmp_path):
+    again, _ = build(site_300, LATE_DAY, tmp_path)
+    assert again.read_bytes() == books["make_site-300"][0].path.read_bytes()
+
+
+def test_zip_layout_is_fixed_and_source_date_epoch_is_honoured(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    path, digest = build(EXAMPLE, LATE_DAY, tmp_path)
+    with zipfile.ZipFile(path) as z:
+        infos = z.infolist()
+        assert infos[0].filename == "mimetype" and infos[0].compress_type == zipfile.ZIP_STORED
+        assert z.read("mimetype") == b"application/epub+zip" and infos[0].extra == b""
+        want = datetime.fromtimestamp(1700000000, timezone.utc)
+        assert {i.date_time for i in infos} == {(want.year, want.month, want.day, want.hour, want.minute, want.second)}
+    assert Book(path).opf.findtext("opf:metadata/opf:meta[@property='dcterms:modified']", namespaces=NS) == \
+        "2023-11-14T22:13:20Z"
+    raw = path.read_bytes()
+    assert raw[30:38] == b"mimetype"  # first local header names the mimetype, as readers expect
