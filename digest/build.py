@@ -1,12 +1,21 @@
-"""The library's front door: settings → collect → assemble → exporters, one issue at a time."""
+"""The library's front door: settings → collect → assemble → exporters, one issue at a time.
+
+:func:`build` is incremental: each issue's build record (:mod:`digest.manifest`) says what its files
+were built from, and an issue whose inputs did not change is skipped (``force=True`` rebuilds).
+Issues can be built in parallel (``jobs``): each worker process builds whole issues; results come
+back to the parent in issue order. The output folder is locked for the whole build, and the archive
+(index, Atom feed, OPDS catalog) is refreshed at the end.
+"""
 from __future__ import annotations
 
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
-from . import exporters
+from . import __version__, exporters
+from . import manifest as records
 from .assemble import assemble
 from .collect import Collected, collect
 from .errors import NothingToBuild, PostError, Problem
@@ -17,15 +26,26 @@ from .themes import Theme, load_theme
 
 @dataclass
 class IssueResult:
-    digest: Digest
+    """One issue that was (re)built. ``digest`` is kept when built in this process (``jobs=1``)."""
+
+    digest: Digest | None
     files: list[Path] = field(default_factory=list)
+    slug: str = ""
+    start: date | None = None
+    end: date | None = None
+    count: int = 0
+    sections: int = 0
+    duplicates_dropped: int = 0
+    formats: list[str] = field(default_factory=list)
 
 
 @dataclass
 class BuildResult:
-    issues: list[IssueResult] = field(default_factory=list)
+    issues: list[IssueResult] = field(default_factory=list)  # built (or rebuilt) this time
+    unchanged: list[str] = field(default_factory=list)  # slugs of issues already up to date
     problems: list[Problem] = field(default_factory=list)
     empty_days: list[date] = field(default_factory=list)
+    archive_files: list[Path] = field(default_factory=list)
 
     @property
     def files(self) -> list[Path]:
@@ -69,12 +89,23 @@ def check_strict(settings: Settings, collected: Collected) -> None:
         raise PostError(bad[0].message + more, bad[0].path)
 
 
+def exclusions(settings: Settings, start: date, *, now: datetime | None = None,
+               use_cache: bool = True) -> frozenset[str]:
+    """Original URLs to leave out of an issue starting on ``start`` (``dedupe_days``)."""
+    if settings.dedupe_days <= 0:
+        return frozenset()
+    from .crossday import previous_urls
+
+    return previous_urls(settings, start, now=now, use_cache=use_cache)
+
+
 def make_digest(settings: Settings, start: date, end: date, *, period: str = "day", use_cache: bool = True,
                 now: datetime | None = None) -> Digest:
     """Collect and assemble one issue (no files written)."""
     collected = collect(settings, start, end, now=now, use_cache=use_cache)
     check_strict(settings, collected)
-    return assemble(settings, collected, start, end, period=period)
+    exclude = exclusions(settings, start, now=now, use_cache=use_cache)
+    return assemble(settings, collected, start, end, period=period, exclude_urls=exclude)
 
 
 def write_issue(digest: Digest, formats: Iterable[str], out_dir: Path, *, theme: Theme, settings: Settings) -> list[Path]:
@@ -84,6 +115,113 @@ def write_issue(digest: Digest, formats: Iterable[str], out_dir: Path, *, theme:
     return files
 
 
+# -- one issue, incrementally ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class IssueJob:
+    settings: Settings
+    start: date
+    end: date
+    period: str
+    formats: tuple[str, ...]
+    out_dir: Path
+    theme_hash: str
+    now: datetime
+    force: bool = False
+    use_cache: bool = True
+    keep_digest: bool = False
+
+
+@dataclass
+class IssueOutcome:
+    status: str  # "built" | "unchanged" | "empty"
+    start: date
+    end: date
+    slug: str = ""
+    problems: list[Problem] = field(default_factory=list)
+    result: IssueResult | None = None
+
+
+def _complete(job: IssueJob) -> bool:
+    """True once the issue's last day is over: no post of it can still be dated in the future."""
+    return job.now >= datetime.combine(job.end + timedelta(days=1), time(), job.settings.tz)
+
+
+def _slug(job: IssueJob) -> str:
+    return Digest(site_title="", site_url="", lang="", timezone="", start=job.start, end=job.end,
+                  sections=(), generated=job.now, period=job.period).slug
+
+
+def build_issue(job: IssueJob, theme: Theme | None = None) -> IssueOutcome:
+    """Build one issue's stale formats; skip it when its record says nothing changed."""
+    s, out_dir = job.settings, job.out_dir
+    slug = _slug(job)
+    record = None if job.force else records.load(out_dir, slug)
+    complete = _complete(job)
+    probe = records.probe(s, job.start, job.end, job.period, job.theme_hash)
+    if (record is not None and record.get("final") and record.get("probe") == probe
+            and all(records.intact(out_dir, record["formats"].get(f)) for f in job.formats)):
+        return IssueOutcome("unchanged", job.start, job.end, slug)
+    collected = collect(s, job.start, job.end, now=job.now, use_cache=job.use_cache)
+    check_strict(s, collected)
+    problems = list(collected.problems)
+    if not collected.posts:
+        return IssueOutcome("empty", job.start, job.end, slug, problems)
+    exclude = exclusions(s, job.start, now=job.now, use_cache=job.use_cache)
+    posts = [(p.path.as_posix(), p.content_hash) for p in collected.posts]
+    keys = records.format_keys(s, job.formats, start=job.start, end=job.end, period=job.period,
+                               theme=job.theme_hash, posts=posts, exclude=exclude)
+    fresh = records.fresh_formats(out_dir, record, keys)
+    stale = [f for f in job.formats if f not in fresh]
+    if not stale:
+        if record.get("probe") != probe or record.get("final") != complete:
+            records.save(out_dir, {**record, "probe": probe, "final": complete})
+        return IssueOutcome("unchanged", job.start, job.end, slug)
+    digest = assemble(s, collected, job.start, job.end, period=job.period, exclude_urls=exclude)
+    if digest.count == 0:  # every post was a cross-day duplicate
+        return IssueOutcome("empty", job.start, job.end, slug, problems)
+    theme = theme or _worker_theme(s)
+    files: list[Path] = []
+    formats = {} if record is None else {f: e for f, e in record["formats"].items() if f in fresh}
+    for fmt in stale:
+        written = write_issue(digest, [fmt], out_dir, theme=theme, settings=s)
+        formats[fmt] = {"key": keys[fmt], "files": records.file_entries(out_dir, written)}
+        files.extend(written)
+    records.save(out_dir, {
+        "slug": slug, "period": job.period, "start": job.start, "end": job.end, "title": digest.title,
+        "site_title": digest.site_title, "lang": digest.lang, "generated": digest.generated.isoformat(),
+        "count": digest.count, "duplicates_dropped": digest.duplicates_dropped,
+        "sections": [[sec.title, len(sec.posts)] for sec in digest.sections],
+        "version": __version__, "probe": probe, "final": complete, "posts": sorted(posts),
+        "formats": formats,
+    })
+    issue = IssueResult(digest if job.keep_digest else None, files, slug, job.start, job.end, digest.count,
+                        len(digest.sections), digest.duplicates_dropped, stale)
+    return IssueOutcome("built", job.start, job.end, slug, problems, issue)
+
+
+_THEMES: dict[str, Theme] = {}
+
+
+def _worker_theme(settings: Settings) -> Theme:
+    key = settings.model_dump_json()
+    if key not in _THEMES:
+        _THEMES[key] = load_theme(settings)
+    return _THEMES[key]
+
+
+def _run_jobs(jobs: list[IssueJob], workers: int, theme: Theme) -> Iterator[IssueOutcome]:
+    if workers <= 1 or len(jobs) <= 1:
+        for job in jobs:
+            yield build_issue(job, theme)
+        return
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)))
+    try:
+        yield from pool.map(build_issue, jobs)  # in issue order, whatever order they finish in
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+# -- the whole build ------------------------------------------------------------------------------
 def build(
     settings: Settings,
     start: date,
@@ -94,24 +232,73 @@ def build(
     period: str = "day",
     use_cache: bool = True,
     on_issue: Callable[[IssueResult], None] | None = None,
+    force: bool = False,
+    jobs: int = 1,
+    now: datetime | None = None,
+    wait: float = 600.0,
+    on_wait: Callable[[], None] | None = None,
+    archive: bool = True,
 ) -> BuildResult:
-    """Build every issue in [start, end]. Raises :class:`NothingToBuild` when no issue has posts."""
-    formats = list(dict.fromkeys(formats))
-    mods = [exporters.get(f) for f in formats]  # fail early on an unknown or unavailable format
-    del mods
+    """Build every issue in [start, end] whose inputs changed (all of them with ``force``).
+
+    Raises :class:`NothingToBuild` when no issue in the range has posts, and
+    :class:`~digest.errors.BusyError` when another build keeps the folder locked past ``wait``.
+    """
+    from .lock import output_lock
+
+    formats = tuple(dict.fromkeys(formats))
+    for f in formats:
+        exporters.get(f)  # fail early on an unknown or unavailable format
     theme = load_theme(settings)
+    now = now or datetime.now(settings.tz)
+    todo = [IssueJob(settings, lo, hi, period, formats, out_dir, records.theme_hash(theme), now, force,
+                     use_cache, keep_digest=jobs <= 1) for lo, hi in periods(start, end, period)]
     result = BuildResult()
-    for lo, hi in periods(start, end, period):
-        digest = make_digest(settings, lo, hi, period=period, use_cache=use_cache)
-        result.problems.extend(digest.problems)
-        if digest.count == 0:
-            result.empty_days.append(lo)
-            continue
-        issue = IssueResult(digest, write_issue(digest, formats, out_dir, theme=theme, settings=settings))
-        result.issues.append(issue)
-        if on_issue:
-            on_issue(issue)
-    if not result.issues:
-        span = start.isoformat() if start == end else f"{start} to {end}"
-        raise NothingToBuild(f"no posts for {span} (time zone {settings.timezone})", settings.site_root)
+    if not records.candidate_files(settings, start, end):  # nothing could be built: leave OUT untouched
+        raise _nothing(settings, start, end)
+    with output_lock(out_dir, wait, on_wait):
+        for outcome in _run_jobs(todo, jobs, theme):
+            result.problems.extend(outcome.problems)
+            if outcome.status == "empty":
+                result.empty_days.append(outcome.start)
+            elif outcome.status == "unchanged":
+                result.unchanged.append(outcome.slug)
+            elif outcome.result is not None:
+                result.issues.append(outcome.result)
+                if on_issue:
+                    on_issue(outcome.result)
+        if archive and (result.issues or not archive_present(out_dir)) and (result.issues or result.unchanged):
+            from .archive import write_archive
+
+            result.archive_files = write_archive(out_dir, settings)
+    if not result.issues and not result.unchanged:
+        raise _nothing(settings, start, end)
     return result
+
+
+def _nothing(settings: Settings, start: date, end: date) -> NothingToBuild:
+    span = start.isoformat() if start == end else f"{start} to {end}"
+    return NothingToBuild(f"no posts for {span} (time zone {settings.timezone})", settings.site_root)
+
+
+def archive_present(out_dir: Path) -> bool:
+    return (out_dir / "index.html").is_file()
+
+
+def catch_up_start(settings: Settings, out_dir: Path, period: str = "day") -> date | None:
+    """Where a catch-up starts: the newest issue built after its last day ended, else the first post.
+
+    Every issue from there on is checked (each is rebuilt only if missing or outdated).
+    """
+    finals = [r for r in records.all_records(out_dir) if r.get("period") == period and r.get("final")]
+    if finals:
+        return date.fromisoformat(str(finals[-1]["start"]))
+    from .collect import filename_date, find_post_files
+
+    dated = [d for f in find_post_files(settings) if (d := filename_date(f.name))]
+    if dated:
+        return min(dated)
+    from .inventory import inventory
+
+    table = inventory(settings)
+    return next(iter(table.days), None)

@@ -125,9 +125,20 @@ def build(
                                                        help="PDF: build even without a CJK font."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the parsed-post cache."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only errors and skipped posts (for cron)."),
+    force: bool = typer.Option(False, "--force", help="Rebuild every issue, even those whose inputs did not change."),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Build this many issues at once (worker processes)."),
+    catch_up: bool = typer.Option(False, "--catch-up",
+                                  help="Build every issue since the last complete build that is missing or outdated "
+                                       "(up to --to, default yesterday)."),
+    wait: float = typer.Option(600.0, "--wait", min=0,
+                               help="Seconds to wait for another build on the same output folder (then exit 5)."),
 ) -> None:
-    """Build the digest of a day (default: yesterday in the site's time zone)."""
+    """Build the digest of a day (default: yesterday in the site's time zone).
+
+    Incremental: an issue whose posts, theme, settings and formats did not change is not rebuilt.
+    """
     from .build import build as run_build
+    from .build import catch_up_start
     from .exporters import available
 
     if period not in ("day", "week", "month", "range"):
@@ -140,32 +151,55 @@ def build(
                          include_future=include_future, include_unpublished=include_unpublished,
                          epub=_given(embed_fonts=embed_fonts),
                          pdf=_given(page_size=page_size, variant=pdf_variant, allow_missing_fonts=allow_missing_fonts))
-    start, end = _date_range(settings, date_, from_, to, yesterday_)
     out_dir = out if out is not None else (site / settings.out if settings.out else Path("out"))
+    if catch_up:
+        if date_:
+            _err("error: give either --date or --catch-up, not both")
+            raise typer.Exit(EXIT_BAD_INPUT)
+        _, end = _date_range(settings, None, None, to, False)
+        first = _run(catch_up_start, settings, out_dir, period)
+        floor = _parse_day(from_, "--from")
+        start = max(d for d in (first, floor, None) if d is not None) if (first or floor) else end
+        if start > end:
+            start = end
+    else:
+        start, end = _date_range(settings, date_, from_, to, yesterday_)
     progress = None
     if not quiet and sys.stderr.isatty():
         from rich.console import Console
 
         progress = Console(stderr=True)
 
+    def say(line: str) -> None:
+        (progress.print if progress else typer.echo)(line)
+
     def on_issue(issue) -> None:
         if quiet:
             return
-        d = issue.digest
-        dup = f", {d.duplicates_dropped} duplicates dropped" if d.duplicates_dropped else ""
-        lines = [f"{d.slug}: {d.count} articles in {len(d.sections)} sections{dup}"]
-        lines += [f"  {f} ({f.stat().st_size:,} bytes)" for f in issue.files]
-        for line in lines:
-            (progress.print if progress else typer.echo)(line)
+        dup = f", {issue.duplicates_dropped} duplicates dropped" if issue.duplicates_dropped else ""
+        say(f"{issue.slug}: {issue.count} articles in {issue.sections} sections{dup}")
+        for f in issue.files:
+            say(f"  {f} ({f.stat().st_size:,} bytes)")
 
+    def on_wait() -> None:
+        if not quiet:
+            _err(f"waiting for another build to finish with {out_dir} (up to {wait:g} s)…")
+
+    kwargs = dict(period=period, use_cache=not no_cache, on_issue=on_issue, force=force, jobs=jobs, wait=wait,
+                  on_wait=on_wait)
     if progress:
         with progress.status("building…"):
-            result = _run(run_build, settings, start, end, settings.formats, out_dir, period=period,
-                          use_cache=not no_cache, on_issue=on_issue)
+            result = _run(run_build, settings, start, end, settings.formats, out_dir, **kwargs)
     else:
-        result = _run(run_build, settings, start, end, settings.formats, out_dir, period=period,
-                      use_cache=not no_cache, on_issue=on_issue)
+        result = _run(run_build, settings, start, end, settings.formats, out_dir, **kwargs)
     _report_problems(result.problems, quiet)
+    if not quiet and result.unchanged:
+        n = len(result.unchanged)
+        what = f"{result.unchanged[0]} is" if n == 1 else f"{n} issues are"
+        if result.issues:
+            say(f"{what} up to date (not rebuilt)")
+        else:
+            say(f"nothing changed: {what} up to date (use --force to rebuild)")
     raise typer.Exit(EXIT_OK)
 
 
