@@ -331,12 +331,36 @@ def test_cli_attach_epub(tmp_path):
         pytest.skip("the EPUB edition is not available in this checkout yet")
     h = Handler()
     with smtp_server(h) as port:
-        r = send(config(tmp_path, port), tmp_path / "out", "--to", ALICE, "--attach", "epub")
+        r = send(config(tmp_path, port), tmp_path / "out", "--to", ALICE, "--attach", "epub",
+                 "--kindle", "reader@kindle.com")
     assert r.exit_code == 0, r.output
-    msg = parse(h.received[0])
-    atts = list(msg.iter_attachments())
-    assert [a.get_content_type() for a in atts] == ["application/epub+zip"]
-    assert atts[0].get_content()[:2] == b"PK"
+    by_rcpt = {e.rcpt_tos[0]: parse(e) for e in h.received}
+    assert sorted(by_rcpt) == [ALICE, "reader@kindle.com"]
+    epub = (tmp_path / "out" / "2021" / "2021-12-08.epub").read_bytes()
+    for msg in by_rcpt.values():
+        atts = list(msg.iter_attachments())
+        assert [a.get_content_type() for a in atts] == ["application/epub+zip"]
+        assert atts[0].get_filename() == "2021-12-08.epub" and atts[0].get_content() == epub
+    assert by_rcpt["reader@kindle.com"].get_body(("html",)) is None
+
+
+def test_no_posts_exits_1_and_week_issue(tmp_path):
+    r = CliRunner().invoke(app, ["send", str(EXAMPLE), "--config", str(config(tmp_path, free_port())),
+                                 "--out", str(tmp_path / "out"), "--date", "2021-12-09"])
+    assert r.exit_code == 1 and "no posts" in r.output
+    r = send(config(tmp_path, free_port()), tmp_path / "out", "--period", "week", "--dry-run")
+    assert r.exit_code == 0, r.output
+    assert f"would send: 2021-W49 email → {ALICE}" in r.output
+
+
+def test_a_second_concurrent_send_is_refused(tmp_path):
+    from filelock import FileLock
+
+    out = tmp_path / "out"
+    out.mkdir()
+    with FileLock(str(out / ".sent.json.lock")):
+        r = send(config(tmp_path, free_port()), out, "--to", ALICE)
+    assert r.exit_code == 5 and "another `digest send`" in r.output
 
 
 # ------------------------------------------------------------------ TLS (STARTTLS and implicit SSL)

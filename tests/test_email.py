@@ -204,6 +204,7 @@ def test_eml_is_a_valid_multipart_alternative(example):
     assert msg["Date"] == "Wed, 08 Dec 2021 13:16:19 +0800"
     assert msg["Message-ID"].endswith("@finews.withounder.com>")
     assert "List-Unsubscribe" not in msg  # none configured
+    assert str(msg["To"]) == "undisclosed-recipients:;"  # email.to is empty in the example
     html = msg.get_body(("html",)).get_content()
     text = msg.get_body(("plain",)).get_content()
     assert html.replace("\r\n", "\n") == files(issue)[".email.html"].read_text(encoding="utf-8").replace("\r\n", "\n")
