@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MAKE_SITE = ROOT.parent / "shared" / "tools" / "make_site.py"
+MAKE_SITE = ROOT / "benchmarks" / "make_site.py"  # a copy of ../shared/tools/make_site.py
+SOURCE = ROOT / "examples" / "finews"  # the real posts it grows sites from
 PYTHON = sys.executable
 
 
@@ -41,11 +42,12 @@ def median_run(cmd: list[str], repeat: int = 3, **kw) -> Run:
 
 
 def make_site(out: Path, posts: int, days: int = 1, long: float = 0.5, start: str = "2022-04-19") -> Path:
-    """Make (once) a site with ../shared/tools/make_site.py."""
+    """Make (once) a site with make_site.py from the example site's posts."""
     if (out / "_posts").is_dir():
         return out
     subprocess.run([PYTHON, str(MAKE_SITE), str(out), "--posts", str(posts), "--days", str(days),
-                    "--long", str(long), "--start", start], check=True, stdout=subprocess.DEVNULL)
+                    "--long", str(long), "--start", start, "--source", str(SOURCE)], check=True,
+                   stdout=subprocess.DEVNULL)
     return out
 
 

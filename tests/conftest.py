@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "finews"
-SHARED_TOOLS = ROOT.parent / "shared" / "tools"
+MAKE_SITE = ROOT / "benchmarks" / "make_site.py"  # a copy of ../shared/tools/make_site.py
 DAY = date(2021, 12, 8)
 LATE_DAY = date(2022, 4, 19)
 
@@ -49,15 +49,12 @@ def make_post(tmp_path):
 
 
 def make_big_site(dst: Path, posts: int, days: int = 1, long: float = 0.5, start: str = "2022-04-19") -> Path:
-    """A site grown by ../shared/tools/make_site.py (the project's scale workload)."""
+    """A site grown by make_site.py from the example site's real posts (the project's scale workload)."""
     import subprocess
     import sys
 
-    tool = SHARED_TOOLS / "make_site.py"
-    if not tool.exists():
-        pytest.skip("../shared/tools/make_site.py not found")
-    subprocess.run([sys.executable, str(tool), str(dst), "--posts", str(posts), "--days", str(days),
-                    "--long", str(long), "--start", start], check=True, capture_output=True)
+    subprocess.run([sys.executable, str(MAKE_SITE), str(dst), "--posts", str(posts), "--days", str(days),
+                    "--long", str(long), "--start", start, "--source", str(EXAMPLE)], check=True, capture_output=True)
     return dst
 
 
