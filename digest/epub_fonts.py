@@ -71,14 +71,14 @@ def subset(font: FontFile, text: str) -> tuple[bytes, str]:
     chars = {ord(c) for c in text if ord(c) >= 0x20}
     chars.update(range(0x20, 0x7F))
     options = ftsubset.Options()
-    options.layout_features = ["*"]
     options.name_IDs = [0, 1, 2, 3, 4, 5, 6, 13, 14]  # keep copyright and licence records
-    options.hinting = False
+    options.hinting = True  # removing hints costs seconds on a CJK CFF font and saves little
     options.desubroutinize = False
     options.notdef_outline = True
     options.recalc_timestamp = False
     try:
-        tt = TTFont(str(font.path), fontNumber=font.index, lazy=True, recalcTimestamp=False)
+        tt = TTFont(str(font.path), fontNumber=font.index, lazy=True, recalcTimestamp=False,
+                    recalcBBoxes=False)
     except Exception as e:  # fontTools raises many types for a bad file
         raise MissingDependency(f"cannot read font: {e}", font.path) from None
     sub = ftsubset.Subsetter(options)

@@ -85,6 +85,20 @@ def epubcheck(path: Path, report: Path) -> subprocess.Popen:
                              "--json", str(report)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def _images_site(site: Path) -> Path:
+    """A site whose post has packaged, inline, table and remote images (for EPUBCheck)."""
+    (site / "_posts").mkdir(parents=True)
+    (site / "_config.yml").write_text("title: 测试站\nlang: zh-CN\ntimezone: Asia/Shanghai\nurl: https://example.org\n",
+                                      encoding="utf-8")
+    body = ("正文。\n\n![大图](/assets/big.png)\n\n文字<img src=\"/assets/alpha.png\">中间\n\n"
+            "| a | b |\n|---|---|\n| ![表](/assets/alpha.png) | 2 |\n\n![远程](https://cdn.example.net/x.jpg)\n")
+    (site / "_posts" / "2022-04-19-img.md").write_text(
+        f"---\ntitle: 有图\ndate: 2022-04-19 10:00:00 +0800\ncategories: emnews\n---\n\n{body}", encoding="utf-8")
+    _noise_png(site / "assets" / "big.png", (1600, 900))
+    _noise_png(site / "assets" / "alpha.png", (120, 60), "RGBA")
+    return site
+
+
 @pytest.fixture(scope="module")
 def books(tmp_path_factory, site_300):
     """One build of each day of examples/finews, the 300-post day and an embedded-font build, shared."""
@@ -94,6 +108,7 @@ def books(tmp_path_factory, site_300):
         "finews-2022-04-19": build(EXAMPLE, LATE_DAY, out / "b"),
         "make_site-300": build(site_300, LATE_DAY, out / "c"),
         "embed-fonts": build(EXAMPLE, LATE_DAY, out / "d", epub={"embed_fonts": True}),
+        "images": build(_images_site(out / "img-site"), LATE_DAY, out / "e"),
     }
     return {k: (Book(p), d) for k, (p, d) in built.items()}
 
@@ -114,7 +129,7 @@ def epubcheck_reports(books, tmp_path_factory):
 
 # -- validity ------------------------------------------------------------------------------------
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["finews-2021-12-08", "finews-2022-04-19", "make_site-300", "embed-fonts"])
+@pytest.mark.parametrize("name", ["finews-2021-12-08", "finews-2022-04-19", "make_site-300", "embed-fonts", "images"])
 def test_epubcheck_reports_no_errors_and_no_warnings(epubcheck_reports, name):
     report = epubcheck_reports[name]
     bad = [f"{m['severity']} {m['ID']}: {m['message']} @ {m.get('locations', [{}])[0].get('path')}"
@@ -301,3 +316,197 @@ def test_zip_layout_is_fixed_and_source_date_epoch_is_honoured(tmp_path, monkeyp
         "2023-11-14T22:13:20Z"
     raw = path.read_bytes()
     assert raw[30:38] == b"mimetype"  # first local header names the mimetype, as readers expect
+
+
+# -- images --------------------------------------------------------------------------------------
+def _noise_png(path: Path, size: tuple[int, int], mode: str = "RGB") -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    im = Image.effect_noise(size, 60).convert(mode)
+    if mode == "RGBA":
+        im.putalpha(128)
+    im.save(path)
+
+
+@pytest.fixture
+def image_site(make_post, tmp_path):
+    body = (
+        "正文开始。\n\n![本地大图](/assets/big.png)\n\n![透明图](/assets/alpha.png)\n\n"
+        "![远程图](https://cdn.example.net/x.jpg)\n\n![越界](/%2e%2e/secret.png)\n\n"
+        "![软链接](/assets/link.png)\n\n![缺失](/assets/missing.png)\n\n![坏图](/assets/broken.png)\n\n"
+        "再次引用：![本地大图](https://example.org/assets/big.png)\n"
+    )
+    site = make_post("2022-04-19-img.md", "title: 有图的文章\ndate: 2022-04-19 10:00:00 +0800\ncategories: emnews", body)
+    _noise_png(site / "assets" / "big.png", (3000, 2000))
+    _noise_png(site / "assets" / "alpha.png", (200, 100), "RGBA")
+    (site / "assets" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    secret = tmp_path / "secret.png"
+    _noise_png(secret, (50, 50))
+    (site / "assets" / "link.png").symlink_to(secret)
+    return site
+
+
+def test_local_images_are_packaged_scaled_and_the_rest_become_alt_text(image_site, tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="digest.epub")
+    path, digest = build(image_site, LATE_DAY, tmp_path / "out")
+    book = Book(path)
+    doc = book.xml(f"{digest.sections[0].anchor}.xhtml")
+    imgs = doc.findall(".//x:img", NS)
+    srcs = [i.get("src") for i in imgs]
+    assert len(srcs) == 3 and srcs[0] == srcs[2]  # big (twice, stored once) and alpha
+    items = {i.get("href"): i for i in book.manifest().values()}
+    with Image.open(io.BytesIO(book.read(srcs[0]))) as im:
+        assert im.format == "JPEG" and im.size == (1072, 715)
+    assert items[srcs[0]].get("media-type") == "image/jpeg"
+    with Image.open(io.BytesIO(book.read(srcs[1]))) as im:
+        assert im.format == "PNG" and im.mode == "RGBA" and im.size == (200, 100)
+    assert [i.get("alt") for i in imgs] == ["本地大图", "透明图", "本地大图"]
+    assert len([n for n in book.zip.namelist() if n.startswith("EPUB/images/") and "cover" not in n]) == 2
+    remote = doc.find(".//x:a[@class='image-link']", NS)
+    assert remote.get("href") == "https://cdn.example.net/x.jpg" and remote.text == "〔图片：远程图〕"
+    alts = [s.text for s in doc.findall(".//x:span[@class='image-alt']", NS)]
+    assert alts == ["〔图片：越界〕", "〔图片：软链接〕", "〔图片：缺失〕", "〔图片：坏图〕"]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("outside the site folder" in w for w in warnings)
+    assert sum("outside the site folder" in w for w in warnings) == 2  # ../ and the symlink
+    assert any("image not found" in w for w in warnings) and any("broken image" in w for w in warnings)
+    assert all(w.startswith("_posts/2022-04-19-img.md: ") for w in warnings)
+    assert not any("cdn.example.net" in w for w in warnings)  # not fetching is the default, not a problem
+    assert b"secret" not in b"".join(book.zip.read(n) for n in book.zip.namelist() if n.startswith("EPUB/images/"))
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    png = b""
+
+    def do_GET(self):  # noqa: N802 (http.server API)
+        if self.path == "/img.png":
+            body, ctype = self.png, "image/png"
+        elif self.path == "/page":
+            body, ctype = b"<html></html>", "text/html"
+        elif self.path == "/redirect":
+            self.send_response(302)
+            self.send_header("Location", "http://127.0.0.1:%d/img.png" % self.server.server_port)
+            self.end_headers()
+            return
+        else:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def image_server():
+    buf = io.BytesIO()
+    Image.effect_noise((400, 300), 50).convert("RGB").save(buf, "PNG")
+    _Handler.png = buf.getvalue()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_remote_fetch_is_opt_in_checked_and_capped(image_server, make_post):
+    site = make_post("2022-04-19-a.md", "title: t\ndate: 2022-04-19 10:00:00 +0800")
+    url = f"{image_server}/img.png"
+    with pytest.raises(Refused, match="not fetched"):
+        Images(load_settings(site)).pack(url)  # off by default
+    on = load_settings(site, overrides={"network": {"fetch_images": True}})
+    with pytest.raises(Refused, match="loopback"):
+        Images(on).pack(url)  # private and loopback addresses are refused unless allowed
+    allowed = load_settings(site, overrides={"network": {"fetch_images": True, "allow_private": True}})
+    packed = Images(allowed).pack(url)
+    assert packed.media_type == "image/jpeg" and packed.data[:2] == b"\xff\xd8"
+    assert Images(allowed).pack(f"{image_server}/redirect").data == packed.data
+    with pytest.raises(Refused, match="content type text/html"):
+        fetch(f"{image_server}/page", timeout=5, max_bytes=10**6, allow_private=True)
+    with pytest.raises(Refused, match="larger than 100 bytes"):
+        fetch(url, timeout=5, max_bytes=100, allow_private=True)
+    with pytest.raises(Refused, match="only http and https"):
+        fetch("ftp://example.org/x.png", timeout=5, max_bytes=100, allow_private=True)
+    with pytest.raises(Refused, match="private or loopback"):
+        fetch(f"{image_server}/redirect".replace("127.0.0.1", "localhost"), timeout=5, max_bytes=10**6,
+              allow_private=False)
+
+
+def test_remote_image_fetched_into_the_book_when_enabled(image_server, make_post, tmp_path):
+    site = make_post("2022-04-19-a.md", "title: t\ndate: 2022-04-19 10:00:00 +0800",
+                     f"正文。\n\n![远程]({image_server}/img.png)\n")
+    path, digest = build(site, LATE_DAY, tmp_path, network={"fetch_images": True, "allow_private": True})
+    book = Book(path)
+    img = book.xml(f"{digest.sections[0].anchor}.xhtml").find(".//x:img", NS)
+    assert img.get("src").startswith("images/") and img.get("alt") == "远程"
+    with Image.open(io.BytesIO(book.read(img.get("src")))) as im:
+        assert im.size == (400, 300)
+
+
+# -- fonts, cover options, themes, size ----------------------------------------------------------
+def test_embedded_font_is_a_subset_covering_exactly_the_text(books):
+    from fontTools.ttLib import TTFont
+
+    book, digest = books["embed-fonts"]
+    fonts = [i for i in book.manifest().values() if i.get("href").startswith("fonts/")]
+    assert len(fonts) == 1 and fonts[0].get("media-type") in ("font/otf", "font/ttf")
+    data = book.read(fonts[0].get("href"))
+    assert len(data) < 1_500_000
+    cmap = TTFont(io.BytesIO(data)).getBestCmap()
+    text = "".join(p.title + p.text for p in digest.posts) + digest.site_title
+    missing = {c for c in text if c.strip() and ord(c) not in cmap}
+    assert not missing
+    assert len(cmap) < 2 * len(set(text)) + 200  # a subset, not the whole font
+    css = book.read("style/epub.css").decode()
+    assert "@font-face" in css and fonts[0].get("href") in css
+    assert not any(i.get("href").startswith("fonts/") for i in books["finews-2022-04-19"][0].manifest().values())
+
+
+def test_cover_off_and_cover_image_setting(example_site, tmp_path):
+    path, _ = build(example_site, LATE_DAY, tmp_path / "off", epub={"cover": False})
+    book = Book(path)
+    assert book.meta("cover") is None and book.spine()[0] == "contents.xhtml"
+    _noise_png(example_site / "art" / "cover.png", (800, 1280))
+    path, _ = build(example_site, LATE_DAY, tmp_path / "own", epub={"cover_image": "art/cover.png"})
+    book = Book(path)
+    cover = book.manifest()[book.meta("cover")]
+    assert cover.get("media-type") == "image/png"
+    assert book.read(cover.get("href")) == (example_site / "art" / "cover.png").read_bytes()
+    with pytest.raises(ConfigError, match="cover_image: file not found"):
+        build(example_site, LATE_DAY, tmp_path / "x", epub={"cover_image": "art/none.png"})
+
+
+def test_theme_supplies_cover_and_templates(example_site, tmp_path):
+    over = example_site / "tpl" / "epub"
+    _noise_png(over / "cover.png", (600, 960))
+    (over / "cover.xhtml.j2").write_text(
+        '{% extends "epub/layout.xhtml.j2" %}{% block body %}<p class="mine"><img src="{{ cover_src }}" alt=""/>'
+        "</p>{% endblock %}", encoding="utf-8")
+    path, _ = build(example_site, LATE_DAY, tmp_path, template_overrides="tpl")
+    book = Book(path)
+    assert book.read(book.manifest()[book.meta("cover")].get("href")) == (over / "cover.png").read_bytes()
+    assert book.xml("cover.xhtml").find(".//x:p[@class='mine']", NS) is not None
+
+
+def test_malformed_theme_template_is_a_one_line_theme_error(example_site, tmp_path):
+    over = example_site / "tpl" / "epub"
+    over.mkdir(parents=True)
+    (over / "contents.xhtml.j2").write_text('{% extends "epub/layout.xhtml.j2" %}{% block body %}<p>open'
+                                            "{% endblock %}", encoding="utf-8")
+    with pytest.raises(ThemeError) as e:
+        build(example_site, LATE_DAY, tmp_path, template_overrides="tpl")
+    assert "contents.xhtml.j2" in str(e.value) and "not well-formed" in str(e.value)
+    assert "\n" not in str(e.value)
+
+
+def test_size_above_the_limit_is_warned(example_site, tmp_path, caplog):
+    caplog.set_level(logging.WARNING, logger="digest.epub")
+    build(example_site, LATE_DAY, tmp_path, epub={"warn_size_mb": 0})
+    assert any("Send-to-Kindle limit" in r.getMessage() for r in caplog.records)
+    caplog.clear()
+    build(example_site, LATE_DAY, tmp_path)
+    assert not caplog.records
