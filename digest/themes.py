@@ -13,6 +13,7 @@ from .errors import ThemeError
 from .settings import Settings
 
 _PKG = Path(__file__).resolve().parent
+EDITIONS = ("web", "epub", "pdf", "email")  # the ``edition`` of base_context; each may have ``[options.<edition>]``
 
 
 def themes_root() -> Path:
@@ -63,23 +64,34 @@ class Theme:
     dirs: list[Path]  # lookup order: overrides first, built-in default last
     options: dict[str, Any] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
+    named: dict[str, Path] = field(default_factory=dict)  # "NAME:path" reaches one theme's own file
     env: jinja2.Environment = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        named = {**self.named, "default": themes_root() / "default"}
+        prefixed = jinja2.PrefixLoader({k: jinja2.FileSystemLoader(str(d)) for k, d in named.items()}, delimiter=":")
         self.env = jinja2.Environment(
-            loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in self.dirs]),
+            loader=jinja2.ChoiceLoader([*(jinja2.FileSystemLoader(str(d)) for d in self.dirs), prefixed]),
             autoescape=lambda name: name is None or not name.endswith((".txt.j2", ".css")),
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True,
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.filters.update(hhmm=_hhmm, isodate=_isodate, longdate=self.long_date)
+        self.env.filters.update(hhmm=_hhmm, isodate=_isodate, longdate=self.long_date, headlines=headlines)
 
     def long_date(self, value: date | datetime) -> str:
         """A date written the way the site's language writes it (label ``date_format``)."""
         fmt = self.labels.get("date_format", "{y}-{m:02d}-{d:02d}")
         return fmt.format(y=value.year, m=value.month, d=value.day)
+
+    def options_for(self, edition: str | None) -> dict[str, Any]:
+        """The options one edition sees: ``[options]`` with its ``[options.<edition>]`` table on top."""
+        opts = {k: v for k, v in self.options.items() if k not in EDITIONS or not isinstance(v, dict)}
+        sub = self.options.get(edition) if edition else None
+        if isinstance(sub, dict):
+            opts.update(sub)
+        return opts
 
     def source_file(self, template: str) -> Path | None:
         for d in self.dirs:
@@ -98,7 +110,8 @@ class Theme:
 
     def render(self, template: str, **context: Any) -> str:
         try:
-            return self.env.get_template(template).render(labels=self.labels, theme=self.options, **context)
+            theme = self.options_for(context.get("edition"))
+            return self.env.get_template(template).render(labels=self.labels, theme=theme, **context)
         except jinja2.TemplateSyntaxError as e:
             raise ThemeError(f"template syntax error at line {e.lineno}: {e.message}", e.filename or template) from None
         except jinja2.TemplateNotFound as e:
@@ -121,6 +134,16 @@ def _template_location(exc: BaseException, fallback: str, theme: Theme) -> tuple
             found = (filename, tb.tb_lineno)
         tb = tb.tb_next
     return found
+
+
+def headlines(digest: Any, n: int = 6) -> list[Any]:
+    """The day's top ``n`` articles: each section's first, then each one's second, and so on."""
+    out: list[Any] = []
+    depth = 0
+    while len(out) < n and any(depth < len(s.posts) for s in digest.sections):
+        out.extend(s.posts[depth] for s in digest.sections if depth < len(s.posts))
+        depth += 1
+    return out[:n]
 
 
 def _hhmm(value: datetime) -> str:
@@ -169,4 +192,8 @@ def load_theme(settings: Settings, name: str | None = None) -> Theme:
         if not over.is_dir():
             raise ThemeError("template override folder not found", over)
         dirs.insert(0, over)
-    return Theme(name=str(meta_chain[0].get("name", first.name)), dirs=dirs, options=options, labels=labels)
+    named: dict[str, Path] = {}
+    for d, meta in zip(reversed(chain), reversed(meta_chain)):
+        named[d.name] = named[str(meta.get("name", d.name))] = d
+    return Theme(name=str(meta_chain[0].get("name", first.name)), dirs=dirs, options=options, labels=labels,
+                 named=named)

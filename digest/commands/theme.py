@@ -1,0 +1,127 @@
+"""``digest theme new NAME`` scaffolds a theme that extends another; ``digest theme list`` names the built-in ones.
+
+A new theme holds only what the user changes: ``theme.toml`` (``extends`` its parent, every inherited
+option listed commented out), one example override (the parent's ``web/style.css``) and an empty folder per
+edition. Everything not in the folder still comes from the parent, so a theme can be one file.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+EDITION_DIRS = ("web", "epub", "pdf", "email", "partials")
+EXAMPLE = "web/style.css"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    return json.dumps(str(v), ensure_ascii=False)  # a JSON string is a valid TOML basic string
+
+
+def _options_block(options: dict[str, Any]) -> list[str]:
+    plain = {k: v for k, v in options.items() if not isinstance(v, dict)}
+    tables = {k: v for k, v in options.items() if isinstance(v, dict)}
+    lines = ["# Options, as the templates see them (`theme.<name>`). Uncomment a line to change it;",
+             "# an edition's own table ([options.web], [options.epub], [options.pdf], [options.email])",
+             "# overrides [options] for that edition only. Inherited values:", "[options]"]
+    lines += [f"# {k} = {_toml_value(v)}" for k, v in plain.items()]
+    for edition in ("web", "epub", "pdf", "email"):
+        lines += ["", f"# [options.{edition}]"]
+        lines += [f"# {k} = {_toml_value(v)}" for k, v in tables.get(edition, {}).items()]
+    return lines
+
+
+def template_files(dirs: list[Path]) -> list[str]:
+    """Every file a theme chain provides (relative paths), the overridable set."""
+    seen: set[str] = set()
+    for d in dirs:
+        for p in d.rglob("*"):
+            rel = p.relative_to(d).as_posix()
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(d).parts) \
+                    and rel not in ("theme.toml", "labels.toml") and "__pycache__" not in rel:
+                seen.add(rel)
+    return sorted(seen)
+
+
+def scaffold(name: str, parent: str = "default", where: Path = Path(".")) -> Path:
+    """Create ``where/name`` extending ``parent`` (a built-in theme name or a theme folder)."""
+    from ..errors import ThemeError
+    from ..fsutil import atomic_write
+    from ..settings import Settings
+    from ..themes import load_theme, resolve_theme_dir, themes_root
+
+    if not _NAME.match(name):
+        raise ThemeError(f"theme name {name!r}: use letters, digits, '.', '_' or '-'")
+    target = where / name
+    if target.exists():
+        raise ThemeError("already exists; choose another name or remove it first", target)
+    parent_dir = resolve_theme_dir(parent)
+    builtin = parent_dir.resolve().parent == themes_root().resolve()
+    extends = parent_dir.name if builtin else os.path.relpath(parent_dir.resolve(), where.resolve())
+    theme = load_theme(Settings(site_root=where, theme=str(parent_dir)))
+    lines = [f"name = {_toml_value(name)}", f"extends = {_toml_value(Path(extends).as_posix())}"
+             "   # a built-in theme name, or a theme folder (relative to the folder holding this one)", ""]
+    lines += _options_block(theme.options)
+    files = template_files(theme.dirs)
+    readme = [f"# Theme `{name}`", "",
+              f"Extends `{extends}`. Any file you put here replaces the parent's file of the same path;",
+              "everything else still comes from the parent. Use it with `digest build SITE --theme "
+              f"{name}` (a folder next to the site's digest.toml) or `--theme PATH/TO/{name}`.", "",
+              f"`{EXAMPLE}` is a copy of the parent's, to edit. Delete it to go back to the parent's.", "",
+              "Labels (interface words) go in `labels.toml`, by language, e.g.:", "", "```toml",
+              "[zh]", 'contents = "本期目录"', "```", "",
+              "The template API (every variable and filter, per edition) is in the digest repository's",
+              "`themes/README.md`. Files you can override:", ""]
+    readme += [f"- `{f}`" for f in files]
+    target.mkdir(parents=True)
+    try:
+        atomic_write(target / "theme.toml", "\n".join(lines) + "\n")
+        atomic_write(target / "README.md", "\n".join(readme) + "\n")
+        for d in EDITION_DIRS:
+            (target / d).mkdir()
+        css = theme.read_text(EXAMPLE)
+        header = f"/* The {name} theme's web stylesheet: a copy of {extends}'s, to edit. */\n"
+        atomic_write(target / EXAMPLE, header + css)
+    except BaseException:
+        import shutil
+
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+    return target
+
+
+def register(app: typer.Typer) -> None:
+    group = typer.Typer(help="Make and list themes.", no_args_is_help=True)
+
+    @group.command("new")
+    def new(
+        name: str = typer.Argument(..., help="The new theme's name (also its folder's name)."),
+        from_: str = typer.Option("default", "--from", help="The theme to extend: a built-in name or a folder."),
+        dir_: Path = typer.Option(Path("."), "--dir", help="Where to create the theme folder."),
+    ) -> None:
+        """Scaffold a theme folder that extends another theme (default: the built-in one)."""
+        from ..cli import _run
+
+        target = _run(scaffold, name, from_, dir_)
+        typer.echo(f"created {target}/ (extends {from_}); build with: digest build SITE --theme {target}")
+
+    @group.command("list")
+    def list_() -> None:
+        """The built-in themes."""
+        from ..themes import builtin_themes, themes_root
+
+        for name in builtin_themes():
+            typer.echo(f"{name}\t{themes_root() / name}")
+
+    app.add_typer(group, name="theme")
