@@ -65,3 +65,9 @@ def test_late_post_names_its_outlet(tmp_path):
 def test_writes_atomically_leaving_no_temp_files(web_day):
     path, _, _ = web_day
     assert [p.name for p in path.parent.iterdir()] == ["2021-12-08.html"]
+
+
+def test_inline_css_is_not_html_escaped(web_day):
+    _, html, _ = web_day
+    style = html.split("<style>", 1)[1].split("</style>", 1)[0]
+    assert '"Noto Sans CJK SC"' in style and "&#34;" not in style and "&quot;" not in style
