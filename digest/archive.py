@@ -113,7 +113,7 @@ def issues(out_dir: Path, settings: Settings) -> list[Issue]:
             sections=[(str(t), int(n)) for t, n in r.get("sections", [])],
             id=f"urn:uuid:{uuid.uuid5(ns, r['slug'])}", downloads=downloads,
         ))
-    out.sort(key=lambda i: (i.start, i.end, i.slug), reverse=True)
+    out.sort(key=lambda i: (i.end, i.start, i.slug), reverse=True)  # a week or month is new when it ends
     return out
 
 

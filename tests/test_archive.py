@@ -1,0 +1,161 @@
+"""The archive: index.html, feed.atom and the OPDS catalog parse, and every link in them resolves."""
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+
+import html5lib
+import pytest
+from lxml import etree
+from PIL import Image
+
+from digest import archive, manifest
+from digest.build import build
+from digest.settings import load_settings
+from tests.conftest import DAY, EXAMPLE, LATE_DAY
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+DC = "{http://purl.org/dc/terms/}"
+ACQ = "http://opds-spec.org/acquisition"
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("archive")
+    s = load_settings(EXAMPLE)
+    build(s, DAY, LATE_DAY, ["html", "epub"], out)
+    build(s, DAY, DAY, ["html"], out, period="week")
+    return out
+
+
+def resolve(out: Path, doc: Path, href: str) -> Path:
+    """The file a relative link in ``doc`` points to; fails for absolute or outside links."""
+    assert not urlsplit(href).scheme and not href.startswith("/"), href
+    base = "http://h/" + doc.relative_to(out).as_posix()
+    target = unquote(urlsplit(urljoin(base, href)).path).lstrip("/")
+    path = (out / target).resolve()
+    assert path.is_relative_to(out.resolve()) and path.is_file(), f"{doc.name}: {href} does not resolve"
+    return path
+
+
+def xml(path: Path) -> etree._Element:
+    return etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True)).getroot()
+
+
+def test_atom_feed_parses_and_every_link_resolves(out):
+    feed = xml(out / "feed.atom")
+    assert feed.tag == f"{ATOM}feed"
+    for tag in ("id", "title", "updated"):
+        assert feed.find(f"{ATOM}{tag}").text
+    assert feed.find(f"{ATOM}author/{ATOM}name").text == "ZNing"
+    entries = feed.findall(f"{ATOM}entry")
+    titles = [e.find(f"{ATOM}title").text for e in entries]
+    assert titles == ["金融消息 2022-04-19", "金融消息 2021-12-06 – 2021-12-12", "金融消息 2021-12-08"]
+    ids = [e.find(f"{ATOM}id").text for e in entries]
+    assert len(set(ids)) == 3 and all(i.startswith("urn:uuid:") for i in ids)
+    for link in feed.iter(f"{ATOM}link"):
+        target = resolve(out, out / "feed.atom", link.get("href"))
+        if link.get("length"):
+            assert int(link.get("length")) == target.stat().st_size
+    enclosures = [link for link in feed.iter(f"{ATOM}link") if link.get("rel") == "enclosure"]
+    assert {link.get("type") for link in enclosures} == {"application/epub+zip"}
+
+
+def opds_feeds(out: Path) -> dict[str, etree._Element]:
+    """Every catalog document reachable from opds.xml."""
+    seen: dict[str, etree._Element] = {}
+    todo = ["opds.xml"]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        root = seen[name] = xml(out / name)
+        for link in root.iter(f"{ATOM}link"):
+            if "profile=opds-catalog" in (link.get("type") or ""):
+                todo.append(resolve(out, out / name, link.get("href")).relative_to(out).as_posix())
+    return seen
+
+
+def test_opds_catalog_navigation_and_acquisition_feeds(out):
+    feeds = opds_feeds(out)
+    assert set(feeds) == {"opds.xml", "opds-all.xml", "opds-day.xml", "opds-week.xml"}
+    root = feeds["opds.xml"]
+    rels = {link.get("rel"): link for link in root.findall(f"{ATOM}link")}
+    assert rels["start"].get("href") == "opds.xml" and "kind=navigation" in rels["start"].get("type")
+    nav = {e.find(f"{ATOM}title").text: e.find(f"{ATOM}link") for e in root.findall(f"{ATOM}entry")}
+    assert list(nav) == ["最新各期", "日报", "周刊"]
+    assert nav["最新各期"].get("rel") == "http://opds-spec.org/sort/new"
+    assert all("kind=acquisition" in link.get("type") for link in nav.values())
+    for e in root.findall(f"{ATOM}entry"):
+        assert e.find(f"{ATOM}id").text and e.find(f"{ATOM}updated").text and e.find(f"{ATOM}content").text
+
+    day = feeds["opds-day.xml"]
+    entries = day.findall(f"{ATOM}entry")
+    assert [e.find(f"{DC}issued").text for e in entries] == ["2022-04-19", "2021-12-08"]  # newest first
+    for e in entries:
+        links = {link.get("rel"): link for link in e.findall(f"{ATOM}link")}
+        acq = [link for link in e.findall(f"{ATOM}link") if link.get("rel") == ACQ]
+        assert {link.get("type") for link in acq} == {"application/epub+zip", "text/html"}
+        for link in acq:
+            assert int(link.get("length")) == resolve(out, out / "opds-day.xml", link.get("href")).stat().st_size
+        with Image.open(resolve(out, out / "opds-day.xml", links["http://opds-spec.org/image"].get("href"))) as im:
+            assert im.format == "JPEG" and im.size == (1600, 2560)
+        thumb = links["http://opds-spec.org/image/thumbnail"]
+        assert thumb.get("type") == "image/jpeg"
+        with Image.open(resolve(out, out / "opds-day.xml", thumb.get("href"))) as im:
+            assert im.format == "JPEG" and max(im.size) <= 480
+    week = feeds["opds-week.xml"].findall(f"{ATOM}entry")
+    assert len(week) == 1 and [link.get("type") for link in week[0].findall(f"{ATOM}link")] == ["text/html"]
+    for name, doc in feeds.items():
+        for link in doc.iter(f"{ATOM}link"):
+            resolve(out, out / name, link.get("href"))
+
+
+def test_cover_is_the_one_inside_the_epub(out):
+    epub = out / "2021" / "2021-12-08.epub"
+    data, ext = archive.epub_cover(epub)
+    assert ext == ".jpg" and (out / "covers" / "2021-12-08.jpg").read_bytes() == data
+    with zipfile.ZipFile(epub) as z:
+        assert data in [z.read(n) for n in z.namelist() if n.endswith(".jpg")]
+
+
+def test_index_lists_issues_by_month_with_links_and_sizes(out):
+    html = (out / "index.html").read_text(encoding="utf-8")
+    doc = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(html)
+    assert [h.text for h in doc.iter("h2")] == ["2022年4月", "2021年12月"]
+    hrefs = [a.get("href") for a in doc.iter("a")]
+    assert "2021/2021-12-08.epub" in hrefs and "feed.atom" in hrefs and "opds.xml" in hrefs
+    for href in hrefs:
+        resolve(out, out / "index.html", href)
+    size = (out / "2021" / "2021-12-08.epub").stat().st_size
+    assert f"EPUB<span class=\"size\">{archive.human_size(size)}</span>" in html
+    assert html.count('class="issue"') == 3
+
+
+def test_opds_pages_follow_next_links(out, tmp_path):
+    s = load_settings(EXAMPLE, overrides={"archive": {"opds_page_size": 1, "base_url": "https://d.example/digest"}})
+    archive.write_archive(out, s)
+    try:
+        page, seen = "opds-all.xml", []
+        while page:
+            root = xml(out / page)
+            seen += [e.find(f"{ATOM}title").text for e in root.findall(f"{ATOM}entry")]
+            nxt = [link.get("href") for link in root.findall(f"{ATOM}link") if link.get("rel") == "next"]
+            page = nxt[0] if nxt else None
+        assert seen == ["金融消息 2022-04-19", "金融消息 2021-12-06 – 2021-12-12", "金融消息 2021-12-08"]
+        assert xml(out / "feed.atom").get("{http://www.w3.org/XML/1998/namespace}base") == "https://d.example/digest/"
+    finally:
+        archive.write_archive(out, load_settings(EXAMPLE))
+
+
+def test_archive_skips_issues_whose_files_are_gone(out, tmp_path):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    (copy / "2022" / "2022-04-19.epub").unlink()
+    items = {i.slug: [d.format for d in i.downloads] for i in archive.issues(copy, load_settings(EXAMPLE))}
+    assert items == {"2022-04-19": ["html"], "2021-W49": ["html"], "2021-12-08": ["epub", "html"]}
+    assert manifest.load(copy, "2022-04-19") is not None
