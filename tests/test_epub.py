@@ -90,7 +90,7 @@ def _images_site(site: Path) -> Path:
     (site / "_posts").mkdir(parents=True)
     (site / "_config.yml").write_text("title: 测试站\nlang: zh-CN\ntimezone: Asia/Shanghai\nurl: https://example.org\n",
                                       encoding="utf-8")
-    body = ("正文。\n\n![大图](/assets/big.png)\n\n文字<img src=\"/assets/alpha.png\">中间\n\n"
+    body = ("正文。  \n换行&nbsp;之后\x0b。\n\n![大图](/assets/big.png)\n\n文字<img src=\"/assets/alpha.png\">中间\n\n"
             "| a | b |\n|---|---|\n| ![表](/assets/alpha.png) | 2 |\n\n![远程](https://cdn.example.net/x.jpg)\n")
     (site / "_posts" / "2022-04-19-img.md").write_text(
         f"---\ntitle: 有图\ndate: 2022-04-19 10:00:00 +0800\ncategories: emnews\n---\n\n{body}", encoding="utf-8")
@@ -445,6 +445,18 @@ def test_remote_image_fetched_into_the_book_when_enabled(image_server, make_post
     assert img.get("src").startswith("images/") and img.get("alt") == "远程"
     with Image.open(io.BytesIO(book.read(img.get("src")))) as im:
         assert im.size == (400, 300)
+
+
+def test_html_only_markup_becomes_well_formed_xhtml(make_post, tmp_path):
+    site = make_post("2022-04-19-a.md", "title: 换行 & <标题>\ndate: 2022-04-19 10:00:00 +0800",
+                     "第一行  \n第二行&nbsp;结束\x0c。\n\n<p>段落<br>内<hr></p>\n\n---\n")
+    path, digest = build(site, LATE_DAY, tmp_path)
+    book = Book(path)
+    doc = book.xml(f"{digest.sections[0].anchor}.xhtml")  # parses as XML: well-formed
+    body = doc.find(".//x:div[@class='body']", NS)
+    assert len(body.findall(".//x:br", NS)) == 2 and len(body.findall(".//x:hr", NS)) >= 1
+    assert "第二行\u00a0结束。" in "".join(body.itertext())
+    assert doc.findtext(".//x:h2", namespaces=NS) == "换行 & <标题>"
 
 
 # -- fonts, cover options, themes, size ----------------------------------------------------------

@@ -12,6 +12,7 @@ import logging
 import re
 import uuid
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import timezone
 from pathlib import Path
@@ -36,6 +37,7 @@ CONTENTS = "contents.xhtml"
 COVER_PAGE = "cover.xhtml"
 FONT_FAMILY = "Digest CJK"
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
 _STORED = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".woff", ".woff2")
 log = logging.getLogger("digest.epub")
 
@@ -70,9 +72,16 @@ class _Bodies:
         self.remote_skipped = 0
 
     def convert(self, post: Post) -> str:
-        if not post.html.strip():
+        html = _XML_BAD.sub("", post.html)
+        if not html.strip():
             return ""
-        root = lxml_html.fragment_fromstring(_XML_BAD.sub("", post.html), create_parent="div")
+        if "<img" not in html:
+            try:  # already well-formed XML (no void tags, no HTML-only entities): use it as it is
+                etree.fromstring(f"<div>{html}</div>", _XML_PARSER)
+                return html
+            except etree.XMLSyntaxError:
+                pass
+        root = lxml_html.fragment_fromstring(html, create_parent="div")
         for img in list(root.iter("img")):
             self._image(img, post)
         parts = [escape(root.text or "")]
@@ -164,26 +173,39 @@ def _pager(digest: Digest, post: Post, href: dict[str, str], section_hrefs: dict
     }
 
 
+def _convert(digest: Digest, bodies: _Bodies) -> tuple[Section, ...]:
+    """The digest's sections with every post body as XHTML."""
+    out = tuple(replace(s, posts=tuple(replace(p, html=bodies.convert(p)) for p in s.posts))
+                for s in digest.sections)
+    if bodies.remote_skipped:
+        log.info("%s: %d remote images not fetched (network.fetch_images is off); alt text and links kept",
+                 digest.slug, bodies.remote_skipped)
+    return out
+
+
 # -- the book ------------------------------------------------------------------------------------
 def render(digest: Digest, *, theme: Theme, settings: Settings) -> bytes:
     """The EPUB file's bytes."""
     labels = theme.labels
-    bodies = _Bodies(settings, labels)
-    xsections = tuple(replace(s, posts=tuple(replace(p, html=bodies.convert(p)) for p in s.posts))
-                      for s in digest.sections)
-    if bodies.remote_skipped:
-        log.info("%s: %d remote images not fetched (network.fetch_images is off); alt text and links kept",
-                 digest.slug, bodies.remote_skipped)
     href, section_hrefs, combined = _plan(digest, settings)
     docs = _Docs(digest, theme, settings)
-    common = {"sections": xsections, "href": href, "section_hrefs": section_hrefs}
-
+    bodies = _Bodies(settings, labels)
     book = epub.EpubBook()
-    cover_doc = None
+    cover = None
     if settings.epub.cover:
         from ..epub_cover import cover_image
 
-        data, ext = cover_image(digest, theme=theme, settings=settings)
+        # Drawing and encoding the cover run in C with the GIL released: overlap them with the bodies.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            job = pool.submit(cover_image, digest, theme=theme, settings=settings)
+            xsections = _convert(digest, bodies)
+            cover = job.result()
+    else:
+        xsections = _convert(digest, bodies)
+    common = {"sections": xsections, "href": href, "section_hrefs": section_hrefs}
+    cover_doc = None
+    if cover is not None:
+        data, ext = cover
         book.set_cover(f"images/cover.{ext}", data, create_page=False)
         cover_doc = docs.add("cover", COVER_PAGE, "epub/cover.xhtml.j2", cover_src=f"images/cover.{ext}", **common)
     contents_doc = docs.add("contents", CONTENTS, "epub/contents.xhtml.j2", **common)
