@@ -115,7 +115,10 @@ class Theme:
         except jinja2.TemplateSyntaxError as e:
             raise ThemeError(f"template syntax error at line {e.lineno}: {e.message}", e.filename or template) from None
         except jinja2.TemplateNotFound as e:
-            raise ThemeError(f"template {e.name!r} not found in theme {self.name!r}") from None
+            file, line = _template_location(e, template, self)
+            if e.name == template or line == "?":
+                raise ThemeError(f"template {e.name!r} not found in theme {self.name!r}") from None
+            raise ThemeError(f"line {line}: template {e.name!r} not found in theme {self.name!r}", file) from None
         except jinja2.UndefinedError as e:
             file, line = _template_location(e, template, self)
             raise ThemeError(f"undefined variable at line {line}: {e.message}", file) from None
