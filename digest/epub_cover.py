@@ -100,13 +100,14 @@ def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int, max_lines: int) -
     return lines
 
 
-def _fit(text: str, path: Path, index: int, start: int, width: int) -> ImageFont.FreeTypeFont:
+def _fit(text: str, path: Path, index: int, start: int, width: int, smallest: int = 110) -> ImageFont.FreeTypeFont:
+    """The largest size (down to ``smallest``) at which ``text`` fits on one line."""
     size = start
     while True:
         font = ImageFont.truetype(str(path), size, index=index)
-        if font.getlength(text) <= width or size <= 48:
+        if font.getlength(text) <= width or size <= smallest:
             return font
-        size -= 8
+        size -= 10
 
 
 def draw_cover(digest: Digest, *, theme: Theme, settings: Settings) -> bytes:
@@ -140,8 +141,10 @@ def draw_cover(digest: Digest, *, theme: Theme, settings: Settings) -> bytes:
     d.text((WIDTH / 2, y), date, font=font(sans, 68), fill=muted, anchor="mt")
     y += 120
     title_font = _fit(digest.site_title, serif_bold.path, serif_bold.index, 220, inner)
-    d.text((WIDTH / 2, y), digest.site_title, font=title_font, fill=ink, anchor="mt")
-    y += title_font.size + 70
+    for line in _wrap(digest.site_title, title_font, inner, 2):  # a long title takes two lines
+        d.text((WIDTH / 2, y), line, font=title_font, fill=ink, anchor="mt")
+        y += round(title_font.size * 1.15)
+    y += 50
     d.line((MARGIN, y, WIDTH - MARGIN, y), fill=ink, width=6)
     d.line((MARGIN, y + 16, WIDTH - MARGIN, y + 16), fill=ink, width=2)
     y += 60

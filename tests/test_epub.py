@@ -522,3 +522,18 @@ def test_size_above_the_limit_is_warned(example_site, tmp_path, caplog):
     caplog.clear()
     build(example_site, LATE_DAY, tmp_path)
     assert not caplog.records
+
+
+def test_week_issue_shows_dates_and_has_its_own_identifier(make_post, tmp_path):
+    make_post("2022-04-18-a.md", "title: 周一\ndate: 2022-04-18 09:30:00 +0800\ncategories: emnews")
+    site = make_post("2022-04-20-b.md", "title: 周三\ndate: 2022-04-20 14:05:00 +0800\ncategories: emnews")
+    settings = load_settings(site)
+    digest = make_digest(settings, date(2022, 4, 18), date(2022, 4, 24), period="week", use_cache=False)
+    [path] = epub_exporter.write(digest, tmp_path, theme=load_theme(settings), settings=settings)
+    assert path.name == "2022-W16.epub"
+    book = Book(path)
+    times = [t.text for t in book.xml("contents.xhtml").iter(f"{{{NS['x']}}}time")]
+    assert times == ["04-18 09:30", "04-20 14:05"]
+    day = make_digest(settings, date(2022, 4, 18), date(2022, 4, 18), use_cache=False)
+    assert epub_exporter.identifier(digest) != epub_exporter.identifier(day)
+    assert book.opf.findtext("opf:metadata/dc:title", namespaces=NS) == "测试站 2022-04-18 – 2022-04-24"
