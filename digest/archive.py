@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import manifest as records
-from .fsutil import atomic_path, atomic_write
+from .fsutil import atomic_write
 from .settings import Settings
 from .themes import Theme, load_theme
 
@@ -144,30 +144,32 @@ def epub_cover(epub: Path) -> tuple[bytes, str] | None:
         return None
 
 
-def cover_for(out_dir: Path, record_files: list[dict[str, Any]], issue: Issue) -> None:
-    """Set ``issue.cover`` and ``issue.thumbnail``: an image the EPUB exporter wrote, else extracted."""
-    image = next((f["path"] for f in record_files if Path(f["path"]).suffix.lower() in IMAGE_MIME), None)
-    epub = next((f["path"] for f in record_files if f["path"].endswith(".epub")), None)
+def ensure_cover(out_dir: Path, slug: str, epub_files: list[dict[str, Any]]) -> tuple[str, str] | None:
+    """The cover and thumbnail of an issue (paths relative to OUT), made once per EPUB.
+
+    An image the EPUB exporter wrote next to the book is used as is; else the cover inside the EPUB
+    is copied to ``covers/``. The thumbnail is a small JPEG in ``covers/``. Called by the build right
+    after the EPUB is written (in the worker, so covers are made in parallel), and by the archive.
+    """
+    image = next((f["path"] for f in epub_files if Path(f["path"]).suffix.lower() in IMAGE_MIME), None)
+    epub = next((f["path"] for f in epub_files if f["path"].endswith(".epub")), None)
     covers = out_dir / COVERS
     if image is not None:
         source: Path = out_dir / image
-        issue.cover = (image, IMAGE_MIME[source.suffix.lower()])
     elif epub is not None:
-        got = None
         src_epub = out_dir / epub
-        existing = [p for p in (covers / f"{issue.slug}{e}" for e in (".jpg", ".png")) if p.is_file()]
+        existing = [p for p in (covers / f"{slug}{e}" for e in (".jpg", ".png")) if p.is_file()]
         if existing and existing[0].stat().st_mtime_ns >= src_epub.stat().st_mtime_ns:
             source = existing[0]
         else:
             got = epub_cover(src_epub)
             if got is None:
-                return
+                return None
             data, ext = got
-            source = atomic_write(covers / f"{issue.slug}{'.jpg' if ext == '.jpeg' else ext}", data)
-        issue.cover = (source.relative_to(out_dir).as_posix(), IMAGE_MIME[source.suffix.lower()])
+            source = atomic_write(covers / f"{slug}{'.jpg' if ext == '.jpeg' else ext}", data)
     else:
-        return
-    thumb = covers / f"{issue.slug}.thumb.jpg"
+        return None
+    thumb = covers / f"{slug}.thumb.jpg"
     if not thumb.is_file() or thumb.stat().st_mtime_ns < source.stat().st_mtime_ns:
         from PIL import Image
 
@@ -176,9 +178,16 @@ def cover_for(out_dir: Path, record_files: list[dict[str, Any]], issue: Issue) -
             im.thumbnail(THUMB_SIZE)
             buf = io.BytesIO()
             im.save(buf, "JPEG", quality=80, optimize=True)
-        with atomic_path(thumb) as tmp:
-            tmp.write_bytes(buf.getvalue())
-    issue.thumbnail = (thumb.relative_to(out_dir).as_posix(), "image/jpeg")
+        atomic_write(thumb, buf.getvalue())
+    return source.relative_to(out_dir).as_posix(), thumb.relative_to(out_dir).as_posix()
+
+
+def cover_for(out_dir: Path, epub_files: list[dict[str, Any]], issue: Issue) -> None:
+    got = ensure_cover(out_dir, issue.slug, epub_files)
+    if got is not None:
+        cover, thumb = got
+        issue.cover = (cover, IMAGE_MIME[Path(cover).suffix.lower()])
+        issue.thumbnail = (thumb, "image/jpeg")
 
 
 # -- writing --------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ back to the parent in issue order. The output folder is locked for the whole bui
 from __future__ import annotations
 
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -17,7 +17,7 @@ from typing import Callable, Iterable, Iterator
 from . import __version__, exporters
 from . import manifest as records
 from .assemble import assemble
-from .collect import Collected, collect
+from .collect import Collected, collect, find_post_files
 from .errors import NothingToBuild, PostError, Problem
 from .model import Digest
 from .settings import Settings
@@ -129,6 +129,7 @@ class IssueJob:
     force: bool = False
     use_cache: bool = True
     keep_digest: bool = False
+    probe: str | None = None  # computed by the parent's quick check
 
 
 @dataclass
@@ -151,16 +152,27 @@ def _slug(job: IssueJob) -> str:
                   sections=(), generated=job.now, period=job.period).slug
 
 
+def quick_check(job: IssueJob, files: list[Path] | None = None,
+                memo: dict[Path, str] | None = None) -> tuple[str, bool]:
+    """(probe, unchanged): the cheap test, reading candidate files' bytes but parsing nothing."""
+    probe = records.probe(job.settings, job.start, job.end, job.period, job.theme_hash, files=files, memo=memo)
+    record = None if job.force else records.load(job.out_dir, _slug(job))
+    unchanged = (record is not None and bool(record.get("final")) and record.get("probe") == probe
+                 and all(records.intact(job.out_dir, record["formats"].get(f)) for f in job.formats))
+    return probe, unchanged
+
+
 def build_issue(job: IssueJob, theme: Theme | None = None) -> IssueOutcome:
     """Build one issue's stale formats; skip it when its record says nothing changed."""
     s, out_dir = job.settings, job.out_dir
     slug = _slug(job)
-    record = None if job.force else records.load(out_dir, slug)
     complete = _complete(job)
-    probe = records.probe(s, job.start, job.end, job.period, job.theme_hash)
-    if (record is not None and record.get("final") and record.get("probe") == probe
-            and all(records.intact(out_dir, record["formats"].get(f)) for f in job.formats)):
-        return IssueOutcome("unchanged", job.start, job.end, slug)
+    probe = job.probe
+    if probe is None:
+        probe, unchanged = quick_check(job)
+        if unchanged:
+            return IssueOutcome("unchanged", job.start, job.end, slug)
+    record = None if job.force else records.load(out_dir, slug)
     collected = collect(s, job.start, job.end, now=job.now, use_cache=job.use_cache)
     check_strict(s, collected)
     problems = list(collected.problems)
@@ -186,6 +198,10 @@ def build_issue(job: IssueJob, theme: Theme | None = None) -> IssueOutcome:
         written = write_issue(digest, [fmt], out_dir, theme=theme, settings=s)
         formats[fmt] = {"key": keys[fmt], "files": records.file_entries(out_dir, written)}
         files.extend(written)
+        if fmt == "epub" and s.archive.enabled:
+            from .archive import ensure_cover
+
+            ensure_cover(out_dir, slug, formats[fmt]["files"])  # here, so covers are made in parallel
     records.save(out_dir, {
         "slug": slug, "period": job.period, "start": job.start, "end": job.end, "title": digest.title,
         "site_title": digest.site_title, "lang": digest.lang, "generated": digest.generated.isoformat(),
@@ -238,6 +254,7 @@ def build(
     wait: float = 600.0,
     on_wait: Callable[[], None] | None = None,
     archive: bool = True,
+    keep_digests: bool = True,
 ) -> BuildResult:
     """Build every issue in [start, end] whose inputs changed (all of them with ``force``).
 
@@ -252,12 +269,19 @@ def build(
     theme = load_theme(settings)
     now = now or datetime.now(settings.tz)
     todo = [IssueJob(settings, lo, hi, period, formats, out_dir, records.theme_hash(theme), now, force,
-                     use_cache, keep_digest=jobs <= 1) for lo, hi in periods(start, end, period)]
+                     use_cache, keep_digest=keep_digests and jobs <= 1) for lo, hi in periods(start, end, period)]
     result = BuildResult()
     if not records.candidate_files(settings, start, end):  # nothing could be built: leave OUT untouched
         raise _nothing(settings, start, end)
     with output_lock(out_dir, wait, on_wait):
-        for outcome in _run_jobs(todo, jobs, theme):
+        files, memo, pending = find_post_files(settings), {}, []
+        for job in todo:  # the cheap check runs here, so only issues with work go to the workers
+            probe, unchanged = quick_check(job, files, memo)
+            if unchanged:
+                result.unchanged.append(_slug(job))
+            else:
+                pending.append(replace(job, probe=probe))
+        for outcome in _run_jobs(pending, jobs, theme):
             result.problems.extend(outcome.problems)
             if outcome.status == "empty":
                 result.empty_days.append(outcome.start)
@@ -293,7 +317,7 @@ def catch_up_start(settings: Settings, out_dir: Path, period: str = "day") -> da
     finals = [r for r in records.all_records(out_dir) if r.get("period") == period and r.get("final")]
     if finals:
         return date.fromisoformat(str(finals[-1]["start"]))
-    from .collect import filename_date, find_post_files
+    from .collect import filename_date
 
     dated = [d for f in find_post_files(settings) if (d := filename_date(f.name))]
     if dated:

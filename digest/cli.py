@@ -186,7 +186,7 @@ def build(
             _err(f"waiting for another build to finish with {out_dir} (up to {wait:g} s)…")
 
     kwargs = dict(period=period, use_cache=not no_cache, on_issue=on_issue, force=force, jobs=jobs, wait=wait,
-                  on_wait=on_wait)
+                  on_wait=on_wait, keep_digests=False)
     if progress:
         with progress.status("building…"):
             result = _run(run_build, settings, start, end, settings.formats, out_dir, **kwargs)

@@ -85,25 +85,31 @@ def candidate_files(settings: Settings, start: date, end: date, *, files: list[P
     return [f for f in files if (d := filename_date(f.name)) is None or lo <= d <= hi]
 
 
-def hash_files(root: Path, rels: Iterable[Path]) -> list[tuple[str, str]]:
+def hash_files(root: Path, rels: Iterable[Path], memo: dict[Path, str] | None = None) -> list[tuple[str, str]]:
+    """(path, content hash) of each file; ``memo`` saves re-reading a file shared by several issues."""
+    memo = {} if memo is None else memo
     out = []
     for rel in rels:
-        try:
-            out.append((rel.as_posix(), content_hash((root / rel).read_bytes())))
-        except OSError:
-            out.append((rel.as_posix(), "unreadable"))
+        h = memo.get(rel)
+        if h is None:
+            try:
+                h = content_hash((root / rel).read_bytes())
+            except OSError:
+                h = "unreadable"
+            memo[rel] = h
+        out.append((rel.as_posix(), h))
     return out
 
 
 def probe(settings: Settings, start: date, end: date, period: str, theme: str, *,
-          files: list[Path] | None = None) -> str:
+          files: list[Path] | None = None, memo: dict[Path, str] | None = None) -> str:
     """Cheap: the bytes of every candidate file (the cross-day window included) and the settings."""
     window = settings.dedupe_days
     cands = candidate_files(settings, start - timedelta(days=window), end, files=files)
     return _jsonhash({
         "v": __version__, "period": period, "start": start, "end": end, "theme": theme,
         "settings": settings_hash(settings), "sde": os.environ.get("SOURCE_DATE_EPOCH"),
-        "files": hash_files(settings.site_root, cands),
+        "files": hash_files(settings.site_root, cands, memo),
     })
 
 
