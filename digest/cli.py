@@ -108,6 +108,7 @@ def build(
     site: Path = SiteArg,
     date_: Optional[str] = typer.Option(None, "--date", "-d", help="The day to build, YYYY-MM-DD (site time zone)."),
     yesterday_: bool = typer.Option(False, "--yesterday", help="Build yesterday's issue (the default)."),
+    today: bool = typer.Option(False, "--today", help="Build today's issue so far (for an in-day cron refresh)."),
     from_: Optional[str] = typer.Option(None, "--from", help="First day of a range, YYYY-MM-DD."),
     to: Optional[str] = typer.Option(None, "--to", help="Last day of a range, YYYY-MM-DD."),
     formats: Optional[str] = typer.Option(None, "--format", "-f", help="Comma-separated: html,epub,pdf,email, or 'all'."),
@@ -152,6 +153,13 @@ def build(
                          epub=_given(embed_fonts=embed_fonts),
                          pdf=_given(page_size=page_size, variant=pdf_variant, allow_missing_fonts=allow_missing_fonts))
     out_dir = out if out is not None else (site / settings.out if settings.out else Path("out"))
+    if today:
+        if date_ or from_ or to or catch_up:
+            _err("error: --today cannot be combined with --date, --from, --to or --catch-up")
+            raise typer.Exit(EXIT_BAD_INPUT)
+        from datetime import datetime
+
+        date_ = datetime.now(settings.tz).date().isoformat()
     if catch_up:
         if date_:
             _err("error: give either --date or --catch-up, not both")

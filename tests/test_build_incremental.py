@@ -315,3 +315,16 @@ def test_sigkill_during_writing_leaves_the_old_files(site_300, tmp_path):
     r = run("build", site, "--date", day, "-f", "html,epub", "-o", out)
     assert r.exit_code == 0 and f"{day}: " in r.output, r.output
     valid_outputs(out, day)
+
+
+def test_today_builds_the_issue_so_far_in_the_site_time_zone(make_post, tmp_path):
+    today = datetime.now(TZ).date()
+    site = make_post(f"{today}-early.md", f'title: "早间"\ndate: {today} 00:00:00 +0800\ncategories: news')
+    make_post(f"{today}-late.md", f'title: "晚间"\ndate: {today} 23:59:59 +0800\ncategories: news')
+    out = tmp_path / "out"
+    r = run("build", site, "--today", "-f", "html", "-o", out)
+    assert r.exit_code == 0, r.output
+    assert f"{today}: 1 articles" in r.output  # the post dated later today is not out yet
+    assert manifest.load(out, str(today))["final"] is False
+    r = run("build", site, "--today", "--date", str(today), "-o", out)
+    assert r.exit_code == 2 and "--today cannot be combined" in r.output
