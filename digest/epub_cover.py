@@ -14,7 +14,7 @@ from pathlib import Path
 from PIL import Image, ImageColor, ImageDraw, ImageFont, ImageOps
 
 from .epub_fonts import find_cjk_font
-from .errors import ConfigError
+from .errors import ConfigError, MissingDependency
 from .model import Digest, Post
 from .settings import Settings
 from .themes import Theme
@@ -100,11 +100,18 @@ def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int, max_lines: int) -
     return lines
 
 
+def _truetype(path: Path, size: int, index: int) -> ImageFont.FreeTypeFont:
+    try:
+        return ImageFont.truetype(str(path), size, index=index)
+    except OSError as e:
+        raise MissingDependency(f"cannot read font: {e}", path) from None
+
+
 def _fit(text: str, path: Path, index: int, start: int, width: int, smallest: int = 110) -> ImageFont.FreeTypeFont:
     """The largest size (down to ``smallest``) at which ``text`` fits on one line."""
     size = start
     while True:
-        font = ImageFont.truetype(str(path), size, index=index)
+        font = _truetype(path, size, index)
         if font.getlength(text) <= width or size <= smallest:
             return font
         size -= 10
@@ -121,7 +128,7 @@ def draw_cover(digest: Digest, *, theme: Theme, settings: Settings) -> bytes:
     sans_bold = find_cjk_font("sans", True, configured)
 
     def font(f, size: int) -> ImageFont.FreeTypeFont:
-        return ImageFont.truetype(str(f.path), size, index=f.index)
+        return _truetype(f.path, size, f.index)
 
     background = theme.source_file("epub/cover-background.jpg") or theme.source_file("epub/cover-background.png")
     if background:

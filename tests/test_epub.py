@@ -20,7 +20,7 @@ from PIL import Image
 from conftest import DAY, EXAMPLE, LATE_DAY
 from digest.build import make_digest
 from digest.epub_images import Images, Refused, fetch
-from digest.errors import ConfigError, ThemeError
+from digest.errors import ConfigError, MissingDependency, ThemeError
 from digest.exporters import epub as epub_exporter
 from digest.settings import load_settings
 from digest.themes import load_theme
@@ -262,6 +262,8 @@ def test_metadata_title_language_date_identifier_series(books):
     assert md.findtext("opf:meta[@property='group-position']", namespaces=NS) == "20211208"
     modified = md.findtext("opf:meta[@property='dcterms:modified']", namespaces=NS)
     assert modified == digest.generated.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    a11y = {m.get("property"): m.text for m in md.iterfind("opf:meta", NS) if m.get("property", "").startswith("schema:")}
+    assert a11y["schema:accessModeSufficient"] == "textual" and a11y["schema:accessibilityHazard"] == "none"
     for doc in ("contents.xhtml", "s-emnews.xhtml", "nav.xhtml"):
         root = book.xml(doc)
         assert root.get("lang") == root.get("{http://www.w3.org/XML/1998/namespace}lang") == "zh-CN"
@@ -537,3 +539,15 @@ def test_week_issue_shows_dates_and_has_its_own_identifier(make_post, tmp_path):
     day = make_digest(settings, date(2022, 4, 18), date(2022, 4, 18), use_cache=False)
     assert epub_exporter.identifier(digest) != epub_exporter.identifier(day)
     assert book.opf.findtext("opf:metadata/dc:title", namespaces=NS) == "测试站 2022-04-18 – 2022-04-24"
+
+
+def test_unusable_cjk_font_is_a_missing_dependency(example_site, tmp_path):
+    with pytest.raises(MissingDependency, match="configured CJK font not found"):
+        build(example_site, LATE_DAY, tmp_path, epub={"font": str(tmp_path / "none.otf")})
+    bad = tmp_path / "bad.otf"
+    bad.write_bytes(b"not a font")
+    with pytest.raises(MissingDependency, match="cannot read font"):
+        build(example_site, LATE_DAY, tmp_path, epub={"font": str(bad)})
+    with pytest.raises(MissingDependency, match="cannot read font"):
+        build(example_site, LATE_DAY, tmp_path, epub={"font": str(bad), "cover": False, "embed_fonts": True})
+    assert not list(tmp_path.rglob("*.epub"))  # nothing half-written

@@ -235,7 +235,7 @@ def render(digest: Digest, *, theme: Theme, settings: Settings) -> bytes:
     for item in docs.items:
         book.add_item(item)
 
-    _metadata(book, digest, settings, labels)
+    _metadata(book, digest, settings, labels, bool(bodies.images.items) or cover is not None)
     book.toc = toc
     book.add_item(epub.EpubNcx())
     nav = epub.EpubNav(title=labels["contents"])
@@ -251,7 +251,8 @@ def render(digest: Digest, *, theme: Theme, settings: Settings) -> bytes:
     return _write(book, digest, labels)
 
 
-def _metadata(book: epub.EpubBook, digest: Digest, settings: Settings, labels: dict[str, str]) -> None:
+def _metadata(book: epub.EpubBook, digest: Digest, settings: Settings, labels: dict[str, str],
+              images_used: bool) -> None:
     book.set_identifier(identifier(digest))
     book.set_title(digest.title)
     book.set_language(digest.lang)
@@ -269,6 +270,18 @@ def _metadata(book: epub.EpubBook, digest: Digest, settings: Settings, labels: d
     book.add_metadata(None, "meta", digest.site_title, {"property": "belongs-to-collection", "id": "series"})
     book.add_metadata(None, "meta", "series", {"refines": "#series", "property": "collection-type"})
     book.add_metadata(None, "meta", series_index(digest), {"refines": "#series", "property": "group-position"})
+    # Accessibility (schema.org, EPUB Accessibility 1.1): text with navigation; images carry alt text.
+    images = bool(images_used)
+    for prop, values in (
+        ("schema:accessMode", ["textual"] + (["visual"] if images else [])),
+        ("schema:accessModeSufficient", ["textual"]),
+        ("schema:accessibilityFeature", ["structuralNavigation", "tableOfContents", "readingOrder"]
+         + (["alternativeText"] if images else [])),
+        ("schema:accessibilityHazard", ["none"]),
+    ):
+        for value in values:
+            book.add_metadata(None, "meta", value, {"property": prop})
+    book.add_metadata(None, "meta", labels["a11y_summary"], {"property": "schema:accessibilitySummary"})
 
 
 def _embed_font(book: epub.EpubBook, settings: Settings, text: str) -> str:
