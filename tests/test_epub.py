@@ -551,3 +551,18 @@ def test_unusable_cjk_font_is_a_missing_dependency(example_site, tmp_path):
     with pytest.raises(MissingDependency, match="cannot read font"):
         build(example_site, LATE_DAY, tmp_path, epub={"font": str(bad), "cover": False, "embed_fonts": True})
     assert not list(tmp_path.rglob("*.epub"))  # nothing half-written
+
+
+def test_cli_builds_are_identical_across_processes(tmp_path):
+    import sys
+
+    exe = Path(sys.executable).parent / "digest"
+    outs = []
+    for seed in ("1", "2"):
+        out = tmp_path / seed
+        env = {**os.environ, "PYTHONHASHSEED": seed, "DIGEST_CACHE_DIR": str(tmp_path / f"cache{seed}")}
+        run = subprocess.run([str(exe), "build", str(EXAMPLE), "--date", "2021-12-08", "--format", "epub",
+                              "--out", str(out), "-q"], env=env, capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stderr
+        outs.append(out / "2021" / "2021-12-08.epub")
+    assert outs[0].read_bytes() == outs[1].read_bytes()
