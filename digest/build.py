@@ -8,6 +8,7 @@ back to the parent in issue order. The output folder is locked for the whole bui
 """
 from __future__ import annotations
 
+import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
@@ -130,6 +131,7 @@ class IssueJob:
     use_cache: bool = True
     keep_digest: bool = False
     probe: str | None = None  # computed by the parent's quick check
+    env: tuple[tuple[str, str | None], ...] = ()  # the parent's values of ENV_KEYS (workers start earlier)
 
 
 @dataclass
@@ -162,8 +164,20 @@ def quick_check(job: IssueJob, files: list[Path] | None = None,
     return probe, unchanged
 
 
+ENV_KEYS = ("SOURCE_DATE_EPOCH", "DIGEST_CACHE_DIR", "XDG_CACHE_HOME")
+
+
+def _parent_env() -> tuple[tuple[str, str | None], ...]:
+    return tuple((k, os.environ.get(k)) for k in ENV_KEYS)
+
+
 def build_issue(job: IssueJob, theme: Theme | None = None) -> IssueOutcome:
     """Build one issue's stale formats; skip it when its record says nothing changed."""
+    for key, value in job.env:  # a worker sees the environment its parent build had
+        if value is None:
+            os.environ.pop(key, None)
+        elif os.environ.get(key) != value:
+            os.environ[key] = value
     s, out_dir = job.settings, job.out_dir
     slug = _slug(job)
     complete = _complete(job)
@@ -225,12 +239,25 @@ def _worker_theme(settings: Settings) -> Theme:
     return _THEMES[key]
 
 
+def _mp_context(formats: tuple[str, ...]):
+    """Workers start from a fork server with the pipeline preloaded: cheap to start, and safe even
+    when the parent runs threads (a progress spinner) that plain ``fork`` could copy mid-lock."""
+    import multiprocessing
+
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["digest.build", "digest.assemble", "digest.content",
+                                *(exporters.BUILTIN[f] for f in formats if f in exporters.BUILTIN)])
+    return ctx
+
+
 def _run_jobs(jobs: list[IssueJob], workers: int, theme: Theme) -> Iterator[IssueOutcome]:
     if workers <= 1 or len(jobs) <= 1:
         for job in jobs:
             yield build_issue(job, theme)
         return
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)))
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=_mp_context(jobs[0].formats))
     try:
         yield from pool.map(build_issue, jobs)  # in issue order, whatever order they finish in
     finally:
@@ -269,7 +296,7 @@ def build(
     theme = load_theme(settings)
     now = now or datetime.now(settings.tz)
     todo = [IssueJob(settings, lo, hi, period, formats, out_dir, records.theme_hash(theme), now, force,
-                     use_cache, keep_digest=keep_digests and jobs <= 1) for lo, hi in periods(start, end, period)]
+                     use_cache, keep_digest=keep_digests and jobs <= 1, env=_parent_env()) for lo, hi in periods(start, end, period)]
     result = BuildResult()
     if not records.candidate_files(settings, start, end):  # nothing could be built: leave OUT untouched
         raise _nothing(settings, start, end)
