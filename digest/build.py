@@ -194,9 +194,10 @@ def build_issue(job: IssueJob, theme: Theme | None = None) -> IssueOutcome:
         return IssueOutcome("empty", job.start, job.end, slug, problems)
     exclude = exclusions(s, job.start, now=job.now, use_cache=job.use_cache)
     posts = [(p.path.as_posix(), p.content_hash) for p in collected.posts]
-    keys = records.format_keys(s, job.formats, start=job.start, end=job.end, period=job.period,
+    known = dict.fromkeys([*job.formats, *(record["formats"] if record else ())])  # asked for, or built before
+    keys = records.format_keys(s, known, start=job.start, end=job.end, period=job.period,
                                theme=job.theme_hash, posts=posts, exclude=exclude)
-    fresh = records.fresh_formats(out_dir, record, keys)
+    fresh = records.fresh_formats(out_dir, record, keys)  # a format built before stays while still valid
     stale = [f for f in job.formats if f not in fresh]
     if not stale:
         if record.get("probe") != probe or record.get("final") != complete:

@@ -105,6 +105,19 @@ def test_force_rebuilds_and_a_missing_file_is_rebuilt(three_days, tmp_path):
     assert all(f"{d}: 4 articles" in r.output for d in (D1, D2, D3)) and "up to date" not in r.output
 
 
+def test_a_format_not_asked_for_stays_recorded_while_still_valid(three_days, tmp_path):
+    out = tmp_path / "out"
+    assert run("build", three_days, "--date", D1, "-f", "html,email", "-o", out, "-q").exit_code == 0
+    (out / f"2024/{D1}.html").unlink()
+    r = run("build", three_days, "--date", D1, "-f", "html", "-o", out)
+    assert f"{D1}.html (" in r.output and ".eml" not in r.output
+    assert set(manifest.load(out, str(D1))["formats"]) == {"html", "email"}
+    post = three_days / "_posts" / f"{D1}-p0.md"
+    post.write_text(post.read_text(encoding="utf-8") + "\n更新。\n", encoding="utf-8")
+    assert run("build", three_days, "--date", D1, "-f", "html", "-o", out, "-q").exit_code == 0
+    assert set(manifest.load(out, str(D1))["formats"]) == {"html"}  # the .eml is now out of date
+
+
 def test_settings_theme_and_new_format_are_inputs(three_days, tmp_path):
     out = tmp_path / "out"
     assert run("build", three_days, "--date", D1, "-f", "html", "-o", out, "-q").exit_code == 0
