@@ -3,7 +3,7 @@
 digest: ``digest build SITE --date 2022-04-19 -f epub`` end to end (a fresh process: start-up, reading
 and parsing the posts, the cover, packaging), with a cold parsed-post cache and with a warm one.
 pandoc: ``pandoc digest.md -o x.epub --toc`` where digest.md is the day's posts as one Markdown file
-(benchmarks.common.markdown_of). Medians of 3 runs; peak memory is the child's max RSS.
+(benchmarks.common.markdown_of). Medians of 5 interleaved runs; peak memory is the child's max RSS.
 
 Run alone: ``python -m benchmarks.bench_epub [WORKDIR]``.
 """
@@ -18,15 +18,10 @@ from pathlib import Path
 from .common import Run, digest_cmd, make_site, markdown_of, measure, median_run
 
 DAY = "2022-04-19"
-REPEAT = 3
+REPEAT = 5
 
 
-def _cold(cmd: list[str], workdir: Path) -> Run:
-    runs = []
-    for _ in range(REPEAT):
-        cache = Path(tempfile.mkdtemp(dir=workdir))
-        runs.append(measure(cmd, env={"DIGEST_CACHE_DIR": str(cache)}))
-        shutil.rmtree(cache, ignore_errors=True)
+def _median(runs: list[Run]) -> Run:
     return Run(statistics.median(r.seconds for r in runs), max(r.peak_mb for r in runs),
                max(r.returncode for r in runs))
 
@@ -45,17 +40,24 @@ def run(workdir: Path) -> list[dict]:
     rows: list[dict] = []
 
     pandoc = shutil.which("pandoc")
-    peer = None
-    if pandoc:
-        md = markdown_of(site, DAY, workdir / "digest.md")
-        peer = median_run([pandoc, str(md), "-o", str(workdir / "x.epub"), "--toc"], REPEAT, cwd=workdir)
-        _check(peer, "pandoc")
-
-    cold = _cold(build, workdir)
-    _check(cold, "digest build")
+    md = markdown_of(site, DAY, workdir / "digest.md")
+    peer_cmd = [pandoc, str(md), "-o", str(workdir / "x.epub"), "--toc"] if pandoc else None
     warm_cache = Path(tempfile.mkdtemp(dir=workdir))
-    measure(build, env={"DIGEST_CACHE_DIR": str(warm_cache)})
-    warm = median_run(build, REPEAT, env={"DIGEST_CACHE_DIR": str(warm_cache)})
+    measure(build, env={"DIGEST_CACHE_DIR": str(warm_cache)})  # fills the warm cache
+    # Interleaved, so that both tools see the same machine load (it varies on a shared machine).
+    peers, colds, warms = [], [], []
+    for _ in range(REPEAT):
+        if peer_cmd:
+            peers.append(measure(peer_cmd, cwd=workdir))
+        cache = Path(tempfile.mkdtemp(dir=workdir))
+        colds.append(measure(build, env={"DIGEST_CACHE_DIR": str(cache)}))
+        shutil.rmtree(cache, ignore_errors=True)
+        warms.append(measure(build, env={"DIGEST_CACHE_DIR": str(warm_cache)}))
+    peer = _median(peers) if peers else None
+    cold, warm = _median(colds), _median(warms)
+    if peer:
+        _check(peer, "pandoc")
+    _check(cold, "digest build")
     _check(warm, "digest build (warm)")
     size_kb = next(out.rglob(f"{DAY}.epub")).stat().st_size / 1024
     fonts = median_run(build + ["--embed-fonts"], 1, env={"DIGEST_CACHE_DIR": str(warm_cache)})
