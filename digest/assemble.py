@@ -9,6 +9,7 @@ from datetime import date, datetime, timezone
 
 from .collect import Collected, SourcePost
 from .content import ContentRenderer
+from .errors import PostError, Problem
 from .model import Digest, Post, Section
 from .settings import Settings
 
@@ -82,7 +83,13 @@ def assemble(
     """Render and group the collected posts. Exporters never re-parse anything after this."""
     renderer = ContentRenderer(settings)
     ids = unique_ids(collected.posts)
-    posts = [renderer.render(src, pid) for src, pid in zip(collected.posts, ids)]
+    posts: list[Post] = []
+    problems = list(collected.problems)
+    for src, pid in zip(collected.posts, ids):
+        try:
+            posts.append(renderer.render(src, pid))
+        except PostError as e:  # a body past the work limits (docs/safety.md): skipped, reported
+            problems.append(Problem(src.path, e.message))
     dropped = 0
     if settings.dedupe:
         posts, dropped = dedupe(posts)
@@ -108,5 +115,5 @@ def assemble(
     return Digest(
         site_title=settings.title, site_url=settings.site_url, lang=settings.lang, timezone=settings.timezone,
         start=start, end=end, sections=tuple(sections), generated=build_time(posts, settings.tz),
-        period=period, duplicates_dropped=dropped, problems=tuple(collected.problems),
+        period=period, duplicates_dropped=dropped, problems=tuple(problems),
     )

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 from zoneinfo import ZoneInfo
 
-import frontmatter
 import yaml
 from frontmatter.default_handlers import YAMLHandler
 
@@ -160,18 +159,27 @@ def folder_categories(rel: Path) -> tuple[str, ...]:
 
 
 def split_words(value: Any) -> tuple[str, ...]:
-    """``categories``/``tags`` as a space-separated string or a list → a tuple of names."""
+    """``categories``/``tags`` as a space-separated string or a list → a tuple of names.
+
+    Only scalar items count (a nested list or mapping is ignored); each name is one clean line,
+    at most ``MAX_NAME_CHARS`` long, and at most ``MAX_NAMES`` names are kept.
+    """
     if value is None:
         return ()
     if isinstance(value, str):
-        return tuple(value.split())
-    if isinstance(value, (list, tuple)):
-        out: list[str] = []
-        for v in value:
-            if v is not None and str(v).strip():
-                out.append(str(v).strip())
-        return tuple(out)
-    return (str(value),)
+        items: list[Any] = clean_line(value).split()
+    elif isinstance(value, (list, tuple)):
+        items = [v for v in value if _is_scalar(v)]
+    elif _is_scalar(value):
+        items = [value]
+    else:
+        return ()
+    out: list[str] = []
+    for v in items[:MAX_NAMES]:
+        name = clean_line(str(v))[:MAX_NAME_CHARS].strip()
+        if name:
+            out.append(name)
+    return tuple(out)
 
 
 @lru_cache(maxsize=64)
@@ -207,18 +215,112 @@ def parse_date(value: Any, tz: ZoneInfo) -> datetime:
     raise ValueError(f"invalid date {value!r}")
 
 
+# Limits on what one post may hold (docs/safety.md). The file size cap is ``max_post_bytes``.
+MAX_FRONT_VALUES = 10_000  # values in the front matter, YAML aliases expanded ("billion laughs")
+MAX_FRONT_DEPTH = 50  # lists and mappings inside each other
+MAX_TITLE_CHARS = 500
+MAX_NAME_CHARS = 100  # one category, tag or slug
+MAX_NAMES = 50  # categories or tags per post
+# Characters XML 1.0 forbids (C0 controls but tab/LF/CR, lone surrogates, U+FFFE/U+FFFF), and DEL:
+# removed from every text read, so that no output (EPUB XHTML, PDF, email) chokes on them.
+_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+# In one-line fields (title, categories, slug, outlet…) also line breaks and tabs, C1 controls, and the
+# bidirectional embedding/override/isolate controls, which could reorder the text around a title.
+_LINE_BAD = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+                       "\ud800-\udfff\ufffe\uffff]")
+_BINARY_BYTES = re.compile(b"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+
+
+def clean_text(text: str) -> str:
+    """Text with the characters XML 1.0 cannot hold removed (tab, line feed and CR kept)."""
+    return _XML_BAD.sub("", text)
+
+
+def clean_line(text: str) -> str:
+    """One line of plain text: controls, line breaks and bidi overrides become spaces; spaces collapsed."""
+    return " ".join(_LINE_BAD.sub(" ", text).split())
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, (str, int, float, date)) and not isinstance(value, bool)
+
+
+def short_repr(value: Any, limit: int = 60) -> str:
+    """A bounded, one-line ``repr`` for messages (never expands a huge or recursive value)."""
+    if isinstance(value, (list, tuple, dict, set)):
+        text = f"a {type(value).__name__}"
+    elif isinstance(value, date):
+        text = value.isoformat()
+    else:
+        text = repr(value) if len(str(value)) <= limit * 4 else repr(str(value)[: limit * 4])
+    text = clean_line(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _clean_tree(value: Any, budget: list[int], depth: int = 0) -> Any:
+    """A copy of a YAML value with text cleaned, counting values (aliases expanded) against ``budget``."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise PostError(f"front matter too large: over {MAX_FRONT_VALUES:,} values (YAML aliases?)")
+    if depth > MAX_FRONT_DEPTH:
+        raise PostError(f"front matter nested deeper than {MAX_FRONT_DEPTH} levels (a recursive YAML alias?)")
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {(_clean_tree(k, budget, depth + 1) if isinstance(k, str) else k): _clean_tree(v, budget, depth + 1)
+                for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean_tree(v, budget, depth + 1) for v in value]
+    if isinstance(value, (bytes, bytearray)):
+        return clean_text(bytes(value[:4096]).decode("latin-1"))
+    return value
+
+
+def load_front_matter(fm: str) -> dict[str, Any]:
+    """YAML front matter text → a dict with str keys and cleaned text; PostError with the reason."""
+    try:
+        data = _HANDLER.load(fm)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 2}" if mark is not None else ""
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise PostError(f"invalid YAML front matter{where}: {clean_line(str(problem))[:200]}") from None
+    except (ValueError, TypeError, OverflowError, RecursionError) as e:  # a constructor: !!int x, 2022-02-30
+        raise PostError(f"invalid YAML front matter: {clean_line(str(e))[:200]}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise PostError(f"front matter is not a mapping of keys to values (it is a {type(data).__name__})")
+    data = _clean_tree(data, [MAX_FRONT_VALUES])
+    return {clean_line(str(k)): v for k, v in data.items()}
+
+
+def split_front_matter(text: str) -> tuple[str | None, str]:
+    """(front matter text or None, body) of a post whose text starts at its first line."""
+    if not _HANDLER.FM_BOUNDARY.match(text):
+        return None, text.strip()  # no '---' first line: no front matter (Jekyll would copy the file as is)
+    parts = _HANDLER.FM_BOUNDARY.split(text, 2)
+    if len(parts) < 3 or parts[0].strip():
+        raise PostError("front matter is not closed (no second '---' line)")
+    return parts[1], parts[2].strip()
+
+
 def decode(data: bytes) -> tuple[str, str | None]:
-    """Bytes → text. UTF-8 (BOM allowed), else GB18030 (noted); NUL bytes mean a binary file."""
-    if b"\x00" in data[:8192]:
+    """Bytes → text. UTF-8 (BOM allowed), else GB18030 (noted); NUL or control bytes mean a binary file.
+
+    Characters XML cannot hold (other control characters) are removed from the text.
+    """
+    head = data[:8192]
+    if b"\x00" in head or len(_BINARY_BYTES.findall(head)) > max(8, len(head) // 100):
         raise PostError("binary file, not a text post")
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
-        return data.decode("utf-8"), None
+        return clean_text(data.decode("utf-8")), None
     except UnicodeDecodeError as e:
         utf8_error = e
     try:
-        return data.decode("gb18030"), "decoded as GB18030 (not UTF-8)"
+        return clean_text(data.decode("gb18030")), "decoded as GB18030 (not UTF-8)"
     except UnicodeDecodeError:
         raise PostError(f"not valid UTF-8 (byte {utf8_error.start}) nor GB18030") from None
 
@@ -235,18 +337,8 @@ def parse_post(rel: Path, data: bytes, settings: Settings) -> SourcePost:
     lead = text.lstrip()
     if lead is not text and lead.startswith("---") and not text.startswith("---"):
         notices.append("blank line before the front matter (Jekyll would not read it); read anyway")
-    try:
-        front, body = frontmatter.parse(text, handler=_HANDLER)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" at line {mark.line + 2}" if mark is not None else ""
-        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise PostError(f"invalid YAML front matter{where}: {problem}") from None
-    if not front and lead.startswith("---"):
-        raise PostError("front matter is not closed (no second '---' line)")
-    if not isinstance(front, dict):
-        raise PostError("front matter is not a mapping")
-    front = {str(k): v for k, v in front.items()}
+    fm, body = split_front_matter(lead)
+    front = load_front_matter(fm) if fm is not None else {}
     meta = post_meta(rel, front, settings, notices)
     return SourcePost(
         path=rel, front=front, body=body, date=meta.date, title=meta.title, slug=meta.slug,
@@ -277,10 +369,10 @@ def post_meta(rel: Path, front: dict[str, Any], settings: Settings, notices: lis
     if raw_date is not None and raw_date != "":
         try:
             when = parse_date(raw_date, tz)
-        except (ValueError, OverflowError):
+        except (ValueError, OverflowError, TypeError):
             if name_date is None:
-                raise PostError(f"invalid date {raw_date!r} and no date in the file name") from None
-            notices.append(f"invalid date {raw_date!r}; used the file-name date {name_date}")
+                raise PostError(f"invalid date {short_repr(raw_date)} and no date in the file name") from None
+            notices.append(f"invalid date {short_repr(raw_date)}; used the file-name date {name_date}")
             when = datetime.combine(name_date, time(), tz)
     elif name_date is not None:
         if "date" in front:
@@ -289,9 +381,21 @@ def post_meta(rel: Path, front: dict[str, Any], settings: Settings, notices: lis
     else:
         raise PostError("no date: neither a 'date' in the front matter nor a YYYY-MM-DD- file name")
     m = NAME_RE.match(rel.name)
-    slug = str(front.get("slug") or (m[4] if m else rel.stem))
-    title = front.get("title")
-    title = "" if title is None else str(title).strip()
+    raw_slug = front.get("slug")
+    slug = clean_line(str(raw_slug if _is_scalar(raw_slug) and raw_slug != "" else (m[4] if m else rel.stem)))
+    slug = slug[:MAX_NAME_CHARS * 2] or "post"
+    raw_title = front.get("title")
+    if raw_title is None or _is_scalar(raw_title):
+        title = clean_line("" if raw_title is None else str(raw_title))
+    elif isinstance(raw_title, (list, tuple)) and all(_is_scalar(v) for v in raw_title):
+        title = clean_line(" ".join(str(v) for v in raw_title))
+        notices.append("title is a list; joined its items")
+    else:
+        title = ""
+        notices.append(f"title is {short_repr(raw_title)}, not text")
+    if len(title) > MAX_TITLE_CHARS:
+        notices.append(f"title is {len(title):,} characters; cut to {MAX_TITLE_CHARS}")
+        title = title[: MAX_TITLE_CHARS - 1].rstrip() + "…"
     if not title:
         notices.append("empty title; used the file name")
         title = slug

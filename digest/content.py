@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Callable
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import nh3
 from markdown_it import MarkdownIt
 
-from .collect import SourcePost
+from .collect import SourcePost, clean_line
+from .errors import PostError
 from .links import absolutize, permalink_path
 from .model import Attribution, Post
 from .settings import Settings
@@ -52,6 +53,91 @@ _LEAD_QUOTE = re.compile(r"^\s*<blockquote>(.*?)</blockquote>", re.S)
 _PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.S)
 _LATIN = re.compile(r"[A-Za-z0-9]")
 
+# Limits on the work one post may cause (docs/safety.md). Deterministic: counts, never the clock.
+MAX_MARKDOWN_STEPS = 200_000  # Markdown parser rule runs (≈ tokens): bounds time (~2-10 s) and memory
+MAX_HTML_DEPTH = 100  # elements inside each other in a sanitised body (WeasyPrint, libxml2 and readers)
+_PRE_DEPTH = 1_000  # a rough count before sanitising: keeps the HTML parser away from its quadratic cases
+_URL_ESCAPE = re.compile(r'[ "<>\\^`{|}]')  # not allowed in a URL as written: percent-encoded
+_HTTP = re.compile(r"(?i)https?://[^\s\x00-\x1f\x7f]+\Z")
+_VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+                   "track", "wbr", "keygen", "frame", "basefont", "bgsound", "image"})
+# Elements that an element of the same name closes (or that cannot nest): they add one level at most.
+_NO_SELF_NEST = frozenset({"p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th", "thead", "tbody", "tfoot",
+                           "a", "nobr", "button", "form", "rb", "rt", "rp", "rtc", "caption", "colgroup", "h1", "h2",
+                           "h3", "h4", "h5", "h6", "html", "head", "body"})
+_ANY_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)")
+# Sanitised HTML is well formed, attribute values are double-quoted and text has no raw "<": exact.
+_CLEAN_TAG = re.compile(r'<(/?)([a-z][a-z0-9]*)(?:\s+[^\s"\'>/=]+(?:="[^"]*")?)*\s*/?>')
+
+
+class _TooMuchWork(Exception):
+    pass
+
+
+def _count_step(env: dict) -> None:
+    n = env["_steps"] = env.get("_steps", 0) + 1
+    if n > MAX_MARKDOWN_STEPS:
+        raise _TooMuchWork
+
+
+def _block_budget(state: Any, start: int, end: int, silent: bool) -> bool:
+    _count_step(state.env)
+    return False
+
+
+def _inline_budget(state: Any, silent: bool) -> bool:
+    _count_step(state.env)
+    return False
+
+
+def _block_tokens_budget(state: Any) -> None:
+    if len(state.tokens) > MAX_MARKDOWN_STEPS:
+        raise _TooMuchWork
+
+
+def estimated_depth(html: str) -> int:
+    """An upper-ish estimate of how deep raw (unsanitised) HTML nests, in one linear pass."""
+    counts: dict[str, int] = {}
+    depth = deepest = 0
+    for m in _ANY_TAG.finditer(html):
+        name = m[2].lower()
+        if name in _VOID:
+            continue
+        n = counts.get(name, 0)
+        if m[1]:
+            if n:
+                counts[name] = n - 1
+                if name not in _NO_SELF_NEST or n == 1:
+                    depth -= 1
+        else:
+            counts[name] = n + 1
+            if name not in _NO_SELF_NEST or n == 0:
+                depth += 1
+                deepest = max(deepest, depth)
+    return deepest
+
+
+def html_depth(clean: str) -> int:
+    """How deep sanitised (well-formed) HTML nests."""
+    depth = deepest = 0
+    for m in _CLEAN_TAG.finditer(clean):
+        if m[2] in _VOID:
+            continue
+        if m[1]:
+            depth -= 1
+        else:
+            depth += 1
+            deepest = max(deepest, depth)
+    return deepest
+
+
+def safe_link(url: str | None) -> str | None:
+    """An absolute http(s) URL with no whitespace or control characters in it, else None."""
+    if not url:
+        return None
+    url = _URL_ESCAPE.sub(lambda m: "%{:02X}".format(ord(m[0])), url.strip())
+    return url if _HTTP.match(url) else None
+
 
 def plain_text(fragment: str) -> str:
     """Readable plain text of an HTML fragment: one line per block, entities decoded."""
@@ -69,6 +155,14 @@ def cut(text: str, limit: int) -> str:
     if _LATIN.match(text[limit]) and _LATIN.match(head[-1]) and " " in head:
         head = head[: head.rindex(" ")]
     return head.rstrip(" ,.;:，。；：、") + "…"
+
+
+def _line(value: Any, limit: int = 200) -> str | None:
+    """A front-matter value shown on one line (outlet, author): text only, cleaned and bounded."""
+    if value is None or isinstance(value, (dict, list, tuple, set, bool)):
+        return None
+    text = clean_line(str(value))[:limit]
+    return text or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +183,22 @@ class ContentRenderer:
 
     @cached_property
     def _md(self) -> MarkdownIt:
-        return MarkdownIt("commonmark", {"html": True, "linkify": False, "typographer": False}).enable("table")
+        md = MarkdownIt("commonmark", {"html": True, "linkify": False, "typographer": False}).enable("table")
+        md.block.ruler.before(md.block.ruler.get_active_rules()[0], "digest_budget", _block_budget)
+        md.inline.ruler.before(md.inline.ruler.get_active_rules()[0], "digest_budget", _inline_budget)
+        md.core.ruler.after("block", "digest_budget", _block_tokens_budget)
+        return md
+
+    def markdown(self, body: str) -> str:
+        """Markdown (raw HTML allowed) → unsanitised HTML; PostError past ``MAX_MARKDOWN_STEPS``."""
+        if body.count("|") > MAX_MARKDOWN_STEPS // 2:  # one table rule run makes ~3 tokens a cell
+            raise PostError(f"too much Markdown markup to render (over {MAX_MARKDOWN_STEPS // 2:,} '|' cells)")
+        try:
+            return self._md.render(body, {})
+        except _TooMuchWork:
+            raise PostError(f"too much Markdown markup to render (over {MAX_MARKDOWN_STEPS:,} parser steps)") from None
+        except RecursionError:
+            raise PostError("Markdown nested too deeply to render") from None
 
     # -- body ------------------------------------------------------------------------------------
     def strip_chrome(self, body: str) -> tuple[str, str | None]:
@@ -111,7 +220,9 @@ class ContentRenderer:
         def relative(url: str) -> str | None:
             if url.startswith("#"):
                 return f"#{post_id}-{_ID_BAD.sub('_', url[1:])}" if len(url) > 1 else None
-            return absolutize(url, base_url, site_url)
+            # What the sanitiser calls relative may still read as a scheme to a browser or to urljoin
+            # (" javascript:" with a leading no-break space): only an http(s) result is kept.
+            return safe_link(absolutize(url, base_url, site_url))
 
         def attribute(tag: str, attr: str, value: str) -> str | None:
             if attr == "id":
@@ -124,16 +235,25 @@ class ContentRenderer:
                 return value if value.strip().isdigit() else None
             if attr == "dir":
                 return value if value in ("ltr", "rtl", "auto") else None
+            if attr == "cite":  # a URL the sanitiser does not check itself
+                return safe_link(absolutize(value, base_url, site_url))
             return value
 
-        return nh3.clean(
+        rough = estimated_depth(fragment)
+        if rough > _PRE_DEPTH:
+            raise PostError(f"HTML nested about {rough:,} levels deep (the limit is {MAX_HTML_DEPTH})")
+        clean = nh3.clean(
             fragment, tags=set(TAGS), attributes={k: set(v) for k, v in ATTRIBUTES.items()},
             attribute_filter=attribute, url_relative=relative, url_schemes=set(URL_SCHEMES),
             link_rel="noopener noreferrer", strip_comments=True,
         )
+        depth = html_depth(clean)
+        if depth > MAX_HTML_DEPTH:
+            raise PostError(f"HTML nested {depth:,} levels deep (the limit is {MAX_HTML_DEPTH})")
+        return clean
 
     def render_body(self, body: str, post_id: str, base_url: str) -> Rendered:
-        clean = self.sanitize(self._md.render(body), post_id, base_url)
+        clean = self.sanitize(self.markdown(body), post_id, base_url)
         return Rendered(clean, plain_text(clean))
 
     # -- attribution and summary -----------------------------------------------------------------
@@ -177,7 +297,7 @@ class ContentRenderer:
         if not self.settings.url:
             return None
         custom = src.front.get("permalink")
-        path = str(custom) if custom else permalink_path(
+        path = quote(clean_line(str(custom)), safe="/:@!$&'()*+,;=-._~%") if custom else permalink_path(
             self.settings.permalink, when=src.date, categories=src.categories,
             title=src.slug, slug=src.slug,
         )
@@ -195,15 +315,11 @@ class ContentRenderer:
         rendered = self.render_body(body, post_id, post_url or self.settings.site_url + "/")
         original = next((str(lookup(k)) for k in _URL_KEYS if lookup(k)), None) or url_line
         if original:
-            original = absolutize(original, post_url or "", self.settings.site_url)
-            if original and original.split(":", 1)[0].lower() not in ("http", "https"):
-                original = None
-        outlet = next((str(lookup(k)).strip() for k in _OUTLET_KEYS if lookup(k)), None)
+            original = safe_link(absolutize(original, post_url or "", self.settings.site_url))
+        outlet = next((_line(lookup(k)) for k in _OUTLET_KEYS if _line(lookup(k))), None)
         outlet = outlet or self.outlet_in(rendered.text) or self.outlet_of_host(original)
-        author = lookup("author")
         attribution = Attribution(
-            outlet=outlet, original_url=original, post_url=post_url,
-            author=str(author) if author and not isinstance(author, (dict, list)) else None,
+            outlet=_line(outlet), original_url=original, post_url=post_url, author=_line(lookup("author")),
         )
         extra = {k: v for k, v in front.items() if k not in KNOWN_KEYS}
         return Post(

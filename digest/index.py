@@ -86,8 +86,8 @@ def _front_of_head(head: bytes) -> dict[str, object] | None:
         return quick
     try:
         data = yaml.load(fm, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError:
-        return None
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError, RecursionError):
+        return None  # the full parser reports it on one line
     return {str(k): v for k, v in data.items()} if isinstance(data, dict) else None
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from .cache import PostCache
 from .collect import find_post_files, list_post_files, name_filter, read_posts, stat_entries
 from .index import scan
-from .errors import Problem
+from .errors import PostError, Problem
 from .settings import Settings
 
 
@@ -78,7 +78,11 @@ def check_site(settings: Settings) -> CheckReport:
     renderer = ContentRenderer(settings)
     problems = list(got.problems)
     for src, pid in zip(got.posts, unique_ids(got.posts)):
-        post = renderer.render(src, pid)
+        try:
+            post = renderer.render(src, pid)
+        except PostError as e:
+            problems.append(Problem(src.path, e.message))
+            continue
         if not post.text.strip():
             problems.append(Problem(src.path, "empty body", skipped=False))
     problems.sort(key=lambda p: (p.path.as_posix(), p.message))
