@@ -241,11 +241,16 @@ def _worker_theme(settings: Settings) -> Theme:
 
 
 def _mp_context(formats: tuple[str, ...]):
-    """Workers start from a fork server with the pipeline preloaded: cheap to start, and safe even
-    when the parent runs threads (a progress spinner) that plain ``fork`` could copy mid-lock."""
+    """How workers start: ``fork`` (instant) when this process runs no other thread; else from a fork
+    server with the pipeline preloaded, since forking a threaded process (a progress spinner) could
+    copy a lock mid-use."""
     import multiprocessing
+    import threading
 
-    if "forkserver" not in multiprocessing.get_all_start_methods():
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    if "forkserver" not in methods:
         return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["digest.build", "digest.assemble", "digest.content",

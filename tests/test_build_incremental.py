@@ -159,7 +159,14 @@ def test_todays_issue_picks_up_posts_as_their_time_comes(make_post, tmp_path):
 
 
 # -- ranges, parallel days, catch-up, editions --------------------------------------------------
-def test_jobs_2_gives_the_same_bytes_as_jobs_1(three_days, tmp_path, monkeypatch):
+@pytest.mark.parametrize("spinner", [False, True], ids=["fork", "forkserver"])
+def test_jobs_2_gives_the_same_bytes_as_jobs_1(three_days, tmp_path, monkeypatch, spinner):
+    import threading
+
+    stop = threading.Event()
+    if spinner:  # a thread in the parent (like the progress spinner) makes workers start from a fork server
+        threading.Thread(target=stop.wait, daemon=True).start()
+    request_stop = stop.set
     warm = run("build", three_days, "--from", D1, "--to", D3, "-f", "html", "-o", tmp_path / "w", "-j", "2")
     assert warm.exit_code == 0  # the worker processes start before SOURCE_DATE_EPOCH is set…
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1709251200")  # …and must still build with it
@@ -168,6 +175,7 @@ def test_jobs_2_gives_the_same_bytes_as_jobs_1(three_days, tmp_path, monkeypatch
     rb = run("build", three_days, "--from", D1, "--to", D3, "-f", "html,email", "-o", b, "-j", "2")
     assert ra.exit_code == rb.exit_code == 0, rb.output
     assert ra.output.replace(str(a), "OUT") == rb.output.replace(str(b), "OUT")  # same lines, same order
+    request_stop()
     sa, sb = snapshot(a), snapshot(b)
     assert sa.keys() == sb.keys() and len(sa) > 9
     assert all(sa[k][1] == sb[k][1] for k in sa)
