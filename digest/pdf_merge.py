@@ -1,0 +1,128 @@
+"""The PDF edition's assembly: the front matter, the body chunks and the footer pages become one PDF (pikepdf).
+
+Every chunk was laid out on its own (see :mod:`digest.pdf_render`); here its pages are appended in reading
+order, the footer ``n / N`` of the matching stub page is laid over each body page, the internal links that
+WeasyPrint could not resolve inside one chunk become link annotations to the right page, every section and
+article gets a named destination (``file.pdf#<id>``), and the outline (bookmarks) is built from the
+anchors: contents, then section → article. qpdf does the heavy lifting, so assembly costs well under a
+second for a thousand pages, and ``deterministic_id`` keeps the file byte-identical across builds.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import pikepdf
+from pikepdf import Array, Dictionary, Name, OutlineItem, PageLocation, String
+
+from .pdf_render import Laid
+
+PX_TO_PT = 0.75  # WeasyPrint reports positions in CSS px (1/96 in); PDF works in points (1/72 in)
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One outline entry: its label, the anchor it points to, its children."""
+
+    title: str
+    anchor: str
+    children: tuple["Mark", ...] = ()
+
+
+def page_numbers(front_pages: int, body: Sequence[Laid]) -> dict[str, int]:
+    """Anchor → 1-based page number in the final document (first anchor wins, as in WeasyPrint)."""
+    out: dict[str, int] = {}
+    offset = front_pages
+    for laid in body:
+        for name, (i, _x, _y) in laid.anchors.items():
+            out.setdefault(name, offset + i + 1)
+        offset += laid.pages
+    return out
+
+
+def assemble_pdf(
+    front: Laid,
+    body: Sequence[Laid],
+    stubs: Sequence[Laid],
+    out: Path,
+    *,
+    outline: Sequence[Mark],
+    metadata: dict[str, str],
+    lang: str | None = None,
+    destinations: Sequence[str] = (),
+) -> int:
+    """Write the merged PDF to ``out``; returns its page count."""
+    height_pt = front.size[1] * PX_TO_PT
+    targets: dict[str, tuple[int, float, float]] = {}  # anchor → (final page index, x, y in CSS px)
+    parts: list[tuple[Laid, int]] = []
+    offset = 0
+    for laid in (front, *body):
+        parts.append((laid, offset))
+        for name, (i, x, y) in laid.anchors.items():
+            targets.setdefault(name, (offset + i, x, y))
+        offset += laid.pages
+    total = offset
+
+    pdf = pikepdf.new()
+    sources = [pikepdf.open(front.out)]
+    pdf.pages.extend(sources[0].pages)
+    stub_pages = []
+    for laid in stubs:
+        sources.append(pikepdf.open(laid.out))
+        stub_pages.extend(sources[-1].pages)
+    if len(stub_pages) != total - front.pages:
+        raise ValueError(f"footer pages: {len(stub_pages)} for {total - front.pages} body pages")
+    for laid in body:
+        src = pikepdf.open(laid.out)
+        sources.append(src)
+        start = len(pdf.pages)
+        pdf.pages.extend(src.pages)
+        for k in range(laid.pages):
+            pdf.pages[start + k].add_overlay(stub_pages[start - front.pages + k])
+
+    def dest(anchor: str) -> Array:
+        page, x, y = targets[anchor]
+        return Array([pdf.pages[page].obj, Name.XYZ, x * PX_TO_PT, height_pt - y * PX_TO_PT, 0])
+
+    for laid, base in parts:
+        for i, (x1, y1, x2, y2), target in laid.links:
+            if target not in targets:
+                continue  # a link to an id that does not exist (WeasyPrint drops those too)
+            annot = pdf.make_indirect(Dictionary(
+                Type=Name.Annot, Subtype=Name.Link, Border=Array([0, 0, 0]), Dest=dest(target),
+                Rect=Array([x1 * PX_TO_PT, height_pt - y2 * PX_TO_PT, x2 * PX_TO_PT, height_pt - y1 * PX_TO_PT])))
+            page = pdf.pages[base + i]
+            if Name.Annots not in page.obj:
+                page.obj.Annots = Array()
+            page.obj.Annots.append(annot)
+
+    named = sorted(a for a in destinations if a in targets)
+    if named:
+        pdf.Root.Dests = pdf.make_indirect(Dictionary({"/" + a: dest(a) for a in named}))
+
+    def items(marks: Sequence[Mark]) -> list[OutlineItem]:
+        out_items = []
+        for mark in marks:
+            if mark.anchor not in targets:
+                continue
+            page, x, y = targets[mark.anchor]
+            item = OutlineItem(mark.title, page, PageLocation.XYZ, left=x * PX_TO_PT,
+                               top=height_pt - y * PX_TO_PT, zoom=0)
+            item.children.extend(items(mark.children))
+            out_items.append(item)
+        return out_items
+
+    with pdf.open_outline() as tree:
+        tree.root.extend(items(outline))
+
+    for key, value in metadata.items():
+        pdf.docinfo[Name(key)] = String(value)
+    if lang:
+        pdf.Root.Lang = String(lang)
+    pdf.Root.PageMode = Name.UseOutlines
+    pdf.save(out, deterministic_id=True, fix_metadata_version=False,
+             object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    for src in sources:
+        src.close()
+    return total
