@@ -1,6 +1,7 @@
 """Themes: template lookup (overrides → theme → parents → default), labels, filters, error mapping."""
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -131,9 +132,11 @@ def _template_location(exc: BaseException, fallback: str, theme: Theme) -> tuple
     """Walk the traceback to the innermost frame that belongs to a template."""
     tb = exc.__traceback__
     found: tuple[str, int | str] = (str(theme.source_file(fallback) or fallback), "?")
+    roots = tuple(os.path.join(os.path.abspath(d), "") for d in [*theme.dirs, *theme.named.values()])
     while tb is not None:
         filename = tb.tb_frame.f_code.co_filename
-        if filename.endswith(".j2") or "/themes/" in filename or filename.endswith((".html", ".xhtml", ".txt")):
+        if (filename.endswith((".j2", ".html", ".xhtml", ".txt", ".css")) or "/themes/" in filename
+                or os.path.abspath(filename).startswith(roots)):
             found = (filename, tb.tb_lineno)
         tb = tb.tb_next
     return found

@@ -269,9 +269,11 @@ def _broken(tmp_path: Path, rel: str, text: str) -> Path:
     ("email/email.txt.j2", "x\n\n\n{% if %}\n", "syntax error", 4),
     ("epub/section.xhtml.j2", "{% extends 'epub/layout.xhtml.j2' %}\n{% block body %}\n{{ sectionn.title }}\n"
                               "{% endblock %}\n", "undefined variable", 3),
+    ("pdf/print.css", "{% include 'default:pdf/print.css' %}\n.x { color: {{ theme.no_such_option }}; }\n",
+     "undefined variable", 2),
 ])
 def test_broken_template_names_file_and_line_and_writes_nothing(tmp_path, example_site, rel, text, message, line):
-    fmt = {"web": "html", "email": "email", "epub": "epub"}[rel.split("/")[0]]
+    fmt = EDITIONS[rel.split("/")[0]]
     if fmt not in available_formats():
         pytest.skip(f"{fmt} edition not available")
     theme = _broken(tmp_path, rel, text)
