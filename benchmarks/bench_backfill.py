@@ -3,6 +3,8 @@
 The site is made by make_site.py (30 days ending 2022-04-19). Every timed run writes to a fresh output
 folder with a warm parsed-post cache, so both runs do the same work (alternated, medians of 3); the
 speed-up is jobs1 / jobs2.
+Peak memory is the largest single process (workers are forked children). The speed-up needs two
+idle cores: the row notes the load average, and CPU seconds show the work is the same either way.
 Two more rows show the cron case: a second run with nothing changed, and a run after one post of one
 day changed (only that day is rebuilt).
 
@@ -10,12 +12,15 @@ Run alone: ``python -m benchmarks.bench_backfill [WORKDIR]``.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import statistics
+import subprocess
 import sys
+import time
 from pathlib import Path
 
-from .common import digest_cmd, make_site, measure
+from .common import Run, digest_cmd, make_site, measure
 
 START, END, DAYS, POSTS = "2022-03-21", "2022-04-19", 30, 100
 
@@ -28,6 +33,15 @@ def _formats() -> str:
     return "html,epub"
 
 
+def _timed(cmd: list[str], env: dict) -> tuple[Run, float]:
+    """``measure`` plus the CPU seconds of the process and the workers it waited for."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    run = Run(time.perf_counter() - t0, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status))
+    return run, usage.ru_utime + usage.ru_stime
+
+
 def _interleaved(cmds: dict[int, callable], workdir: Path, env: dict, repeat: int) -> dict[int, list]:
     """Run each command ``repeat`` times, alternating, each into a fresh folder (load drifts hit both)."""
     runs: dict[int, list] = {k: [] for k in cmds}
@@ -35,11 +49,11 @@ def _interleaved(cmds: dict[int, callable], workdir: Path, env: dict, repeat: in
         for k, cmd_for in cmds.items():
             out = workdir / f"out-backfill-{k}"
             shutil.rmtree(out, ignore_errors=True)
-            r = measure(cmd_for(out), env=env)
+            r, cpu = _timed(cmd_for(out), env)
             shutil.rmtree(out, ignore_errors=True)
             if r.returncode:
                 raise SystemExit(f"digest failed: {cmd_for(out)}")
-            runs[k].append(r)
+            runs[k].append((r, cpu))
     return runs
 
 
@@ -57,16 +71,19 @@ def run(workdir: Path, repeat: int = 3) -> list[dict]:
     shutil.rmtree(warm, ignore_errors=True)
     measure(cmd(warm, 2), env=env)  # fills the parsed-post cache; this folder serves the cron rows below
     runs = _interleaved({1: lambda out: cmd(out, 1), 2: lambda out: cmd(out, 2)}, workdir, env, repeat)
-    t1, t2 = (statistics.median(r.seconds for r in runs[k]) for k in (1, 2))
-    mb1, mb2 = (max(r.peak_mb for r in runs[k]) for k in (1, 2))
+    t1, t2 = (statistics.median(r.seconds for r, _ in runs[k]) for k in (1, 2))
+    c1, c2 = (statistics.median(c for _, c in runs[k]) for k in (1, 2))
+    mb1, mb2 = (max(r.peak_mb for r, _ in runs[k]) for k in (1, 2))
+    load = os.getloadavg()[0]
     speedup = t1 / t2
     workload = f"{DAYS} days × {POSTS} posts"
     rows = [
         dict(workload=workload, edition=f"back-fill {fmts} --jobs 1", digest_s=t1, digest_mb=mb1, peer=None,
-             jobs1_s=t1, jobs2_s=None, speedup=None, note="baseline"),
+             jobs1_s=t1, jobs2_s=None, speedup=None, cpu_s=c1, note=f"baseline; CPU {c1:.1f} s"),
         dict(workload=workload, edition=f"back-fill {fmts} --jobs 2", digest_s=t2, digest_mb=mb2, peer=None,
              jobs1_s=t1, jobs2_s=t2, speedup=speedup, ratio=speedup,
-             note=f"speed-up {speedup:.2f}× on 2 workers (target ≈ 2×)"),
+             cpu_s=c2, note=f"speed-up {speedup:.2f}× (target ≈ 2×); CPU {c2:.1f} s; "
+                             f"load average {load:.1f} on {os.cpu_count()} cores"),
     ]
     noop = [measure(cmd(warm, 1), env=env) for _ in range(repeat)]
     t_noop = statistics.median(r.seconds for r in noop)
