@@ -204,6 +204,7 @@ def build_issue(job: IssueJob, theme: Theme | None = None) -> IssueOutcome:
             records.save(out_dir, {**record, "probe": probe, "final": complete})
         return IssueOutcome("unchanged", job.start, job.end, slug)
     digest = assemble(s, collected, job.start, job.end, period=job.period, exclude_urls=exclude)
+    problems = list(digest.problems)  # the collector's, plus bodies past the work limits (docs/safety.md)
     if digest.count == 0:  # every post was a cross-day duplicate
         return IssueOutcome("empty", job.start, job.end, slug, problems)
     theme = theme or _worker_theme(s)
@@ -223,6 +224,7 @@ def build_issue(job: IssueJob, theme: Theme | None = None) -> IssueOutcome:
         "count": digest.count, "duplicates_dropped": digest.duplicates_dropped,
         "sections": [[sec.title, len(sec.posts)] for sec in digest.sections],
         "version": __version__, "probe": probe, "final": complete, "posts": sorted(posts),
+        "theme": job.theme_hash, "settings": records.settings_hash(s), "excluded_urls": len(exclude),
         "formats": formats,
     })
     issue = IssueResult(digest if job.keep_digest else None, files, slug, job.start, job.end, digest.count,
