@@ -118,7 +118,7 @@ def _fit(text: str, path: Path, index: int, start: int, width: int, smallest: in
 
 
 def draw_cover(digest: Digest, *, theme: Theme, settings: Settings) -> bytes:
-    opts = theme.options
+    opts = theme.options_for("epub")
     paper, ink = _colour(opts, "paper", "#ffffff"), _colour(opts, "ink", "#1d1b1a")
     muted, accent = _colour(opts, "muted", "#6b6460"), _colour(opts, "accent", "#b3261e")
     configured = settings.epub.font

@@ -371,3 +371,21 @@ def test_epub_of_every_theme_passes_epubcheck(builds, tmp_path):
         bad = [f"{m['severity']} {m['ID']}: {m['message']}" for m in checker["messages"]
                if m["severity"] in ("FATAL", "ERROR", "WARNING")]
         assert not bad, (name, bad[:5])
+
+
+def test_epub_options_table_colours_the_drawn_cover(tmp_path, small_site):
+    if "epub" not in available_formats():
+        pytest.skip("EPUB edition not available")
+    import io
+
+    from PIL import Image
+
+    from digest.epub_cover import draw_cover
+
+    t = tmp_path / "dark"
+    t.mkdir()
+    (t / "theme.toml").write_text('[options]\npaper = "#ffffff"\n[options.epub]\npaper = "#102030"\n', encoding="utf-8")
+    s = load_settings(small_site, overrides={"theme": str(t)})
+    with Image.open(io.BytesIO(draw_cover(make_digest(s, DAY2, DAY2), theme=load_theme(s), settings=s))) as im:
+        r, g, b = im.convert("RGB").getpixel((20, im.height // 2))
+    assert abs(r - 0x10) < 8 and abs(g - 0x20) < 8 and abs(b - 0x30) < 8
