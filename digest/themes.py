@@ -179,7 +179,10 @@ def load_theme(settings: Settings, name: str | None = None) -> Theme:
         meta_chain.append(meta)
         parent = meta.get("extends")
         if parent:
-            current = resolve_theme_dir(str(parent), current.parent)
+            try:
+                current = resolve_theme_dir(str(parent), current.parent)
+            except ThemeError as e:
+                raise ThemeError(f"extends: {e.message}", current / "theme.toml") from None
         elif current.resolve() != default.resolve():
             current = default
         else:

@@ -389,3 +389,12 @@ def test_epub_options_table_colours_the_drawn_cover(tmp_path, small_site):
     with Image.open(io.BytesIO(draw_cover(make_digest(s, DAY2, DAY2), theme=load_theme(s), settings=s))) as im:
         r, g, b = im.convert("RGB").getpixel((20, im.height // 2))
     assert abs(r - 0x10) < 8 and abs(g - 0x20) < 8 and abs(b - 0x30) < 8
+
+
+def test_extending_a_missing_theme_names_the_theme_toml(tmp_path, small_site):
+    t = tmp_path / "orphan"
+    t.mkdir()
+    (t / "theme.toml").write_text('extends = "no-such-parent"\n', encoding="utf-8")
+    with pytest.raises(ThemeError) as e:
+        load_theme(load_settings(small_site, overrides={"theme": str(t)}))
+    assert e.value.path == t / "theme.toml" and "'no-such-parent' not found" in e.value.message
