@@ -148,7 +148,8 @@ class _Docs:
             raise ThemeError(f"renders to XHTML that is not well-formed ({error})", where)
         item = epub.EpubItem(uid=uid, file_name=name, media_type="application/xhtml+xml", content=data)
         self.items.append(item)
-        self.text.append(xhtml)
+        if self.settings.epub.embed_fonts:  # the font subset needs every character used
+            self.text.append(xhtml)
         return item
 
 
