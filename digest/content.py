@@ -54,7 +54,7 @@ _PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.S)
 _LATIN = re.compile(r"[A-Za-z0-9]")
 
 # Limits on the work one post may cause (docs/safety.md). Deterministic: counts, never the clock.
-MAX_MARKDOWN_STEPS = 200_000  # Markdown parser rule runs (≈ tokens): bounds time (~2-10 s) and memory
+MAX_MARKDOWN_STEPS = 300_000  # Markdown parser rule runs (≈ tokens): bounds time (seconds) and memory
 MAX_HTML_DEPTH = 100  # elements inside each other in a sanitised body (WeasyPrint, libxml2 and readers)
 _PRE_DEPTH = 1_000  # a rough count before sanitising: keeps the HTML parser away from its quadratic cases
 _URL_ESCAPE = re.compile(r'[ "<>\\^`{|}]')  # not allowed in a URL as written: percent-encoded
