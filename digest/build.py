@@ -154,7 +154,7 @@ def _slug(job: IssueJob) -> str:
                   sections=(), generated=job.now, period=job.period).slug
 
 
-def quick_check(job: IssueJob, files: list[Path] | None = None,
+def quick_check(job: IssueJob, files: records.PostFiles | None = None,
                 memo: dict[Path, str] | None = None) -> tuple[str, bool]:
     """(probe, unchanged): the cheap test, reading candidate files' bytes but parsing nothing."""
     probe = records.probe(job.settings, job.start, job.end, job.period, job.theme_hash, files=files, memo=memo)
@@ -303,15 +303,21 @@ def build(
         exporters.get(f)  # fail early on an unknown or unavailable format
     theme = load_theme(settings)
     now = now or datetime.now(settings.tz)
-    todo = [IssueJob(settings, lo, hi, period, formats, out_dir, records.theme_hash(theme), now, force,
-                     use_cache, keep_digest=keep_digests and jobs <= 1, env=_parent_env()) for lo, hi in periods(start, end, period)]
+    theme_hash, env = records.theme_hash(theme), _parent_env()
+    todo = [IssueJob(settings, lo, hi, period, formats, out_dir, theme_hash, now, force, use_cache,
+                     keep_digest=keep_digests and jobs <= 1, env=env) for lo, hi in periods(start, end, period)]
     result = BuildResult()
-    if not records.candidate_files(settings, start, end):  # nothing could be built: leave OUT untouched
+    post_files = records.PostFiles(find_post_files(settings))
+    if not records.candidate_files(settings, start, end, files=post_files):  # nothing to build: leave OUT as is
         raise _nothing(settings, start, end)
     with output_lock(out_dir, wait, on_wait):
-        files, memo, pending = find_post_files(settings), {}, []
+        memo: dict[Path, str] = {}
+        pending = []
         for job in todo:  # the cheap check runs here, so only issues with work go to the workers
-            probe, unchanged = quick_check(job, files, memo)
+            if not records.candidate_files(settings, job.start, job.end, files=post_files):
+                result.empty_days.append(job.start)
+                continue
+            probe, unchanged = quick_check(job, post_files, memo)
             if unchanged:
                 result.unchanged.append(_slug(job))
             else:
@@ -326,6 +332,8 @@ def build(
                 result.issues.append(outcome.result)
                 if on_issue:
                     on_issue(outcome.result)
+        result.unchanged.sort()
+        result.empty_days.sort()
         if archive and (result.issues or not archive_present(out_dir)) and (result.issues or result.unchanged):
             from .archive import write_archive
 

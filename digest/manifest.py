@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Iterable
@@ -78,11 +79,29 @@ def settings_hash(settings: Settings, fmt: str | None = None) -> str:
     return _jsonhash(data)
 
 
-def candidate_files(settings: Settings, start: date, end: date, *, files: list[Path] | None = None) -> list[Path]:
+class PostFiles:
+    """A site's post files grouped by file-name date, for many range look-ups (a long back-fill)."""
+
+    def __init__(self, files: Iterable[Path]):
+        self.by_day: dict[date | None, list[Path]] = defaultdict(list)
+        for f in files:
+            self.by_day[filename_date(f.name)].append(f)
+
+    def between(self, lo: date, hi: date) -> list[Path]:
+        """Files dated in [lo, hi], and those with no date in their name, sorted."""
+        out = list(self.by_day.get(None, ()))
+        if (hi - lo).days < len(self.by_day):
+            for i in range((hi - lo).days + 1):
+                out += self.by_day.get(lo + timedelta(days=i), ())
+        else:
+            out += [f for d, fs in self.by_day.items() if d is not None and lo <= d <= hi for f in fs]
+        return sorted(out)
+
+
+def candidate_files(settings: Settings, start: date, end: date, *, files: PostFiles | None = None) -> list[Path]:
     """The post files the collector may read for [start, end] (by file-name date, ±1 day)."""
-    files = find_post_files(settings) if files is None else files
-    lo, hi = start - timedelta(days=1), end + timedelta(days=1)
-    return [f for f in files if (d := filename_date(f.name)) is None or lo <= d <= hi]
+    files = PostFiles(find_post_files(settings)) if files is None else files
+    return files.between(start - timedelta(days=1), end + timedelta(days=1))
 
 
 def hash_files(root: Path, rels: Iterable[Path], memo: dict[Path, str] | None = None) -> list[tuple[str, str]]:
@@ -102,7 +121,7 @@ def hash_files(root: Path, rels: Iterable[Path], memo: dict[Path, str] | None = 
 
 
 def probe(settings: Settings, start: date, end: date, period: str, theme: str, *,
-          files: list[Path] | None = None, memo: dict[Path, str] | None = None) -> str:
+          files: PostFiles | None = None, memo: dict[Path, str] | None = None) -> str:
     """Cheap: the bytes of every candidate file (the cross-day window included) and the settings."""
     window = settings.dedupe_days
     cands = candidate_files(settings, start - timedelta(days=window), end, files=files)
