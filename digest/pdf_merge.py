@@ -41,6 +41,18 @@ def page_numbers(front_pages: int, body: Sequence[Laid]) -> dict[str, int]:
     return out
 
 
+def _overlay(page: pikepdf.Page, stub: pikepdf.Page, index: int) -> None:
+    """Lay ``stub`` over ``page`` — pikepdf's ``add_overlay``, but under a stable resource name (it picks a
+    random one), so that builds stay byte-identical."""
+    formx = stub.as_form_xobject()
+    name = page.add_resource(formx, Name.XObject, Name(f"/digestFooter{index}"))
+    placement = page.calc_form_xobject_placement(formx, name, pikepdf.Rectangle(page.trimbox))
+    page.contents_add(b"q\n", prepend=True)
+    page.contents_add(b"Q\n", prepend=False)
+    page.contents_add(placement, prepend=False)
+    page.contents_coalesce()
+
+
 def assemble_pdf(
     front: Laid,
     body: Sequence[Laid],
@@ -79,7 +91,7 @@ def assemble_pdf(
         start = len(pdf.pages)
         pdf.pages.extend(src.pages)
         for k in range(laid.pages):
-            pdf.pages[start + k].add_overlay(stub_pages[start - front.pages + k])
+            _overlay(pdf.pages[start + k], stub_pages[start - front.pages + k], start + k)
 
     def dest(anchor: str) -> Array:
         page, x, y = targets[anchor]

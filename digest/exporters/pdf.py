@@ -19,13 +19,11 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
-
-import weasyprint  # noqa: F401  (imported before the workers fork, so they start warm)
-from weasyprint.pdf import VARIANTS
 
 from ..errors import ConfigError, MissingDependency
 from ..fsutil import atomic_path
@@ -92,12 +90,16 @@ def check_fonts(digest: Digest, settings: Settings) -> None:
                             "(or build anyway with --allow-missing-fonts)")
 
 
-def _report_missing(digest: Digest, codepoints: Iterable[int]) -> None:
-    for cp in sorted(set(codepoints)):
+def _report_missing(digest: Digest, codepoints: Iterable[int], limit: int = 5) -> None:
+    """One warning per character drawn as a box (naming a post that has it), at most ``limit`` of them."""
+    missing = sorted(set(codepoints))
+    for cp in missing[:limit]:
         ch = chr(cp)
         where = next((str(p.path) for p in digest.posts if ch in p.title or ch in p.text), digest.title)
         log.warning("digest: warning: %s: character U+%04X (%s) has no glyph in the installed fonts; "
                     "the PDF shows a box for it", where, cp, ch)
+    if len(missing) > limit:
+        log.warning("digest: warning: %d more characters have no glyph in the installed fonts", len(missing) - limit)
 
 
 # ---------------------------------------------------------------- planning
@@ -189,8 +191,15 @@ def _pool(n: int, jobs: int) -> Executor | None:
     n = min(n, jobs)
     if n <= 1:
         return None
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-    return ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context(method))
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        ctx = multiprocessing.get_context("fork")  # instant, and the workers inherit WeasyPrint imported
+    elif "forkserver" in methods:  # forking a threaded process (a progress spinner) could deadlock
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["digest.pdf_render", "weasyprint"])
+    else:
+        ctx = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(max_workers=n, mp_context=ctx)
 
 
 def _run(pool: Executor | None, jobs: list[Job]) -> list[Laid]:
@@ -210,6 +219,8 @@ def _metadata(digest: Digest, settings: Settings) -> dict[str, str]:
         sign = "+" if minutes >= 0 else "-"
         zone = f"{sign}{abs(minutes) // 60:02d}'{abs(minutes) % 60:02d}'"
     date = f"D:{g:%Y%m%d%H%M%S}{zone}"
+    import weasyprint
+
     meta = {"/Title": digest.title, "/Creator": "digest", "/Producer": f"WeasyPrint {weasyprint.__version__}, pikepdf",
             "/CreationDate": date, "/ModDate": date,
             "/Subject": settings.description or digest.title}
@@ -222,6 +233,8 @@ def _metadata(digest: Digest, settings: Settings) -> dict[str, str]:
 
 
 def _variant(settings: Settings) -> str | None:
+    from weasyprint.pdf import VARIANTS
+
     v = settings.pdf.variant
     if v is None or v == "":
         return None
@@ -302,6 +315,8 @@ def render_chunked(r: _Renderer, tmp: Path) -> Chunked:
 
 def write(digest: Digest, out_dir: Path, *, theme: Theme, settings: Settings) -> list[Path]:
     check_fonts(digest, settings)
+    import weasyprint  # noqa: F401  (after the font check; before the workers fork, so they start warm)
+
     variant = _variant(settings)
     path = output_path(settings, digest, out_dir, SUFFIX)
     r = _Renderer(digest, theme, settings)
