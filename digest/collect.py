@@ -221,6 +221,7 @@ MAX_FRONT_DEPTH = 50  # lists and mappings inside each other
 MAX_TITLE_CHARS = 500
 MAX_NAME_CHARS = 100  # one category, tag or slug
 MAX_NAMES = 50  # categories or tags per post
+MAX_YEAR = 2099  # a front-matter date after this year is treated as invalid
 # Characters XML 1.0 forbids (C0 controls but tab/LF/CR, lone surrogates, U+FFFE/U+FFFF), and DEL:
 # removed from every text read, so that no output (EPUB XHTML, PDF, email) chokes on them.
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
@@ -369,6 +370,8 @@ def post_meta(rel: Path, front: dict[str, Any], settings: Settings, notices: lis
     if raw_date is not None and raw_date != "":
         try:
             when = parse_date(raw_date, tz)
+            if when.year > MAX_YEAR:  # a typo or garbage; also past what ZIP (EPUB) timestamps can hold
+                raise ValueError(raw_date)
         except (ValueError, OverflowError, TypeError):
             if name_date is None:
                 raise PostError(f"invalid date {short_repr(raw_date)} and no date in the file name") from None

@@ -154,6 +154,7 @@ def parse(settings, text: str | bytes, name: str = "2022-01-05-t.md"):
     ("yesterday", datetime(2022, 1, 5), "invalid date 'yesterday'"),
     ("9999-12-31 23:59:59 -12:00", datetime(2022, 1, 5), "invalid date 9999-12-31"),
     ('"2022-13-45"', datetime(2022, 1, 5), "invalid date '2022-13-45'"),
+    ("2150-01-01 10:00:00", datetime(2022, 1, 5), "invalid date 2150-01-01"),  # past MAX_YEAR
 ])
 def test_date_forms(settings, value, expected, note):
     src = parse(settings, f"---\ntitle: t\ndate: {value}\n---\nx\n")
