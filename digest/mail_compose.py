@@ -11,7 +11,7 @@ import mimetypes
 import re
 from email import policy
 from email.message import EmailMessage
-from email.utils import format_datetime, getaddresses, parseaddr
+from email.utils import format_datetime, formataddr, getaddresses, parseaddr
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Literal
 from urllib.parse import urlsplit
@@ -31,6 +31,8 @@ _TYPES = {".epub": "application/epub+zip", ".pdf": "application/pdf", ".html": "
 
 def check_address(value: str, key: str) -> str:
     """A single address (``name <user@host>`` or ``user@host``) or a ConfigError naming the setting."""
+    if "\n" in value or "\r" in value:
+        raise ConfigError(f"{key}: {value.splitlines()[0]!r}… holds a line break, not one email address")
     name, addr = parseaddr(value)
     if not addr or "@" not in addr or addr.startswith("@") or addr.endswith("@") or " " in addr:
         raise ConfigError(f"{key}: {value!r} is not an email address")
@@ -75,7 +77,12 @@ def message_id(settings: Settings, slug: str, kind: str, to: Iterable[str]) -> s
 def _sender(settings: Settings, site_title: str) -> str:
     if settings.email.from_addr:
         return check_address(settings.email.from_addr, "email.from_addr")
-    return f"{site_title} <digest@{mail_domain(settings)}>"
+    return formataddr((one_line(site_title), f"digest@{mail_domain(settings)}"))
+
+
+def one_line(text: str) -> str:
+    """A header value: line breaks and runs of white space become one space (no header injection)."""
+    return " ".join(str(text).split())
 
 
 def _attach(msg: EmailMessage, path: Path) -> None:
@@ -104,7 +111,7 @@ def compose(edition: "EmailEdition", settings: Settings, *, to: list[str], kind:
     ``kindle``: the text part and the attached EPUB (Send to Kindle reads only the attachment)."""
     digest = edition.digest
     msg = EmailMessage(policy=POLICY)
-    msg["Subject"] = edition.subject
+    msg["Subject"] = one_line(edition.subject)
     msg["From"] = _sender(settings, digest.site_title)
     recipients = [check_address(a, "recipient") for a in to]
     msg["To"] = ", ".join(recipients) if recipients else "undisclosed-recipients:;"
@@ -113,7 +120,7 @@ def compose(edition: "EmailEdition", settings: Settings, *, to: list[str], kind:
     msg["Date"] = format_datetime(digest.generated)
     msg["Message-ID"] = message_id(settings, digest.slug, kind, recipients)
     if kind == "email":
-        msg["List-Id"] = f"{digest.site_title} <digest.{mail_domain(settings)}>"
+        msg["List-Id"] = f"{one_line(digest.site_title)} <digest.{mail_domain(settings)}>"
         https, mailto = unsubscribe_links(settings.email.unsubscribe)
         links = [f"<{u}>" for u in (https, mailto) if u]
         if links:

@@ -327,3 +327,26 @@ def test_local_image_paths_cannot_leave_the_site(settings):
         except Refused:
             continue
         assert path is None or path.is_relative_to(settings.site_root.resolve()), (src, path)
+
+
+def test_email_headers_stay_single_lines_whatever_the_config_says(broken, tmp_path):
+    from active_content import check_eml
+
+    site = tmp_path / "site"
+    import shutil
+
+    shutil.copytree(broken, site)
+    (site / "_config.yml").write_text('title: "Evil\\nBcc: victim@example.com"\ntimezone: Asia/Shanghai\n'
+                                      "url: https://example.org\n", encoding="utf-8")
+    out = tmp_path / "out"
+    r = CliRunner().invoke(app, ["build", str(site), "--date", DAY.isoformat(), "-f", "email", "--out", str(out),
+                                 "--no-cache"])
+    assert r.exit_code == 0 and "Traceback" not in r.output, r.output
+    [eml] = (out / "2022").glob("*.eml")
+    assert check_eml(eml) == []
+    (site / "digest.toml").write_text('[email]\nfrom_addr = "me@example.org\\nBcc: victim@example.com"\n',
+                                      encoding="utf-8")
+    r = CliRunner().invoke(app, ["build", str(site), "--date", DAY.isoformat(), "-f", "email", "--out", str(out),
+                                 "--no-cache"])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert [line for line in _lines(r.stderr) if "error:" in line and "line break" in line]
