@@ -350,3 +350,30 @@ def test_email_headers_stay_single_lines_whatever_the_config_says(broken, tmp_pa
                                  "--no-cache"])
     assert r.exit_code == 2 and "Traceback" not in r.output
     assert [line for line in _lines(r.stderr) if "error:" in line and "line break" in line]
+
+
+@pytest.mark.slow
+def test_nesting_at_the_limit_builds_every_format(tmp_path):
+    """MAX_HTML_DEPTH is what WeasyPrint, libxml2 (XHTML) and readers take: a body that deep builds everywhere."""
+    from active_content import check_epub, check_pdf
+
+    site = tmp_path / "site"
+    (site / "_posts").mkdir(parents=True)
+    (site / "_config.yml").write_text("title: Deep\ntimezone: UTC\nurl: https://example.org\n", encoding="utf-8")
+    n = MAX_HTML_DEPTH
+    bodies = {
+        "divs": "<div>" * n + "x" + "</div>" * n,
+        "lists": "<ul><li>" * (n // 2) + "x" + "</li></ul>" * (n // 2),
+        "tables": "<table><tbody><tr><td>" * (n // 4) + "x" + "</td></tr></tbody></table>" * (n // 4),
+        "quotes": "<blockquote>" * n + "x" + "</blockquote>" * n,
+    }
+    for name, body in bodies.items():
+        (site / "_posts" / f"2022-01-05-{name}.md").write_text(f"---\ntitle: {name}\n---\n\n{body}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    r = CliRunner().invoke(app, ["build", str(site), "--date", "2022-01-05", "-f", "html,epub,pdf", "--out", str(out),
+                                 "--no-cache"])
+    assert r.exit_code == 0, r.output
+    assert "4 articles" in r.stdout
+    [book] = (out / "2022").glob("*.epub")
+    [pdf] = (out / "2022").glob("*.pdf")
+    assert check_epub(book) == [] and check_pdf(pdf) == []
