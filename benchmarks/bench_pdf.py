@@ -37,6 +37,7 @@ class TreeRun:
     tree_mb: float  # peak of the summed PSS of the process and all its descendants
     max_rss_mb: float  # peak RSS of the largest single process (wait4)
     returncode: int
+    cpu_s: float = 0.0  # user + system time of the process and its children
 
 
 def _children(pid: int) -> list[int]:
@@ -85,7 +86,8 @@ def measure_tree(cmd: list[str], *, env: dict | None = None, interval: float = 0
     seconds = time.perf_counter() - t0
     done.set()
     thread.join()
-    return TreeRun(seconds, peak[0] / 1024, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status))
+    return TreeRun(seconds, peak[0] / 1024, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status),
+                   usage.ru_utime + usage.ru_stime)
 
 
 def pdf_pages(path: Path) -> int:
@@ -117,10 +119,10 @@ def run(workdir: Path) -> list[dict]:
         rows.append({
             "workload": name, "edition": "pdf",
             "digest_s": round(ours.seconds, 2), "digest_mb": round(ours.tree_mb),
-            "digest_max_rss_mb": round(ours.max_rss_mb),
+            "digest_max_rss_mb": round(ours.max_rss_mb), "digest_cpu_s": round(ours.cpu_s, 1),
             "peer": "pandoc --pdf-engine=weasyprint",
             "peer_s": round(peer.seconds, 2), "peer_mb": round(peer.tree_mb),
-            "peer_max_rss_mb": round(peer.max_rss_mb),
+            "peer_max_rss_mb": round(peer.max_rss_mb), "peer_cpu_s": round(peer.cpu_s, 1),
             "ratio": round(peer.seconds / ours.seconds, 2),
             "pages": pdf_pages(pdf), "peer_pages": pdf_pages(peer_pdf),
             "mb_file": round(pdf.stat().st_size / 1e6, 1), "peer_mb_file": round(peer_pdf.stat().st_size / 1e6, 1),
@@ -130,11 +132,14 @@ def run(workdir: Path) -> list[dict]:
 
 def main() -> None:
     workdir = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp(prefix="bench-pdf-"))
+    load = os.getloadavg()[0]
     rows = run(workdir)
-    print(f"{'workload':32} {'digest s':>9} {'MB':>6} {'pages':>6} | {'pandoc s':>9} {'MB':>6} {'pages':>6} | ratio")
+    print(f"load average before the run: {load:.1f} on {os.cpu_count()} cores")
+    print(f"{'workload':30} {'digest s':>8} {'cpu s':>6} {'MB':>5} {'pages':>5} | "
+          f"{'pandoc s':>8} {'cpu s':>6} {'MB':>5} {'pages':>5} | ratio")
     for r in rows:
-        print(f"{r['workload']:32} {r['digest_s']:9.1f} {r['digest_mb']:6} {r['pages']:6} | "
-              f"{r['peer_s']:9.1f} {r['peer_mb']:6} {r['peer_pages']:6} | {r['ratio']:.2f}x")
+        print(f"{r['workload']:30} {r['digest_s']:8.1f} {r['digest_cpu_s']:6.1f} {r['digest_mb']:5} {r['pages']:5} | "
+              f"{r['peer_s']:8.1f} {r['peer_cpu_s']:6.1f} {r['peer_mb']:5} {r['peer_pages']:5} | {r['ratio']:.2f}x")
     print(json.dumps(rows, ensure_ascii=False, indent=1))
 
 

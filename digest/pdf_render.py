@@ -7,6 +7,7 @@ taken out of WeasyPrint's document (their targets may live in another chunk) and
 """
 from __future__ import annotations
 
+import gc
 import logging
 import re
 from dataclasses import dataclass, field
@@ -58,6 +59,10 @@ def lay_out(job: Job, *, keep_internal_links: bool = False) -> Laid:
     logger = logging.getLogger("weasyprint")
     handler = _Collect()
     logger.addHandler(handler)
+    # Layout allocates millions of objects that live until the end of the job; the cyclic collector
+    # scanning them over and over costs ~7 % of the time. One collection at the end frees the same memory.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         protocols = {"file", "data", "http", "https"} if job.remote else {"file", "data"}
         fetcher = URLFetcher(timeout=job.timeout, allowed_protocols=protocols)
@@ -82,4 +87,7 @@ def lay_out(job: Job, *, keep_internal_links: bool = False) -> Laid:
         del doc
     finally:
         logger.removeHandler(handler)
+        if collecting:
+            gc.enable()
+        gc.collect()
     return Laid(job.name, job.out, count, size, anchors, links, sorted(set(handler.codepoints)))

@@ -35,7 +35,7 @@ from ..themes import Theme
 from . import base_context, output_path
 
 SUFFIX = ".pdf"
-CHUNK_BYTES = 600_000  # at most this much body HTML per chunk (about 250 A4 pages): bounds a worker's memory
+CHUNK_BYTES = 400_000  # at most this much body HTML per chunk (about 160 A4 pages): bounds a worker's memory
 STUB_PAGES = 120  # footer pages per stub job
 TOP_HEADLINES = 8
 log = logging.getLogger("digest.pdf")
