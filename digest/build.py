@@ -205,6 +205,7 @@ def build_issue(job: IssueJob, theme: Theme | None = None) -> IssueOutcome:
         return IssueOutcome("unchanged", job.start, job.end, slug)
     digest = assemble(s, collected, job.start, job.end, period=job.period, exclude_urls=exclude)
     problems = list(digest.problems)  # the collector's, plus bodies past the work limits (docs/safety.md)
+    check_strict(s, digest)  # with --strict, a body past those limits is fatal too
     if digest.count == 0:  # every post was a cross-day duplicate
         return IssueOutcome("empty", job.start, job.end, slug, problems)
     theme = theme or _worker_theme(s)

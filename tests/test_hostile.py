@@ -377,3 +377,18 @@ def test_nesting_at_the_limit_builds_every_format(tmp_path):
     [book] = (out / "2022").glob("*.epub")
     [pdf] = (out / "2022").glob("*.pdf")
     assert check_epub(book) == [] and check_pdf(pdf) == []
+
+
+def test_strict_makes_a_body_past_the_limits_fatal(tmp_path):
+    site = tmp_path / "site"
+    (site / "_posts").mkdir(parents=True)
+    (site / "_config.yml").write_text("title: T\ntimezone: UTC\n", encoding="utf-8")
+    (site / "_posts" / "2022-01-05-ok.md").write_text("---\ntitle: ok\n---\n\nfine\n", encoding="utf-8")
+    (site / "_posts" / "2022-01-05-deep.md").write_text("---\ntitle: deep\n---\n\n" + "<div>" * 2000 + "\n",
+                                                        encoding="utf-8")
+    args = ["build", str(site), "--date", "2022-01-05", "-f", "html", "--out", str(tmp_path / "out"), "--no-cache"]
+    relaxed = CliRunner().invoke(app, args)
+    assert relaxed.exit_code == 0 and "skipped: _posts/2022-01-05-deep.md: HTML nested" in relaxed.stderr
+    strict = CliRunner().invoke(app, [*args, "--strict"])
+    assert strict.exit_code == 2 and "Traceback" not in strict.output
+    assert "error: _posts/2022-01-05-deep.md: HTML nested" in strict.stderr
