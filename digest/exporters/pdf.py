@@ -22,8 +22,9 @@ import tempfile
 import threading
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from ..errors import ConfigError, MissingDependency
 from ..fsutil import atomic_path
@@ -202,11 +203,15 @@ def _pool(n: int, jobs: int) -> Executor | None:
     return ProcessPoolExecutor(max_workers=n, mp_context=ctx)
 
 
-def _run(pool: Executor | None, jobs: list[Job]) -> list[Laid]:
-    """Lay out ``jobs`` (in parallel when there is a pool); results in the jobs' order."""
+def _run(pool: Executor | None, jobs: Iterable[Job]) -> list[Laid]:
+    """Lay out ``jobs`` (in parallel when there is a pool); results in the jobs' order.
+
+    ``jobs`` may be a generator: each job goes to a worker as soon as its HTML is rendered, so the workers
+    (which import WeasyPrint themselves, side by side) start while the rest is still being templated."""
     if pool is None:
         return [lay_out(job) for job in jobs]
-    return list(pool.map(lay_out, jobs))
+    futures = [pool.submit(lay_out, job) for job in jobs]
+    return [f.result() for f in futures]
 
 
 def _metadata(digest: Digest, settings: Settings) -> dict[str, str]:
@@ -219,9 +224,7 @@ def _metadata(digest: Digest, settings: Settings) -> dict[str, str]:
         sign = "+" if minutes >= 0 else "-"
         zone = f"{sign}{abs(minutes) // 60:02d}'{abs(minutes) % 60:02d}'"
     date = f"D:{g:%Y%m%d%H%M%S}{zone}"
-    import weasyprint
-
-    meta = {"/Title": digest.title, "/Creator": "digest", "/Producer": f"WeasyPrint {weasyprint.__version__}, pikepdf",
+    meta = {"/Title": digest.title, "/Creator": "digest", "/Producer": f"WeasyPrint {version('weasyprint')}, pikepdf",
             "/CreationDate": date, "/ModDate": date,
             "/Subject": settings.description or digest.title}
     author = settings.author or settings.publisher
@@ -278,15 +281,18 @@ def render_chunked(r: _Renderer, tmp: Path) -> Chunked:
     anchors = [a for s in r.digest.sections for a in (s.anchor, *(p.id for p in s.posts))]
     # The contents' length does not depend on the numbers in it (fixed-width column): lay it out once with
     # placeholders, alongside the body, to learn how many pages come before the body.
-    guess = _job(r, "front-guess", r.html("front", numbers=dict.fromkeys(anchors, 8888), total=8888),
-                 tmp / "front-guess.pdf", write=False)
-    body_jobs = [_job(r, f"body-{i}", r.html("body", parts=parts), tmp / f"body-{i:04d}.pdf")
-                 for i, parts in enumerate(chunks)]
     weight = [sum(p.weight for p in parts) for parts in chunks]
     order = sorted(range(len(chunks)), key=lambda i: -weight[i])  # heaviest first: workers finish together
+
+    def first_jobs() -> Iterator[Job]:
+        yield _job(r, "front-guess", r.html("front", numbers=dict.fromkeys(anchors, 8888), total=8888),
+                   tmp / "front-guess.pdf", write=False)
+        for i in order:
+            yield _job(r, f"body-{i}", r.html("body", parts=chunks[i]), tmp / f"body-{i:04d}.pdf")
+
     pool = _pool(n_workers, len(chunks) + 1)
     try:
-        laid = _run(pool, [guess, *(body_jobs[i] for i in order)])
+        laid = _run(pool, first_jobs())
         body: list[Laid] = [laid[0]] * len(chunks)
         for i, result in zip(order, laid[1:]):
             body[i] = result
@@ -315,8 +321,6 @@ def render_chunked(r: _Renderer, tmp: Path) -> Chunked:
 
 def write(digest: Digest, out_dir: Path, *, theme: Theme, settings: Settings) -> list[Path]:
     check_fonts(digest, settings)
-    import weasyprint  # noqa: F401  (after the font check; before the workers fork, so they start warm)
-
     variant = _variant(settings)
     path = output_path(settings, digest, out_dir, SUFFIX)
     r = _Renderer(digest, theme, settings)
