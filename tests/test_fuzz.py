@@ -229,3 +229,26 @@ def test_a_sample_of_fuzzed_digests_passes_epubcheck(env, tmp_path):
         bad = [f"{m['severity']} {m['ID']}: {m['message']} @ {m.get('locations', [{}])[0].get('path')}"
                for m in report["messages"] if m["severity"] in ("FATAL", "ERROR", "WARNING")]
         assert not bad, (book.name, bad[:10])
+
+
+@settings(parent=FUZZ, max_examples=15)
+@given(posts=st.lists(post_bytes(), min_size=1, max_size=4), names=st.lists(
+    st.sampled_from(["2022-01-05-a.md", "2022-01-05-b.markdown", "2022-01-05-c.html", "no-date.md",
+                     "2022-01-05-中文.md", "2022-13-45-bad.md", "2022-01-05-.md"]), min_size=4, max_size=4, unique=True))
+def test_cli_build_and_check_never_show_a_traceback(tmp_path_factory, posts, names):
+    """The whole command line (index fast path, cache, collect, assemble, web edition) on fuzzed files."""
+    from typer.testing import CliRunner
+
+    from digest.cli import app
+
+    site = tmp_path_factory.mktemp("cli") / "site"
+    (site / "_posts").mkdir(parents=True)
+    (site / "_config.yml").write_text("title: Fuzz\ntimezone: Asia/Shanghai\nurl: https://example.org\n", encoding="utf-8")
+    for name, data in zip(names, posts):
+        (site / "_posts" / name).write_bytes(data)
+    for args in (["build", str(site), "--date", DAY.isoformat(), "-f", "html", "--out", str(site.parent / "out")],
+                 ["check", str(site)], ["list", str(site)]):
+        r = CliRunner().invoke(app, args)
+        assert r.exit_code in (0, 1, 2), (args[0], r.exit_code, r.output[-2000:])
+        assert r.exception is None or isinstance(r.exception, SystemExit), (args[0], repr(r.exception))
+        assert "Traceback" not in r.output
