@@ -15,7 +15,7 @@ from typing import Any, Iterable
 _SCHEMA = "CREATE TABLE IF NOT EXISTS posts (path TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER, data BLOB)"
 _META_SCHEMA = ("CREATE TABLE IF NOT EXISTS meta (path TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER, "
                 "day INTEGER, ts REAL, cats TEXT, tags TEXT, published INTEGER, error TEXT)")
-_VERSION = "3"
+_VERSION = "4"
 
 
 def cache_dir() -> Path:
