@@ -7,6 +7,10 @@ import re
 from collections import Counter, defaultdict
 from datetime import date, datetime, timezone
 
+from pathlib import Path
+
+from . import __version__
+from .cache import PostCache
 from .collect import Collected, SourcePost
 from .content import ContentRenderer
 from .errors import PostError, Problem
@@ -71,6 +75,53 @@ def build_time(posts: list[Post], tz) -> datetime:
     return datetime(1980, 1, 1, tzinfo=tz)
 
 
+def _fingerprint_code() -> str:
+    """What rendering depends on besides the post and the settings: the rendering code itself."""
+    global _CODE
+    if _CODE is None:
+        here = Path(__file__).parent
+        h = hashlib.sha1(__version__.encode())
+        for name in ("content.py", "links.py", "collect.py", "model.py"):
+            h.update((here / name).read_bytes())
+        _CODE = h.hexdigest()
+    return _CODE
+
+
+_CODE: str | None = None
+
+
+def render_posts(settings: Settings, collected: Collected, ids: list[str], *,
+                 use_cache: bool = True) -> tuple[list[Post], list[Problem]]:
+    """Each collected post rendered (sanitised, attributed, summarised); a rendered post is cached by
+    its content, id, the settings and the rendering code, so an in-day cron run re-renders only new posts."""
+    problems = list(collected.problems)
+    prefix = hashlib.sha1((_fingerprint_code() + settings.model_dump_json()).encode()).hexdigest()
+    keys = {src.path.as_posix(): f"{prefix}:{src.content_hash}:{pid}" for src, pid in zip(collected.posts, ids)}
+    cache = PostCache(settings.site_root, enabled=use_cache, variant=settings.timezone)
+    try:
+        done = cache.rendered(keys)
+        renderer: ContentRenderer | None = None
+        posts: list[Post] = []
+        for src, pid in zip(collected.posts, ids):
+            path = src.path.as_posix()
+            hit = done.get(path)
+            if hit is not None:
+                posts.append(hit) if isinstance(hit, Post) else problems.append(Problem(src.path, hit))
+                continue
+            renderer = renderer or ContentRenderer(settings)
+            try:
+                post = renderer.render(src, pid)
+            except PostError as e:  # a body past the work limits (docs/safety.md): skipped, reported
+                problems.append(Problem(src.path, e.message))
+                cache.put_rendered(path, keys[path], e.message)
+                continue
+            posts.append(post)
+            cache.put_rendered(path, keys[path], post)
+    finally:
+        cache.close()
+    return posts, problems
+
+
 def assemble(
     settings: Settings,
     collected: Collected,
@@ -79,17 +130,11 @@ def assemble(
     *,
     period: str = "day",
     exclude_urls: frozenset[str] = frozenset(),
+    use_cache: bool = True,
 ) -> Digest:
     """Render and group the collected posts. Exporters never re-parse anything after this."""
-    renderer = ContentRenderer(settings)
     ids = unique_ids(collected.posts)
-    posts: list[Post] = []
-    problems = list(collected.problems)
-    for src, pid in zip(collected.posts, ids):
-        try:
-            posts.append(renderer.render(src, pid))
-        except PostError as e:  # a body past the work limits (docs/safety.md): skipped, reported
-            problems.append(Problem(src.path, e.message))
+    posts, problems = render_posts(settings, collected, ids, use_cache=use_cache)
     dropped = 0
     if settings.dedupe:
         posts, dropped = dedupe(posts)

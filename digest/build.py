@@ -106,7 +106,7 @@ def make_digest(settings: Settings, start: date, end: date, *, period: str = "da
     collected = collect(settings, start, end, now=now, use_cache=use_cache)
     check_strict(settings, collected)
     exclude = exclusions(settings, start, now=now, use_cache=use_cache)
-    return assemble(settings, collected, start, end, period=period, exclude_urls=exclude)
+    return assemble(settings, collected, start, end, period=period, exclude_urls=exclude, use_cache=use_cache)
 
 
 def write_issue(digest: Digest, formats: Iterable[str], out_dir: Path, *, theme: Theme, settings: Settings) -> list[Path]:
@@ -203,7 +203,8 @@ def build_issue(job: IssueJob, theme: Theme | None = None) -> IssueOutcome:
         if record.get("probe") != probe or record.get("final") != complete:
             records.save(out_dir, {**record, "probe": probe, "final": complete})
         return IssueOutcome("unchanged", job.start, job.end, slug)
-    digest = assemble(s, collected, job.start, job.end, period=job.period, exclude_urls=exclude)
+    digest = assemble(s, collected, job.start, job.end, period=job.period, exclude_urls=exclude,
+                      use_cache=job.use_cache)
     problems = list(digest.problems)  # the collector's, plus bodies past the work limits (docs/safety.md)
     check_strict(s, digest)  # with --strict, a body past those limits is fatal too
     if digest.count == 0:  # every post was a cross-day duplicate

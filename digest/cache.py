@@ -15,6 +15,7 @@ from typing import Any, Iterable
 _SCHEMA = "CREATE TABLE IF NOT EXISTS posts (path TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER, data BLOB)"
 _META_SCHEMA = ("CREATE TABLE IF NOT EXISTS meta (path TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER, "
                 "day INTEGER, ts REAL, cats TEXT, tags TEXT, published INTEGER, error TEXT)")
+_RENDERED_SCHEMA = "CREATE TABLE IF NOT EXISTS rendered (path TEXT PRIMARY KEY, key TEXT, data BLOB)"
 _VERSION = "4"
 
 
@@ -35,6 +36,7 @@ class PostCache:
         self._db: sqlite3.Connection | None = None
         self._pending: list[tuple[str, int, int, bytes]] = []
         self._meta: list[tuple] = []
+        self._rendered: list[tuple[str, str, bytes]] = []
         if not enabled:
             return
         key = hashlib.sha1(f"{_VERSION}:{site_root.resolve()}:{variant}".encode()).hexdigest()[:16]
@@ -46,6 +48,7 @@ class PostCache:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute(_SCHEMA)
             self._db.execute(_META_SCHEMA)
+            self._db.execute(_RENDERED_SCHEMA)
         except (OSError, sqlite3.Error):
             self._db = None  # a cache that cannot open is no cache, not an error
 
@@ -84,6 +87,27 @@ class PostCache:
         except sqlite3.Error:
             return {}
 
+    def rendered(self, keys: dict[str, str]) -> dict[str, Any]:
+        """Rendered posts still valid: path → value, for each path whose stored key matches."""
+        if self._db is None or not keys:
+            return {}
+        out: dict[str, Any] = {}
+        paths = list(keys)
+        try:
+            for i in range(0, len(paths), 900):
+                chunk = paths[i : i + 900]
+                q = f"SELECT path, key, data FROM rendered WHERE path IN ({','.join('?' * len(chunk))})"
+                for path, key, data in self._db.execute(q, chunk):
+                    if keys.get(path) == key:
+                        out[path] = pickle.loads(data)
+        except (sqlite3.Error, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
+            return out
+        return out
+
+    def put_rendered(self, path: str, key: str, value: Any) -> None:
+        if self._db is not None:
+            self._rendered.append((path, key, pickle.dumps(value, protocol=5)))
+
     def put_meta(self, row: tuple) -> None:
         if self._db is not None:
             self._meta.append(row)
@@ -96,13 +120,15 @@ class PostCache:
         if self._db is None:
             return
         try:
-            if self._pending or self._meta:
+            if self._pending or self._meta or self._rendered:
                 with self._db:
                     self._db.executemany("INSERT OR REPLACE INTO posts VALUES (?, ?, ?, ?)", self._pending)
                     self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", self._meta)
+                    self._db.executemany("INSERT OR REPLACE INTO rendered VALUES (?, ?, ?)", self._rendered)
             self._db.close()
         except sqlite3.Error:
             pass
         self._db = None
         self._pending.clear()
         self._meta.clear()
+        self._rendered.clear()

@@ -41,6 +41,11 @@ class Post:
     content_hash: str  # hash of the source file's bytes
     extra: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)  # front-matter keys digest does not know
 
+    def __reduce__(self):  # pickling (the render cache): ``extra`` is a read-only mapping proxy
+        fields = {f: getattr(self, f) for f in self.__dataclass_fields__}
+        fields["extra"] = dict(self.extra)
+        return (_make_post, (fields,))
+
     @property
     def category(self) -> str:
         return self.categories[0] if self.categories else "uncategorized"
@@ -48,6 +53,10 @@ class Post:
     @property
     def day(self) -> date:
         return self.date.date()
+
+
+def _make_post(fields: dict[str, Any]) -> "Post":
+    return Post(**{**fields, "extra": MappingProxyType(fields["extra"])})
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,3 +79,25 @@ def test_exclude_urls_for_cross_day_dedupe(make_post):
     s = load_settings(site)
     c = collect(s, D, D)
     assert assemble(s, c, D, D, exclude_urls=frozenset({"https://o.example/1"})).count == 0
+
+
+def test_rendered_posts_cached_and_invalidated(make_post, monkeypatch):
+    import digest.content as content
+
+    site = make_post("2022-01-05-a.md", 'title: "A"\nmood: calm', "正文 *a*。\n\n<https://o.example/1>\n")
+    make_post("2022-01-05-b.md", 'title: "B"', "正文 b。\n")
+    calls = []
+    real = content.ContentRenderer.render
+    monkeypatch.setattr(content.ContentRenderer, "render", lambda self, src, pid: calls.append(pid) or real(self, src, pid))
+    s = load_settings(site)
+    first = make_digest(s, D, D)
+    assert len(calls) == 2
+    second = make_digest(s, D, D)
+    assert len(calls) == 2 and second.posts == first.posts  # served from the cache, equal in every field
+    assert dict(second.posts[0].extra) == {"mood": "calm"}
+    make_post("2022-01-05-b.md", 'title: "B2"', "正文 b，改了。\n")
+    assert [p.title for p in make_digest(s, D, D).posts] == ["A", "B2"] and len(calls) == 3
+    make_digest(load_settings(site, overrides={"summary_length": 30}), D, D)  # settings changed: all again
+    assert len(calls) == 5
+    make_digest(s, D, D, use_cache=False)
+    assert len(calls) == 7
