@@ -154,9 +154,9 @@ def ensure_cover(out_dir: Path, slug: str, epub_files: list[dict[str, Any]]) -> 
     image = next((f["path"] for f in epub_files if Path(f["path"]).suffix.lower() in IMAGE_MIME), None)
     epub = next((f["path"] for f in epub_files if f["path"].endswith(".epub")), None)
     covers = out_dir / COVERS
-    if image is not None:
+    if image is not None and (out_dir / image).is_file():
         source: Path = out_dir / image
-    elif epub is not None:
+    elif epub is not None and (out_dir / epub).is_file():
         src_epub = out_dir / epub
         existing = [p for p in (covers / f"{slug}{e}" for e in (".jpg", ".png")) if p.is_file()]
         if existing and existing[0].stat().st_mtime_ns >= src_epub.stat().st_mtime_ns:
@@ -224,8 +224,8 @@ def write_archive(out_dir: Path, settings: Settings, theme: Theme | None = None)
     items = issues(out_dir, settings)
     recs = {r["slug"]: r for r in records.all_records(out_dir)}
     for issue in items:
-        files = [f for fmt in ("epub",) for f in recs[issue.slug]["formats"].get(fmt, {}).get("files", [])]
-        cover_for(out_dir, files, issue)
+        if any(d.format == "epub" for d in issue.downloads):  # only an EPUB still in place
+            cover_for(out_dir, recs[issue.slug]["formats"]["epub"]["files"], issue)
     ns = _namespace(settings)
     updated = max((i.generated for i in items), default=datetime(1980, 1, 1, tzinfo=timezone.utc))
     by_month: dict[tuple[int, int], list[Issue]] = defaultdict(list)

@@ -159,3 +159,23 @@ def test_archive_skips_issues_whose_files_are_gone(out, tmp_path):
     items = {i.slug: [d.format for d in i.downloads] for i in archive.issues(copy, load_settings(EXAMPLE))}
     assert items == {"2022-04-19": ["html"], "2021-W49": ["html"], "2021-12-08": ["epub", "html"]}
     assert manifest.load(copy, "2022-04-19") is not None
+
+
+def test_archive_command_rewrites_the_archive(out, tmp_path):
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from digest.cli import app
+
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    (copy / "index.html").unlink()
+    (copy / "2021" / "2021-12-08.epub").unlink()
+    r = CliRunner().invoke(app, ["archive", str(EXAMPLE), "-o", str(copy)])
+    assert r.exit_code == 0, r.output
+    assert str(copy / "index.html") in r.output and str(copy / "opds.xml") in r.output
+    html = (copy / "index.html").read_text(encoding="utf-8")
+    assert "2022/2022-04-19.epub" in html and "2021/2021-12-08.epub" not in html
+    r = CliRunner().invoke(app, ["archive", str(EXAMPLE), "-o", str(tmp_path / "nope")])
+    assert r.exit_code == 2 and "output folder not found" in r.output
