@@ -281,8 +281,8 @@ def test_page_sizes(one_post, tmp_path, size, width_mm, height_mm):
 
 def test_reproducible_with_source_date_epoch(one_post, tmp_path, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    a, _, _ = build(one_post, tmp_path / "a", LATE_DAY, tmp_path / "cache-a")
-    b, _, _ = build(one_post, tmp_path / "b", LATE_DAY, tmp_path / "cache-b")
+    a, _, _ = build(one_post, tmp_path / "a", LATE_DAY, tmp_path / "cache-a", workers=1)  # in this process
+    b, _, _ = build(one_post, tmp_path / "b", LATE_DAY, tmp_path / "cache-b", workers=2)  # in workers
     assert a.read_bytes() == b.read_bytes()
     created = PdfReader(a).metadata.creation_date
     assert int(created.timestamp()) == 1700000000
@@ -359,3 +359,20 @@ def test_allow_missing_fonts_builds_and_warns(one_post, tmp_path):
     assert "no CJK font installed" in proc.stderr
     assert "has no glyph" in proc.stderr  # and every missing character is named, not silently boxed
     assert list((tmp_path / "out").rglob("*.pdf"))
+
+
+def test_workers_start_from_a_fork_server_when_threads_run(one_post, tmp_path):
+    """A progress spinner thread in the caller: workers must not be forked from a threaded process."""
+    import threading
+
+    stop = threading.Event()
+    spinner = threading.Thread(target=stop.wait, daemon=True)
+    spinner.start()
+    try:
+        pool = pdf_exporter._pool(2, 2)
+        pool.shutdown()
+        assert pool._mp_context.get_start_method() == "forkserver"
+        path, digest, _ = build(one_post, tmp_path / "out", date(2021, 12, 8), tmp_path / "cache", workers=2)
+    finally:
+        stop.set()
+    assert len(outline(PdfReader(path))[1][2]) == digest.count
