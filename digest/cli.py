@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 import typer
 
-from .errors import EXIT_BAD_INPUT, EXIT_OK, DigestError
+from .errors import EXIT_BAD_INPUT, EXIT_NOTHING, EXIT_OK, DigestError, NothingToBuild
 
 app = typer.Typer(
     name="digest",
@@ -195,11 +195,20 @@ def build(
 
     kwargs = dict(period=period, use_cache=not no_cache, on_issue=on_issue, force=force, jobs=jobs, wait=wait,
                   on_wait=on_wait, keep_digests=False)
+
+    def go():
+        try:
+            return run_build(settings, start, end, settings.formats, out_dir, **kwargs)
+        except NothingToBuild:
+            if today and quiet:  # early in the day there may be no posts yet: not worth a cron mail
+                raise typer.Exit(EXIT_NOTHING) from None
+            raise
+
     if progress:
         with progress.status("building…"):
-            result = _run(run_build, settings, start, end, settings.formats, out_dir, **kwargs)
+            result = _run(go)
     else:
-        result = _run(run_build, settings, start, end, settings.formats, out_dir, **kwargs)
+        result = _run(go)
     _report_problems(result.problems, quiet)
     if not quiet and result.unchanged:
         n = len(result.unchanged)

@@ -351,3 +351,13 @@ def test_today_builds_the_issue_so_far_in_the_site_time_zone(make_post, tmp_path
     assert manifest.load(out, str(today))["final"] is False
     r = run("build", site, "--today", "--date", str(today), "-o", out)
     assert r.exit_code == 2 and "--today cannot be combined" in r.output
+
+
+def test_today_with_no_posts_yet_is_quiet_under_q(make_post, tmp_path):
+    site = make_post("2020-01-01-old.md", 'title: "旧"\ndate: 2020-01-01 08:00:00 +0800')
+    r = run("build", site, "--today", "-o", tmp_path / "out", "-q")
+    assert r.exit_code == 1 and r.output == ""  # nothing to mail from cron every half hour
+    r = run("build", site, "--today", "-o", tmp_path / "out")
+    assert r.exit_code == 1 and "no posts for" in r.output
+    r = run("build", site, "--yesterday", "-o", tmp_path / "out", "-q")
+    assert r.exit_code == 1 and "no posts for" in r.output  # a missing morning issue is worth a mail
