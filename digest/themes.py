@@ -78,6 +78,8 @@ class Theme:
             keep_trailing_newline=True,
             trim_blocks=True,
             lstrip_blocks=True,
+            auto_reload=False,  # one build renders each template many times; files do not change meanwhile
+            bytecode_cache=_bytecode_cache(),
         )
         self.env.filters.update(hhmm=_hhmm, isodate=_isodate, longdate=self.long_date, headlines=headlines)
 
@@ -150,6 +152,18 @@ def headlines(digest: Any, n: int = 6) -> list[Any]:
         out.extend(s.posts[depth] for s in digest.sections if depth < len(s.posts))
         depth += 1
     return out[:n]
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept between runs (keyed by the template's source checksum, so always fresh)."""
+    from .cache import cache_dir
+
+    try:
+        d = cache_dir() / "jinja"
+        d.mkdir(parents=True, exist_ok=True)
+        return jinja2.FileSystemBytecodeCache(str(d))
+    except OSError:
+        return None
 
 
 def _hhmm(value: datetime) -> str:
