@@ -107,6 +107,7 @@ def run(workdir: Path) -> list[dict]:
         site = make_site(workdir / f"site-{int(long * 100)}", 300, long=long)
         out = workdir / f"out-{int(long * 100)}"
         shutil.rmtree(out, ignore_errors=True)
+        load = os.getloadavg()[0]
         ours = measure_tree(digest_cmd("build", str(site), "--date", DAY, "--format", "pdf", "--no-cache",
                                        "--out", str(out)), env=env)
         pdf = out / DAY[:4] / f"{DAY}.pdf"
@@ -127,6 +128,9 @@ def run(workdir: Path) -> list[dict]:
             "pages": pdf_pages(pdf), "peer_pages": pdf_pages(peer_pdf),
             "mb_file": round(pdf.stat().st_size / 1e6, 1), "peer_mb_file": round(peer_pdf.stat().st_size / 1e6, 1),
         })
+        r = rows[-1]
+        r["note"] = (f"pages {r['pages']} vs {r['peer_pages']}; CPU {r['digest_cpu_s']} s vs {r['peer_cpu_s']} s; "
+                     f"MB = process tree PSS; load avg {load:.1f} on {os.cpu_count()} cores")
     return rows
 
 
