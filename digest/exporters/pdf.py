@@ -37,6 +37,7 @@ from . import base_context, output_path
 
 SUFFIX = ".pdf"
 CHUNK_BYTES = 400_000  # at most this much body HTML per chunk (about 160 A4 pages): bounds a worker's memory
+CHUNK_MIN_BYTES = 100_000  # below this, a chunk's fixed costs (and its own font subsets) outweigh the gain
 STUB_PAGES = 120  # footer pages per stub job
 TOP_HEADLINES = 8
 log = logging.getLogger("digest.pdf")
@@ -120,13 +121,15 @@ def _weight(post: Post) -> int:
 
 
 def plan_chunks(digest: Digest, workers: int = 1, max_bytes: int = CHUNK_BYTES) -> list[list[Part]]:
-    """Cut the body into chunks of about equal weight (HTML size), two per worker, none over ``max_bytes``.
+    """Cut the body into chunks of about equal weight (HTML size): two per worker but none under
+    ``CHUNK_MIN_BYTES`` (many cores, small day), none over ``max_bytes`` (memory).
 
     Cuts fall between sections when one is near (sections start on a new page anyway); otherwise inside a
     section, whose remainder then starts on a new page.
     """
     total = sum(_weight(p) for p in digest.posts)
-    k = max(2 * workers if workers > 1 else 1, math.ceil(total / max_bytes), 1)
+    wanted = min(2 * workers, math.ceil(total / CHUNK_MIN_BYTES)) if workers > 1 else 1
+    k = max(wanted, math.ceil(total / max_bytes), 1)
     target = total / k
     chunks: list[list[Part]] = []
     cur: list[Part] = []
