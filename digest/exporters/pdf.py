@@ -169,14 +169,14 @@ def outline(digest: Digest, theme: Theme) -> list[Mark]:
 # ---------------------------------------------------------------- rendering
 
 class _Renderer:
-    """Renders the one template in its three modes (see ``pdf/digest.html.j2``)."""
+    """Renders the one template in its four modes: single, front, body, stubs (see ``pdf/digest.html.j2``)."""
 
     def __init__(self, digest: Digest, theme: Theme, settings: Settings):
         self.digest, self.theme, self.settings = digest, theme, settings
         self.ctx = base_context(digest, settings, "pdf")
         self.top = top_headlines(digest)
 
-    def html(self, mode: str, *, parts: list[Part] = (), numbers: dict[str, int] | None = None,
+    def html(self, mode: str, *, parts: Iterable[Part] = (), numbers: dict[str, int] | None = None,
              stubs: int = 0, first_page: int = 1, total: int = 0) -> str:
         pdf = self.settings.pdf
         common = dict(mode=mode, page_size=pdf.page_size, page_break=pdf.section_page_break,
@@ -239,11 +239,11 @@ def _metadata(digest: Digest, settings: Settings) -> dict[str, str]:
 
 
 def _variant(settings: Settings) -> str | None:
-    from weasyprint.pdf import VARIANTS
-
     v = settings.pdf.variant
     if v is None or v == "":
         return None
+    from weasyprint.pdf import VARIANTS
+
     v = v.lower()
     if v not in VARIANTS:
         raise ConfigError(f"pdf.variant {settings.pdf.variant!r} is not one of: {', '.join(sorted(VARIANTS))}")
