@@ -288,19 +288,20 @@ def render_chunked(r: _Renderer, tmp: Path) -> Chunked:
     order = sorted(range(len(chunks)), key=lambda i: -weight[i])  # heaviest first: workers finish together
 
     def first_jobs() -> Iterator[Job]:
-        yield _job(r, "front-guess", r.html("front", numbers=dict.fromkeys(anchors, 8888), total=8888),
-                   tmp / "front-guess.pdf", write=False)
         for i in order:
             yield _job(r, f"body-{i}", r.html("body", parts=chunks[i]), tmp / f"body-{i:04d}.pdf")
+        # last: a small job that fills the gap of whichever worker finishes its chunks first
+        yield _job(r, "front-guess", r.html("front", numbers=dict.fromkeys(anchors, 8888), total=8888),
+                   tmp / "front-guess.pdf", write=False)
 
     pool = _pool(n_workers, len(chunks) + 1)
     try:
-        laid = _run(pool, first_jobs())
-        body: list[Laid] = [laid[0]] * len(chunks)
-        for i, result in zip(order, laid[1:]):
+        *laid, guessed = _run(pool, first_jobs())
+        body: list[Laid] = list(laid)
+        for i, result in zip(order, laid):
             body[i] = result
         body_pages = sum(b.pages for b in body)
-        front_pages = laid[0].pages
+        front_pages = guessed.pages
         for _attempt in range(3):
             total = front_pages + body_pages
             jobs = [_job(r, "front", r.html("front", numbers=page_numbers(front_pages, body), total=total),
