@@ -15,7 +15,7 @@ from PIL import Image, ImageColor, ImageDraw, ImageFont, ImageOps
 
 from .epub_fonts import find_cjk_font
 from .errors import ConfigError, MissingDependency
-from .model import Digest, Post
+from .model import Digest
 from .settings import Settings
 from .themes import Theme
 
@@ -24,16 +24,6 @@ MARGIN = 120
 HEADLINES = 6
 _TOKENS = re.compile(r"[A-Za-z0-9][A-Za-z0-9.,:%'’\-/]*|\s+|.", re.S)
 _NO_LINE_START = set("，。、；：？！）】」』”’》〉…%,.;:?!)]")
-
-
-def top_headlines(digest: Digest, n: int = HEADLINES) -> list[Post]:
-    """The first article of each section, then the second of each, … up to ``n``."""
-    out: list[Post] = []
-    depth = 0
-    while len(out) < n and any(depth < len(s.posts) for s in digest.sections):
-        out.extend(s.posts[depth] for s in digest.sections if depth < len(s.posts))
-        depth += 1
-    return out[:n]
 
 
 def cover_image(digest: Digest, *, theme: Theme, settings: Settings) -> tuple[bytes, str]:
@@ -166,7 +156,7 @@ def draw_cover(digest: Digest, *, theme: Theme, settings: Settings) -> bytes:
     y += 130
     head_font = font(serif, 62)
     line_h = 86
-    for post in top_headlines(digest):
+    for post in digest.top_headlines(HEADLINES):
         lines = _wrap(post.title, head_font, inner - 50, 2)
         if y + len(lines) * line_h > HEIGHT - 260:
             break

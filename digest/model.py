@@ -129,6 +129,15 @@ class Digest:
     def title(self) -> str:
         return f"{self.site_title} {self.date_label}"
 
+    def top_headlines(self, n: int = 6) -> tuple[Post, ...]:
+        """The issue's top ``n`` articles: each section's first, then each one's second, and so on."""
+        out: list[Post] = []
+        depth = 0
+        while len(out) < n and any(depth < len(s.posts) for s in self.sections):
+            out.extend(s.posts[depth] for s in self.sections if depth < len(s.posts))
+            depth += 1
+        return tuple(out[:n])
+
     def neighbours(self, post: Post) -> tuple[Post | None, Post | None]:
         """The previous and next article in reading order (across sections)."""
         posts = self.posts

@@ -145,13 +145,8 @@ def _template_location(exc: BaseException, fallback: str, theme: Theme) -> tuple
 
 
 def headlines(digest: Any, n: int = 6) -> list[Any]:
-    """The day's top ``n`` articles: each section's first, then each one's second, and so on."""
-    out: list[Any] = []
-    depth = 0
-    while len(out) < n and any(depth < len(s.posts) for s in digest.sections):
-        out.extend(s.posts[depth] for s in digest.sections if depth < len(s.posts))
-        depth += 1
-    return out[:n]
+    """The ``headlines`` filter: the issue's top ``n`` articles (``Digest.top_headlines``)."""
+    return list(digest.top_headlines(n))
 
 
 def _bytecode_cache() -> jinja2.BytecodeCache | None:

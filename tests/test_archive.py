@@ -1,7 +1,6 @@
 """The archive: index.html, feed.atom and the OPDS catalog parse, and every link in them resolves."""
 from __future__ import annotations
 
-import io
 import zipfile
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit

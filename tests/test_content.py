@@ -1,5 +1,4 @@
 import re
-from datetime import date
 from pathlib import Path
 
 import pytest

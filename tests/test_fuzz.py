@@ -25,9 +25,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from active_content import check_html, check_xhtml
 from digest import exporters
-from digest.assemble import assemble, unique_ids
+from digest.assemble import assemble
 from digest.collect import Collected, parse_post
-from digest.content import ContentRenderer
 from digest.errors import DigestError, MissingDependency
 from digest.settings import load_settings
 from digest.themes import load_theme

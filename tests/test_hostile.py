@@ -6,11 +6,10 @@ invalid YAML, tabs, no closing ``---``, empty, binary, undecodable, a YAML alias
 """
 from __future__ import annotations
 
-import os
 import re
 import time
 import zipfile
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest

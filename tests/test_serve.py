@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import http.client
-import os
 import threading
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner

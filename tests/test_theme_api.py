@@ -21,7 +21,7 @@ from digest.commands.theme import scaffold
 from digest.errors import MissingDependency, ThemeError
 from digest.settings import load_settings
 from digest.themes import Theme, builtin_themes, load_theme, themes_root
-from tests.conftest import DAY, EXAMPLE, ROOT
+from tests.conftest import DAY, ROOT
 
 API = ROOT / "themes" / "README.md"
 EDITIONS = {"web": "html", "epub": "epub", "pdf": "pdf", "email": "email"}

@@ -106,16 +106,6 @@ def _report_missing(digest: Digest, codepoints: Iterable[int], limit: int = 5) -
 
 # ---------------------------------------------------------------- planning
 
-def top_headlines(digest: Digest, n: int = TOP_HEADLINES) -> list[Post]:
-    """The cover's headlines: the sections' first articles, taken in turn."""
-    out: list[Post] = []
-    depth = 0
-    while len(out) < n and any(depth < len(s.posts) for s in digest.sections):
-        out.extend(s.posts[depth] for s in digest.sections if depth < len(s.posts))
-        depth += 1
-    return out[:n]
-
-
 def _weight(post: Post) -> int:
     return len(post.html) + len(post.title) * 3 + 400
 
@@ -174,7 +164,7 @@ class _Renderer:
     def __init__(self, digest: Digest, theme: Theme, settings: Settings):
         self.digest, self.theme, self.settings = digest, theme, settings
         self.ctx = base_context(digest, settings, "pdf")
-        self.top = top_headlines(digest)
+        self.top = list(digest.top_headlines(TOP_HEADLINES))
 
     def html(self, mode: str, *, parts: Iterable[Part] = (), numbers: dict[str, int] | None = None,
              stubs: int = 0, first_page: int = 1, total: int = 0) -> str:
