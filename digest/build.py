@@ -18,7 +18,7 @@ from typing import Callable, Iterable, Iterator
 from . import __version__, exporters
 from . import manifest as records
 from .assemble import assemble
-from .collect import Collected, collect, find_post_files
+from .collect import Collected, collect, day_of_name, list_post_files
 from .errors import NothingToBuild, PostError, Problem
 from .model import Digest
 from .settings import Settings
@@ -131,6 +131,7 @@ class IssueJob:
     use_cache: bool = True
     keep_digest: bool = False
     probe: str | None = None  # computed by the parent's quick check
+    candidates: tuple[str, ...] | None = None  # the parent's listing of the issue's candidate files
     env: tuple[tuple[str, str | None], ...] = ()  # the parent's values of ENV_KEYS (workers start earlier)
 
 
@@ -187,7 +188,7 @@ def build_issue(job: IssueJob, theme: Theme | None = None) -> IssueOutcome:
         if unchanged:
             return IssueOutcome("unchanged", job.start, job.end, slug)
     record = None if job.force else records.load(out_dir, slug)
-    collected = collect(s, job.start, job.end, now=job.now, use_cache=job.use_cache)
+    collected = collect(s, job.start, job.end, now=job.now, use_cache=job.use_cache, files=job.candidates)
     check_strict(s, collected)
     problems = list(collected.problems)
     if not collected.posts:
@@ -309,7 +310,7 @@ def build(
     todo = [IssueJob(settings, lo, hi, period, formats, out_dir, theme_hash, now, force, use_cache,
                      keep_digest=keep_digests and jobs <= 1, env=env) for lo, hi in periods(start, end, period)]
     result = BuildResult()
-    post_files = records.PostFiles(find_post_files(settings))
+    post_files = records.PostFiles(list_post_files(settings))
     if not records.candidate_files(settings, start, end, files=post_files):  # nothing to build: leave OUT as is
         raise _nothing(settings, start, end)
     with output_lock(out_dir, wait, on_wait):
@@ -323,7 +324,8 @@ def build(
             if unchanged:
                 result.unchanged.append(_slug(job))
             else:
-                pending.append(replace(job, probe=probe))
+                names = post_files.names_between(job.start - timedelta(days=1), job.end + timedelta(days=1))
+                pending.append(replace(job, probe=probe, candidates=tuple(names)))
         for outcome in _run_jobs(pending, jobs, theme):
             result.problems.extend(outcome.problems)
             if outcome.status == "empty":
@@ -362,9 +364,7 @@ def catch_up_start(settings: Settings, out_dir: Path, period: str = "day") -> da
     finals = [r for r in records.all_records(out_dir) if r.get("period") == period and r.get("final")]
     if finals:
         return date.fromisoformat(str(finals[-1]["start"]))
-    from .collect import filename_date
-
-    dated = [d for f in find_post_files(settings) if (d := filename_date(f.name))]
+    dated = [d for f in list_post_files(settings) if (d := day_of_name(f))]
     if dated:
         return min(dated)
     from .inventory import inventory

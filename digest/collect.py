@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -74,7 +75,7 @@ def filename_date(name: str) -> date | None:
 
 
 def list_post_files(settings: Settings) -> list[str]:
-    """Every post file of the site as a relative posix path, sorted.
+    """Every post file of the site as a relative posix path (in no particular order).
 
     ``_posts/`` and ``*/_posts/`` at any depth, plus ``post_dirs``. Strings, not Paths, and no stat:
     a year of posts is 100,000+ files and this runs on every build.
@@ -96,23 +97,20 @@ def list_post_files(settings: Settings) -> list[str]:
         p = (root / extra).resolve()
         if p.is_dir() and p.is_relative_to(root):
             dirs.append(p)
-    found: set[str] = set()
-    prefix = len(str(root)) + 1
-    stack = [str(d) for d in dirs]
+    found: list[str] = []
+    stack = [d.relative_to(root).as_posix() for d in dirs]
     while stack:
-        here = stack.pop()
+        rel = stack.pop()
         try:
-            entries = list(os.scandir(here))
+            names = os.listdir(os.path.join(root, rel))  # names only: a year of posts is 100,000+ entries
         except OSError:
             continue
-        for e in entries:
-            if e.name.startswith("."):
-                continue
-            if e.name.endswith(POST_EXTENSIONS) and not e.is_dir(follow_symlinks=False):
-                found.add(e.path[prefix:].replace(os.sep, "/"))
-            elif e.is_dir(follow_symlinks=False):
-                stack.append(e.path)
-    return sorted(found)
+        prefix = "" if rel == "." else rel + "/"
+        # a folder named like a post fails its stat later, and is reported then
+        found += [prefix + n for n in names if n.endswith(POST_EXTENSIONS) and n[0] != "."]
+        stack += [prefix + n for n in names if n[0] != "." and not n.endswith(POST_EXTENSIONS)
+                  and os.path.isdir(os.path.join(root, rel, n))]
+    return list(dict.fromkeys(found)) if len(dirs) > 1 else found  # unsorted: callers sort what they keep
 
 
 def stat_entries(root: Path, paths: Iterable[str]) -> tuple[list[tuple[str, int, int]], list[Problem]]:
@@ -125,27 +123,37 @@ def stat_entries(root: Path, paths: Iterable[str]) -> tuple[list[tuple[str, int,
         except OSError as e:
             problems.append(Problem(Path(p), f"cannot read: {e.strerror or e}"))
             continue
+        if not stat.S_ISREG(st.st_mode):
+            problems.append(Problem(Path(p), "not a regular file"))
+            continue
         out.append((p, st.st_mtime_ns, st.st_size))
     return out, problems
 
 
 def find_post_files(settings: Settings) -> list[Path]:
     """Every post file of the site, relative to the root, sorted."""
-    return [Path(p) for p in list_post_files(settings)]
+    return [Path(p) for p in sorted(list_post_files(settings))]
+
+
+@lru_cache(maxsize=8192)
+def _head_date(head: str) -> date | None:
+    return filename_date(head + "x.md")
+
+
+def day_of_name(path: str) -> date | None:
+    """The ``YYYY-MM-DD-`` date of a relative path's file name (fast: memoised on the 11-character head)."""
+    name = path.rsplit("/", 1)[-1]
+    if len(name) < 12 or name[10] != "-" or name.rfind(".") <= 11:
+        return None  # as filename_date: a slug and an extension must follow the date
+    return _head_date(name[:11])
 
 
 def name_filter(lo: date, hi: date) -> Callable[[str], bool]:
     """A fast test of a relative path: is its file-name date in [lo, hi], or has it no date at all?"""
-    known: dict[str, bool] = {}
 
     def wanted(path: str) -> bool:
-        name = path.rsplit("/", 1)[-1]
-        head = name[:11]
-        hit = known.get(head)
-        if hit is None:
-            d = filename_date(head + "x.md")
-            hit = known[head] = d is None or lo <= d <= hi
-        return hit
+        d = day_of_name(path)
+        return d is None or lo <= d <= hi
 
     return wanted
 
@@ -455,6 +463,7 @@ def collect(
     *,
     now: datetime | None = None,
     use_cache: bool = True,
+    files: Iterable[str] | None = None,
 ) -> Collected:
     """The posts whose local date (site time zone) is in [start, end], with the problems met.
 
@@ -464,7 +473,8 @@ def collect(
     from .index import scan
 
     wanted_name = name_filter(start - timedelta(days=1), end + timedelta(days=1))  # time-zone spill-over
-    candidates, missing = stat_entries(settings.site_root, filter(wanted_name, list_post_files(settings)))
+    listing = list_post_files(settings) if files is None else files  # a caller may pass its own listing
+    candidates, missing = stat_entries(settings.site_root, sorted(filter(wanted_name, listing)))
     metas = scan(settings, candidates, use_cache=use_cache)
     wanted = []
     for path, _, _ in candidates:

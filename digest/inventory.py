@@ -56,7 +56,7 @@ def inventory(settings: Settings, *, start: date | None = None, end: date | None
     order = [c for c in settings.section_order if c in tags] + sorted(c for c in tags if c not in settings.section_order)
     return Inventory(
         days={d: dict(days[d]) for d in sorted(days)}, categories=order, titles=titles,
-        problems=problems,
+        problems=sorted(problems, key=lambda p: p.path.as_posix()),
     )
 
 

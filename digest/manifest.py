@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from . import __version__
-from .collect import filename_date, find_post_files
+from .collect import day_of_name, list_post_files
 from .fsutil import atomic_write
 from .settings import Settings
 from .themes import Theme
@@ -79,16 +79,27 @@ def settings_hash(settings: Settings, fmt: str | None = None) -> str:
     return _jsonhash(data)
 
 
+def _head_day(path: str) -> date | None:
+    name = path[path.rfind("/") + 1 :]
+    return day_of_name(name[:11] + "x.md") if len(name) >= 11 else None
+
+
 class PostFiles:
     """A site's post files grouped by file-name date, for many range look-ups (a long back-fill)."""
 
-    def __init__(self, files: Iterable[Path]):
-        self.by_day: dict[date | None, list[Path]] = defaultdict(list)
-        for f in files:
-            self.by_day[filename_date(f.name)].append(f)
+    def __init__(self, files: Iterable[str]):
+        """``files``: relative posix paths (``collect.list_post_files``); a year is 100,000+ of them."""
+        self.by_day: dict[date | None, list[str]] = defaultdict(list)
+        by_head: dict[str, list[str]] = defaultdict(list)
+        for f in files:  # group by the name's first 11 characters, then date each group once
+            by_head[f[f.rfind("/") + 1 :][:11]].append(f)
+        for fs in by_head.values():
+            # (a name with a date but no slug, "2022-04-19-.md", is a candidate of that day; the
+            # collector reads it as undated)
+            self.by_day[day_of_name(fs[0]) or _head_day(fs[0])] += fs
 
-    def between(self, lo: date, hi: date) -> list[Path]:
-        """Files dated in [lo, hi], and those with no date in their name, sorted."""
+    def names_between(self, lo: date, hi: date) -> list[str]:
+        """Relative paths dated in [lo, hi], and those with no date in their name, sorted."""
         out = list(self.by_day.get(None, ()))
         if (hi - lo).days < len(self.by_day):
             for i in range((hi - lo).days + 1):
@@ -97,10 +108,13 @@ class PostFiles:
             out += [f for d, fs in self.by_day.items() if d is not None and lo <= d <= hi for f in fs]
         return sorted(out)
 
+    def between(self, lo: date, hi: date) -> list[Path]:
+        return [Path(f) for f in self.names_between(lo, hi)]
+
 
 def candidate_files(settings: Settings, start: date, end: date, *, files: PostFiles | None = None) -> list[Path]:
     """The post files the collector may read for [start, end] (by file-name date, ±1 day)."""
-    files = PostFiles(find_post_files(settings)) if files is None else files
+    files = PostFiles(list_post_files(settings)) if files is None else files
     return files.between(start - timedelta(days=1), end + timedelta(days=1))
 
 
