@@ -71,18 +71,18 @@ class PostCache:
         return out
 
     def meta_rows(self, paths: list[str] | None = None) -> dict[str, tuple]:
-        """Index rows: path → (mtime_ns, size, day, ts, cats, tags, published, error); all when no paths."""
+        """Index rows: path → (path, mtime_ns, size, day, ts, cats, tags, published, error); all when no paths."""
         if self._db is None:
             return {}
         q = "SELECT path, mtime_ns, size, day, ts, cats, tags, published, error FROM meta"
         try:
             if paths is None:
-                return {r[0]: r[1:] for r in self._db.execute(q)}
+                return {r[0]: r for r in self._db.execute(q)}
             out: dict[str, tuple] = {}
             for i in range(0, len(paths), 900):
                 chunk = paths[i : i + 900]
                 for r in self._db.execute(q + f" WHERE path IN ({','.join('?' * len(chunk))})", chunk):
-                    out[r[0]] = r[1:]
+                    out[r[0]] = r
             return out
         except sqlite3.Error:
             return {}

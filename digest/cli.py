@@ -237,17 +237,30 @@ def list_(
     if not table.days:
         _err("no posts found")
         raise typer.Exit(1)
-    from rich.console import Console
-    from rich.table import Table
+    title = f"{settings.title}: {table.total:,} posts on {len(table.days):,} days"
+    head = ["day", *(table.titles.get(c, c) for c in table.categories), "total"]
+    rows = [[day.isoformat(), *(str(counts.get(c, "")) for c in table.categories), str(sum(counts.values()))]
+            for day, counts in table.days.items()]
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.table import Table
 
-    t = Table(title=f"{settings.title}: {table.total:,} posts on {len(table.days):,} days")
-    t.add_column("day")
-    for cat in table.categories:
-        t.add_column(table.titles.get(cat, cat), justify="right")
-    t.add_column("total", justify="right")
-    for day, counts in table.days.items():
-        t.add_row(day.isoformat(), *(str(counts.get(c, "")) for c in table.categories), str(sum(counts.values())))
-    Console().print(t)
+        t = Table(title=title)
+        t.add_column("day", no_wrap=True, min_width=10)
+        for name in head[1:]:
+            t.add_column(name, justify="right")
+        for row in rows:
+            t.add_row(*row)
+        Console().print(t)
+    else:  # piped or redirected: plain aligned columns, whole names, one line per day
+        from rich.cells import cell_len
+
+        widths = [max(cell_len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+        typer.echo(title)
+        for row in [head, *rows]:
+            cells = [row[0] + " " * (widths[0] - cell_len(row[0]))]
+            cells += [" " * (w - cell_len(v)) + v for v, w in zip(row[1:], widths[1:])]
+            typer.echo("  ".join(cells))
     _report_problems(table.problems, quiet=True)
 
 

@@ -152,21 +152,22 @@ def _entry(path: str, day, ts, cats, tags, published, error) -> IndexEntry | str
                       tuple(tags.split(_SEP)) if tags else (), bool(published))
 
 
-def scan(settings: Settings, entries: Iterable[Entry], *, use_cache: bool = True,
-         all_entries: bool = False) -> dict[str, IndexEntry | str]:
-    """Index entries (or error messages) for ``entries``: cached ones reused, the rest read
-    (in worker processes when many). ``all_entries`` says ``entries`` is the whole site."""
+def scan_rows(settings: Settings, entries: Iterable[Entry], *, use_cache: bool = True,
+              all_entries: bool = False) -> dict[str, tuple]:
+    """Index rows for ``entries`` — path → (path, mtime_ns, size, day ordinal, timestamp, categories,
+    tags, published, error) — cached ones reused, the rest read (in worker processes when many).
+    ``all_entries`` says ``entries`` is the whole site (one query instead of many)."""
     entries = list(entries)
     root = settings.site_root.resolve()
     cache = PostCache(settings.site_root, enabled=use_cache, variant=settings.timezone)
     try:
         stored = cache.meta_rows(None if all_entries else [e[0] for e in entries])
-        out: dict[str, IndexEntry | str] = {}
+        out: dict[str, tuple] = {}
         todo = []
         for e in entries:
             row = stored.get(e[0])
-            if row is not None and row[0] == e[1] and row[1] == e[2]:
-                out[e[0]] = _entry(e[0], *row[2:])
+            if row is not None and row[1] == e[1] and row[2] == e[2]:
+                out[e[0]] = row
             else:
                 todo.append(e)
         if len(todo) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:
@@ -178,8 +179,15 @@ def scan(settings: Settings, entries: Iterable[Entry], *, use_cache: bool = True
         else:
             rows = _read_chunk((str(root), todo, settings))
         for row in rows:
-            out[row[0]] = _entry(row[0], *row[3:])
+            out[row[0]] = row
             cache.put_meta(row)
     finally:
         cache.close()
     return out
+
+
+def scan(settings: Settings, entries: Iterable[Entry], *, use_cache: bool = True,
+         all_entries: bool = False) -> dict[str, IndexEntry | str]:
+    """Index entries (or the one-line reason a file cannot be read) for ``entries``."""
+    rows = scan_rows(settings, entries, use_cache=use_cache, all_entries=all_entries)
+    return {path: _entry(*row[:1], *row[3:]) for path, row in rows.items()}

@@ -1,7 +1,7 @@
 """Whole-site views: ``digest list`` (days × sections) and ``digest check`` (every post validated)."""
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .cache import PostCache
 from .collect import find_post_files, list_post_files, name_filter, read_posts, stat_entries
-from .index import scan
+from .index import _SEP, scan_rows
 from .errors import PostError, Problem
 from .settings import Settings
 
@@ -28,25 +28,34 @@ class Inventory:
 
 def inventory(settings: Settings, *, start: date | None = None, end: date | None = None,
               use_cache: bool = True) -> Inventory:
-    wanted = name_filter(start or date.min, end or date.max)
-    entries, problems = stat_entries(settings.site_root, filter(wanted, list_post_files(settings)))
-    metas = scan(settings, entries, use_cache=use_cache, all_entries=not (start or end))
-    days: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    tags: dict[str, set[str] | None] = {}
-    for path, _, _ in entries:
-        p = metas[path]
-        if isinstance(p, str):
-            problems.append(Problem(Path(path), p))
+    listing = list_post_files(settings)
+    if start or end:
+        listing = list(filter(name_filter(start or date.min, end or date.max), listing))
+    entries, problems = stat_entries(settings.site_root, listing)
+    rows = scan_rows(settings, entries, use_cache=use_cache, all_entries=not (start or end))
+    lo, hi = (start or date.min).toordinal(), (end or date.max).toordinal()
+    counts: Counter[tuple[int, str]] = Counter()
+    tag_sets: dict[str, set[str] | None] = {}
+    tags_seen: dict[tuple[str, str], None] = {}  # distinct (category, tags) pairs: few, however many posts
+    for path, _m, _s, day, _ts, cats, tags, published, error in rows.values():
+        if error is not None:
+            problems.append(Problem(Path(path), error))
             continue
-        if not p.published and not settings.include_unpublished:
+        if not published and not settings.include_unpublished:
             continue
-        d = p.day
-        if (start and d < start) or (end and d > end):
+        if not lo <= day <= hi:
             continue
-        cat = p.categories[0] if p.categories else "uncategorized"
-        days[d][cat] += 1
-        common = tags.get(cat)
-        tags[cat] = set(p.tags) if common is None else common & set(p.tags)
+        cat = cats.split(_SEP, 1)[0] if cats else "uncategorized"
+        counts[(day, cat)] += 1
+        tags_seen[(cat, tags)] = None
+    for cat, tags in tags_seen:
+        these = set(tags.split(_SEP)) if tags else set()
+        common = tag_sets.get(cat)
+        tag_sets[cat] = these if common is None else common & these
+    days: dict[date, dict[str, int]] = defaultdict(dict)
+    for (day, cat), n in sorted(counts.items()):
+        days[date.fromordinal(day)][cat] = n
+    tags = tag_sets
     titles = {}
     for cat, common in tags.items():
         if cat in settings.sections:
@@ -55,7 +64,7 @@ def inventory(settings: Settings, *, start: date | None = None, end: date | None
             titles[cat] = next(iter(common))
     order = [c for c in settings.section_order if c in tags] + sorted(c for c in tags if c not in settings.section_order)
     return Inventory(
-        days={d: dict(days[d]) for d in sorted(days)}, categories=order, titles=titles,
+        days=dict(days), categories=order, titles=titles,
         problems=sorted(problems, key=lambda p: p.path.as_posix()),
     )
 
