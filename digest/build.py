@@ -18,7 +18,8 @@ from typing import Callable, Iterable, Iterator
 from . import __version__, exporters
 from . import manifest as records
 from .assemble import assemble
-from .collect import Collected, collect, day_of_name, list_post_files
+from .collect import Collected, collect
+from .discover import day_of_name, list_post_files
 from .errors import NothingToBuild, PostError, Problem
 from .model import Digest
 from .settings import Settings

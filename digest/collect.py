@@ -3,31 +3,30 @@ from __future__ import annotations
 
 import hashlib
 import os
-import stat
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from datetime import timezone as dt_timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
 import yaml
 from frontmatter.default_handlers import YAMLHandler
 
 from .cache import PostCache
+from .discover import (
+    NAME_RE, filename_date, folder_categories, list_post_files, name_filter, stat_entries,
+)
 from .errors import PostError, Problem
 from .settings import Settings
 
-POST_EXTENSIONS = (".md", ".markdown", ".mkd", ".mkdn", ".mdown", ".html", ".htm")
-NAME_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(.+?)\.[A-Za-z]+$")
 DATE_RE = re.compile(
     r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})"
     r"(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6})\d*)?)?)?"
     r"\s*(Z|[+-]\d{2}:?\d{2})?\s*$"
 )
-_SKIP_DIRS = {".git", "_site", "node_modules", ".venv", "vendor", ".jekyll-cache", ".sass-cache"}
 
 
 class _FastYAML(YAMLHandler):
@@ -62,108 +61,6 @@ class SourcePost:
 class Collected:
     posts: list[SourcePost] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-
-
-def filename_date(name: str) -> date | None:
-    m = NAME_RE.match(name)
-    if not m:
-        return None
-    try:
-        return date(int(m[1]), int(m[2]), int(m[3]))
-    except ValueError:
-        return None
-
-
-def list_post_files(settings: Settings) -> list[str]:
-    """Every post file of the site as a relative posix path (in no particular order).
-
-    ``_posts/`` and ``*/_posts/`` at any depth, plus ``post_dirs``. Strings, not Paths, and no stat:
-    a year of posts is 100,000+ files and this runs on every build.
-    """
-    root = settings.site_root.resolve()
-    out_dir = (root / settings.out).resolve() if settings.out else None
-    dirs: list[Path] = []
-    for here, subdirs, _files in os.walk(root):
-        here_p = Path(here)
-        keep = []
-        for d in sorted(subdirs):
-            full = here_p / d
-            if d == "_posts":
-                dirs.append(full)
-            elif d not in _SKIP_DIRS and not d.startswith(".") and full.resolve() != out_dir:
-                keep.append(d)
-        subdirs[:] = keep
-    for extra in settings.post_dirs:
-        p = (root / extra).resolve()
-        if p.is_dir() and p.is_relative_to(root):
-            dirs.append(p)
-    found: list[str] = []
-    stack = [d.relative_to(root).as_posix() for d in dirs]
-    while stack:
-        rel = stack.pop()
-        try:
-            names = os.listdir(os.path.join(root, rel))  # names only: a year of posts is 100,000+ entries
-        except OSError:
-            continue
-        prefix = "" if rel == "." else rel + "/"
-        # a folder named like a post fails its stat later, and is reported then
-        found += [prefix + n for n in names if n.endswith(POST_EXTENSIONS) and n[0] != "."]
-        stack += [prefix + n for n in names if n[0] != "." and not n.endswith(POST_EXTENSIONS)
-                  and os.path.isdir(os.path.join(root, rel, n))]
-    return list(dict.fromkeys(found)) if len(dirs) > 1 else found  # unsorted: callers sort what they keep
-
-
-def stat_entries(root: Path, paths: Iterable[str]) -> tuple[list[tuple[str, int, int]], list[Problem]]:
-    """(path, mtime_ns, size) for each relative path; files that vanished or cannot be read → Problem."""
-    out, problems = [], []
-    base = str(root.resolve()) + os.sep
-    for p in paths:
-        try:
-            st = os.stat(base + p)
-        except OSError as e:
-            problems.append(Problem(Path(p), f"cannot read: {e.strerror or e}"))
-            continue
-        if not stat.S_ISREG(st.st_mode):
-            problems.append(Problem(Path(p), "not a regular file"))
-            continue
-        out.append((p, st.st_mtime_ns, st.st_size))
-    return out, problems
-
-
-def find_post_files(settings: Settings) -> list[Path]:
-    """Every post file of the site, relative to the root, sorted."""
-    return [Path(p) for p in sorted(list_post_files(settings))]
-
-
-@lru_cache(maxsize=8192)
-def _head_date(head: str) -> date | None:
-    return filename_date(head + "x.md")
-
-
-def day_of_name(path: str) -> date | None:
-    """The ``YYYY-MM-DD-`` date of a relative path's file name (fast: memoised on the 11-character head)."""
-    name = path.rsplit("/", 1)[-1]
-    if len(name) < 12 or name[10] != "-" or name.rfind(".") <= 11:
-        return None  # as filename_date: a slug and an extension must follow the date
-    return _head_date(name[:11])
-
-
-def name_filter(lo: date, hi: date) -> Callable[[str], bool]:
-    """A fast test of a relative path: is its file-name date in [lo, hi], or has it no date at all?"""
-
-    def wanted(path: str) -> bool:
-        d = day_of_name(path)
-        return d is None or lo <= d <= hi
-
-    return wanted
-
-
-def folder_categories(rel: Path) -> tuple[str, ...]:
-    """Jekyll: the folders above ``_posts`` are categories (``news/_posts/x.md`` → ``news``)."""
-    parts = rel.parts
-    if "_posts" in parts:
-        return tuple(p for p in parts[: parts.index("_posts")])
-    return ()
 
 
 def split_words(value: Any) -> tuple[str, ...]:

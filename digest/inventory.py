@@ -8,7 +8,8 @@ from datetime import date
 from pathlib import Path
 
 from .cache import PostCache
-from .collect import find_post_files, list_post_files, name_filter, read_posts, stat_entries
+from .collect import read_posts
+from .discover import find_post_files, list_post_files, name_filter, stat_entries
 from .index import _SEP, scan_rows
 from .errors import PostError, Problem
 from .settings import Settings

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from . import __version__
-from .collect import day_of_name, list_post_files
+from .discover import day_of_name, list_post_files
 from .fsutil import atomic_write
 from .settings import Settings
 from .themes import Theme

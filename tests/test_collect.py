@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from digest.collect import collect, filename_date, find_post_files, parse_date, parse_post, split_words
+from digest.collect import collect, parse_date, parse_post, split_words
+from digest.discover import filename_date, find_post_files
 from digest.errors import PostError
 from digest.settings import load_settings
 from tests.conftest import DAY, EXAMPLE, LATE_DAY

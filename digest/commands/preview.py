@@ -60,7 +60,7 @@ class Preview:
 
     def watched(self) -> list[Path]:
         """Files and folders whose change means a rebuild (folders: a post added or removed)."""
-        from ..collect import find_post_files, name_filter
+        from ..discover import find_post_files, name_filter
         from ..settings import CONFIG_NAME
 
         paths = [self.site / "_config.yml", self.config or self.site / CONFIG_NAME]
@@ -141,7 +141,7 @@ class Preview:
 
 def newest_day(settings) -> date | None:
     """The newest day a post's file name carries (the preview's default day)."""
-    from ..collect import filename_date, find_post_files
+    from ..discover import filename_date, find_post_files
 
     days = [d for f in find_post_files(settings) if (d := filename_date(f.name))]
     return max(days, default=None)
