@@ -10,7 +10,7 @@ import os
 import pickle
 import sqlite3
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS posts (path TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER, data BLOB)"
 _META_SCHEMA = ("CREATE TABLE IF NOT EXISTS meta (path TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER, "
@@ -52,20 +52,23 @@ class PostCache:
         except (OSError, sqlite3.Error):
             self._db = None  # a cache that cannot open is no cache, not an error
 
+    def _select(self, query: str, paths: list[str]) -> Iterator[tuple]:
+        """Rows of ``query … WHERE path IN (…)`` for ``paths``, in chunks SQLite accepts."""
+        assert self._db is not None
+        for i in range(0, len(paths), 900):
+            chunk = paths[i : i + 900]
+            yield from self._db.execute(f"{query} WHERE path IN ({','.join('?' * len(chunk))})", chunk)
+
     def get_many(self, entries: Iterable[tuple[str, int, int]]) -> dict[str, Any]:
         """Cached data for each (path, mtime_ns, size) still valid."""
         if self._db is None:
             return {}
         wanted = {p: (m, s) for p, m, s in entries}
         out: dict[str, Any] = {}
-        paths = list(wanted)
         try:
-            for i in range(0, len(paths), 900):
-                chunk = paths[i : i + 900]
-                q = f"SELECT path, mtime_ns, size, data FROM posts WHERE path IN ({','.join('?' * len(chunk))})"
-                for path, mtime, size, data in self._db.execute(q, chunk):
-                    if wanted.get(path) == (mtime, size):
-                        out[path] = pickle.loads(data)
+            for path, mtime, size, data in self._select("SELECT path, mtime_ns, size, data FROM posts", list(wanted)):
+                if wanted.get(path) == (mtime, size):
+                    out[path] = pickle.loads(data)
         except (sqlite3.Error, pickle.UnpicklingError, EOFError):
             return out
         return out
@@ -76,14 +79,8 @@ class PostCache:
             return {}
         q = "SELECT path, mtime_ns, size, day, ts, cats, tags, published, error FROM meta"
         try:
-            if paths is None:
-                return {r[0]: r for r in self._db.execute(q)}
-            out: dict[str, tuple] = {}
-            for i in range(0, len(paths), 900):
-                chunk = paths[i : i + 900]
-                for r in self._db.execute(q + f" WHERE path IN ({','.join('?' * len(chunk))})", chunk):
-                    out[r[0]] = r
-            return out
+            rows = self._db.execute(q) if paths is None else self._select(q, paths)
+            return {r[0]: r for r in rows}
         except sqlite3.Error:
             return {}
 
@@ -92,14 +89,10 @@ class PostCache:
         if self._db is None or not keys:
             return {}
         out: dict[str, Any] = {}
-        paths = list(keys)
         try:
-            for i in range(0, len(paths), 900):
-                chunk = paths[i : i + 900]
-                q = f"SELECT path, key, data FROM rendered WHERE path IN ({','.join('?' * len(chunk))})"
-                for path, key, data in self._db.execute(q, chunk):
-                    if keys.get(path) == key:
-                        out[path] = pickle.loads(data)
+            for path, key, data in self._select("SELECT path, key, data FROM rendered", list(keys)):
+                if keys.get(path) == key:
+                    out[path] = pickle.loads(data)
         except (sqlite3.Error, pickle.UnpicklingError, EOFError, AttributeError, TypeError):
             return out
         return out
