@@ -1,6 +1,7 @@
 """The ``digest`` command: parses options, calls the library, maps DigestError to exit codes."""
 from __future__ import annotations
 
+import logging
 import sys
 from datetime import date
 from pathlib import Path
@@ -101,6 +102,21 @@ def _report_problems(problems, quiet: bool) -> None:
 @app.callback()
 def _main(debug: bool = typer.Option(False, "--debug", help="Show tracebacks instead of one-line errors.")) -> None:
     _State.debug = debug
+    _log_to_stderr(debug)
+
+
+class _OneLine(logging.Handler):
+    """Library warnings as ``digest: warning: …`` on the current stderr, like every other message."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        typer.echo(f"digest: {record.levelname.lower()}: {record.getMessage()}", err=True)
+
+
+def _log_to_stderr(debug: bool) -> None:
+    logger = logging.getLogger("digest")
+    if not any(isinstance(h, _OneLine) for h in logger.handlers):
+        logger.addHandler(_OneLine())
+    logger.setLevel(logging.DEBUG if debug else logging.WARNING)
 
 
 @app.command()

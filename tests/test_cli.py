@@ -101,3 +101,11 @@ def test_help_is_fast_to_import():
     code = "import sys, digest.cli; print(sorted(m for m in ('weasyprint','ebooklib','markdown_it','nh3','PIL') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"  # heavy libraries load only when an edition needs them
+
+
+def test_library_warnings_are_one_prefixed_line(make_post, tmp_path):
+    site = make_post("2022-01-05-img.md", 'title: "img"', "![chart](/assets/missing.png) 正文\n")
+    r = run("build", site, "--date", "2022-01-05", "-f", "epub", "-o", tmp_path)
+    assert r.exit_code == 0, r.output
+    lines = [line for line in r.output.splitlines() if "missing.png" in line]
+    assert lines == ["digest: warning: _posts/2022-01-05-img.md: image not found: assets/missing.png"]
