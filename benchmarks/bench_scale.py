@@ -49,11 +49,13 @@ def run(workdir: Path) -> list[dict]:
     rows.append(dict(workload="W2 one day of 365", edition="html (warm cache)", digest_s=w2_warm.seconds,
                      digest_mb=w2_warm.peak_mb, ratio=w2_warm.seconds / w1_cold.seconds,
                      note=f"W2 warm/W1 cold = {w2_warm.seconds / w1_cold.seconds:.2f}×"))
+    # cold = digest's own cache empty (median of 3, each with a new cache; the OS file cache is what it is)
+    lcold = _cold(digest_cmd("list", str(w2)), workdir)
     list_cache = Path(tempfile.mkdtemp(dir=workdir))
-    lcold = measure(digest_cmd("list", str(w2)), env={"DIGEST_CACHE_DIR": str(list_cache)})
+    measure(digest_cmd("list", str(w2)), env={"DIGEST_CACHE_DIR": str(list_cache)})
     lwarm = median_run(digest_cmd("list", str(w2)), 3, env={"DIGEST_CACHE_DIR": str(list_cache)})
     rows.append(dict(workload="W2 (109,500 posts)", edition="digest list (cold)", digest_s=lcold.seconds,
-                     digest_mb=lcold.peak_mb, note="target ≤ 5 s, < 500 MB"))
+                     digest_mb=lcold.peak_mb, note="target ≤ 5 s, < 500 MB; empty digest cache, median of 3"))
     rows.append(dict(workload="W2 (109,500 posts)", edition="digest list (warm)", digest_s=lwarm.seconds,
                      digest_mb=lwarm.peak_mb, note="target ≤ 1 s"))
     helprun = median_run(digest_cmd("--help"), 5)
