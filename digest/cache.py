@@ -16,7 +16,7 @@ _SCHEMA = "CREATE TABLE IF NOT EXISTS posts (path TEXT PRIMARY KEY, mtime_ns INT
 _META_SCHEMA = ("CREATE TABLE IF NOT EXISTS meta (path TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER, "
                 "day INTEGER, ts REAL, cats TEXT, tags TEXT, published INTEGER, error TEXT)")
 _RENDERED_SCHEMA = "CREATE TABLE IF NOT EXISTS rendered (path TEXT PRIMARY KEY, key TEXT, data BLOB)"
-_VERSION = "4"
+_VERSION = "5"
 
 
 def cache_dir() -> Path:

@@ -41,20 +41,35 @@ _HANDLER = _FastYAML()
 
 
 @dataclass(frozen=True, slots=True)
-class SourcePost:
-    """A post as read from disk: front matter and Markdown body, dated in the site's time zone."""
+class PostMeta:
+    """What the index needs of a post (its day, sections, publication), without the body."""
 
-    path: Path  # relative to the site root
-    front: dict[str, Any]
-    body: str
-    date: datetime
+    date: datetime  # aware, in the site's time zone
     title: str
     slug: str
     categories: tuple[str, ...]
     tags: tuple[str, ...]
     published: bool
-    content_hash: str
     notices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SourcePost:
+    """A post as read from disk: front matter, Markdown body, and its metadata (date, sections…)."""
+
+    path: Path  # relative to the site root
+    front: dict[str, Any]
+    body: str
+    content_hash: str
+    meta: PostMeta
+
+    date = property(lambda self: self.meta.date)
+    title = property(lambda self: self.meta.title)
+    slug = property(lambda self: self.meta.slug)
+    categories = property(lambda self: self.meta.categories)
+    tags = property(lambda self: self.meta.tags)
+    published = property(lambda self: self.meta.published)
+    notices = property(lambda self: self.meta.notices)
 
 
 @dataclass
@@ -246,24 +261,7 @@ def parse_post(rel: Path, data: bytes, settings: Settings) -> SourcePost:
     fm, body = split_front_matter(lead)
     front = load_front_matter(fm) if fm is not None else {}
     meta = post_meta(rel, front, settings, notices)
-    return SourcePost(
-        path=rel, front=front, body=body, date=meta.date, title=meta.title, slug=meta.slug,
-        categories=meta.categories, tags=meta.tags, published=meta.published,
-        content_hash=hashlib.sha256(data).hexdigest()[:20], notices=meta.notices,
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class PostMeta:
-    """What the index needs of a post (its day, sections, publication), without the body."""
-
-    date: datetime
-    title: str
-    slug: str
-    categories: tuple[str, ...]
-    tags: tuple[str, ...]
-    published: bool
-    notices: tuple[str, ...] = ()
+    return SourcePost(path=rel, front=front, body=body, content_hash=hashlib.sha256(data).hexdigest()[:20], meta=meta)
 
 
 def post_meta(rel: Path, front: dict[str, Any], settings: Settings, notices: list[str] | None = None) -> PostMeta:

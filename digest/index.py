@@ -120,9 +120,7 @@ def read_meta(root: Path, rel: str, settings: Settings) -> PostMeta | str:
                     rest.append(chunk)
                     if len(head) + sum(map(len, rest)) > settings.max_post_bytes:
                         break
-                post = parse_post(path, head + b"".join(rest), settings)
-                return PostMeta(post.date, post.title, post.slug, post.categories, post.tags,
-                                post.published, post.notices)
+                return parse_post(path, head + b"".join(rest), settings).meta
         finally:
             os.close(fd)
         return post_meta(path, front, settings)
