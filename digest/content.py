@@ -39,6 +39,10 @@ ATTRIBUTES = {
     "time": {"datetime"},
 }
 URL_SCHEMES = {"http", "https", "mailto"}
+# The allowlists as nh3 takes them (built once, not per post; nh3 only reads them)
+_NH3_TAGS = set(TAGS)
+_NH3_ATTRIBUTES = {k: set(v) for k, v in ATTRIBUTES.items()}
+_NH3_SCHEMES = set(URL_SCHEMES)
 # Front-matter keys digest understands; every other key goes to ``Post.extra``.
 KNOWN_KEYS = frozenset({
     "layout", "title", "date", "categories", "category", "tags", "tag", "published", "slug", "permalink",
@@ -267,8 +271,8 @@ class ContentRenderer:
         if rough > _PRE_DEPTH:
             raise PostError(f"HTML nested about {rough:,} levels deep (the limit is {MAX_HTML_DEPTH})")
         clean = nh3.clean(
-            fragment, tags=set(TAGS), attributes={k: set(v) for k, v in ATTRIBUTES.items()},
-            attribute_filter=attribute, url_relative=relative, url_schemes=set(URL_SCHEMES),
+            fragment, tags=_NH3_TAGS, attributes=_NH3_ATTRIBUTES,
+            attribute_filter=attribute, url_relative=relative, url_schemes=_NH3_SCHEMES,
             link_rel="noopener noreferrer", strip_comments=True,
         )
         clean = _A_WITHOUT_HREF.sub(r"<a\1\2>", clean)
@@ -341,8 +345,8 @@ class ContentRenderer:
         original = next((str(lookup(k)) for k in _URL_KEYS if lookup(k)), None) or url_line
         if original:
             original = safe_link(absolutize(original, post_url or "", self.settings.site_url))
-        outlet = next((_line(lookup(k)) for k in _OUTLET_KEYS if _line(lookup(k))), None)
-        outlet = outlet or self.outlet_in(rendered.text) or self.outlet_of_host(original)
+        named = (_line(lookup(k)) for k in _OUTLET_KEYS)
+        outlet = next(filter(None, named), None) or self.outlet_in(rendered.text) or self.outlet_of_host(original)
         attribution = Attribution(
             outlet=_line(outlet), original_url=original, post_url=post_url, author=_line(lookup("author")),
         )

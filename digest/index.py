@@ -18,7 +18,7 @@ from typing import Iterable
 import yaml
 
 from .cache import PostCache
-from .collect import PostMeta, parse_post, post_meta
+from .collect import PostMeta, load_front_matter, parse_post, post_meta
 from .errors import PostError
 from .settings import Settings
 
@@ -85,10 +85,9 @@ def _front_of_head(head: bytes) -> dict[str, object] | None:
     if quick is not None:
         return quick
     try:
-        data = yaml.load(fm, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except (yaml.YAMLError, ValueError, TypeError, OverflowError, RecursionError):
+        return load_front_matter(fm)  # the collector's own loader, with its limits and cleaning
+    except PostError:
         return None  # the full parser reports it on one line
-    return {str(k): v for k, v in data.items()} if isinstance(data, dict) else None
 
 
 @dataclass(frozen=True, slots=True)
