@@ -21,7 +21,7 @@ from .assemble import assemble
 from .collect import Collected, collect
 from .discover import day_of_name, list_post_files
 from .errors import NothingToBuild, PostError, Problem
-from .model import Digest
+from .model import Digest, issue_slug
 from .settings import Settings
 from .themes import Theme, load_theme
 
@@ -152,8 +152,7 @@ def _complete(job: IssueJob) -> bool:
 
 
 def _slug(job: IssueJob) -> str:
-    return Digest(site_title="", site_url="", lang="", timezone="", start=job.start, end=job.end,
-                  sections=(), generated=job.now, period=job.period).slug
+    return issue_slug(job.start, job.end, job.period)
 
 
 def quick_check(job: IssueJob, files: records.PostFiles | None = None,

@@ -69,6 +69,18 @@ class Section:
     posts: tuple[Post, ...]
 
 
+def issue_slug(start: date, end: date, period: str = "day") -> str:
+    """The stable file stem of an issue: ``2021-12-08``, ``2021-W49``, ``2021-12`` or ``A_B`` for a range."""
+    if period == "week":
+        y, w, _ = start.isocalendar()
+        return f"{y}-W{w:02d}"
+    if period == "month":
+        return f"{start:%Y-%m}"
+    if start == end:
+        return start.isoformat()
+    return f"{start.isoformat()}_{end.isoformat()}"
+
+
 @dataclass(frozen=True)
 class Digest:
     """One issue: the posts of a day (or a range of days) grouped in sections."""
@@ -110,14 +122,7 @@ class Digest:
     @property
     def slug(self) -> str:
         """The stable file stem of this issue, e.g. ``2021-12-08`` or ``2021-12-01_2021-12-07``."""
-        if self.period == "week":
-            y, w, _ = self.start.isocalendar()
-            return f"{y}-W{w:02d}"
-        if self.period == "month":
-            return f"{self.start:%Y-%m}"
-        if self.start == self.end:
-            return self.start.isoformat()
-        return f"{self.start.isoformat()}_{self.end.isoformat()}"
+        return issue_slug(self.start, self.end, self.period)
 
     @property
     def date_label(self) -> str:
