@@ -318,11 +318,16 @@ def test_sigkill_during_writing_leaves_the_old_files(site_300, tmp_path):
             tmp = next((out / "2022" / n for n in os.listdir(out / "2022") if n.endswith(".tmp")), None)
         if tmp is None:
             proc.wait()
-            continue  # finished before we saw it writing: change the post again and retry
+            # finished before we saw it writing: its outputs are now the previous good ones; retry
+            old = {p: p.read_bytes() for p in old}
+            old_record = (out / ".digest" / "issues" / f"{day}.json").read_bytes()
+            continue
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
-        if not tmp.exists():
-            continue  # renamed into place just before the kill landed
+        if not tmp.exists():  # renamed into place just before the kill landed: a new baseline, retry
+            old = {p: p.read_bytes() for p in old}
+            old_record = (out / ".digest" / "issues" / f"{day}.json").read_bytes()
+            continue
         killed_mid_write += 1
         target = out / "2022" / tmp.name[1:].rsplit(".", 2)[0]  # ".<name>.<random>.tmp" → <name>
         assert target in old and target.read_bytes() == old[target], f"{target.name} changed under a killed build"
