@@ -6,13 +6,11 @@ import os
 import re
 from collections import Counter, defaultdict
 from datetime import date, datetime, timezone
-
 from pathlib import Path
 
 from . import __version__
 from .cache import PostCache
 from .collect import Collected, SourcePost
-from .content import ContentRenderer
 from .errors import PostError, Problem
 from .model import Digest, Post, Section
 from .settings import Settings
@@ -100,7 +98,7 @@ def render_posts(settings: Settings, collected: Collected, ids: list[str], *,
     cache = PostCache(settings.site_root, enabled=use_cache, variant=settings.timezone)
     try:
         done = cache.rendered(keys)
-        renderer: ContentRenderer | None = None
+        renderer = None
         posts: list[Post] = []
         for src, pid in zip(collected.posts, ids):
             path = src.path.as_posix()
@@ -108,7 +106,10 @@ def render_posts(settings: Settings, collected: Collected, ids: list[str], *,
             if hit is not None:
                 posts.append(hit) if isinstance(hit, Post) else problems.append(Problem(src.path, hit))
                 continue
-            renderer = renderer or ContentRenderer(settings)
+            if renderer is None:
+                from .content import ContentRenderer  # only when some post is not cached yet
+
+                renderer = ContentRenderer(settings)
             try:
                 post = renderer.render(src, pid)
             except PostError as e:  # a body past the work limits (docs/safety.md): skipped, reported

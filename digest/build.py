@@ -9,7 +9,6 @@ back to the parent in issue order. The output folder is locked for the whole bui
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Callable, Iterable, Iterator
 from . import __version__, exporters
 from . import manifest as records
 from .assemble import assemble
+from .cache import caching_set
 from .collect import Collected, collect
 from .discover import day_of_name, list_post_files
 from .errors import NothingToBuild, PostError, Problem
@@ -214,7 +214,8 @@ def build_issue(job: IssueJob, theme: Theme | None = None) -> IssueOutcome:
     files: list[Path] = []
     formats = {} if record is None else {f: e for f, e in record["formats"].items() if f in fresh}
     for fmt in stale:
-        written = write_issue(digest, [fmt], out_dir, theme=theme, settings=s)
+        with caching_set(job.use_cache):  # exporters' made-once outputs (drawn covers) obey --no-cache
+            written = write_issue(digest, [fmt], out_dir, theme=theme, settings=s)
         formats[fmt] = {"key": keys[fmt], "files": records.file_entries(out_dir, written)}
         files.extend(written)
         if fmt == "epub" and s.archive.enabled:
@@ -268,6 +269,8 @@ def _run_jobs(jobs: list[IssueJob], workers: int, theme: Theme) -> Iterator[Issu
         for job in jobs:
             yield build_issue(job, theme)
         return
+    from concurrent.futures import ProcessPoolExecutor
+
     pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=_mp_context(jobs[0].formats))
     try:
         yield from pool.map(build_issue, jobs)  # in issue order, whatever order they finish in

@@ -9,6 +9,9 @@ import hashlib
 import os
 import pickle
 import sqlite3
+import time
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -16,7 +19,25 @@ _SCHEMA = "CREATE TABLE IF NOT EXISTS posts (path TEXT PRIMARY KEY, mtime_ns INT
 _META_SCHEMA = ("CREATE TABLE IF NOT EXISTS meta (path TEXT PRIMARY KEY, mtime_ns INTEGER, size INTEGER, "
                 "day INTEGER, ts REAL, cats TEXT, tags TEXT, published INTEGER, error TEXT)")
 _RENDERED_SCHEMA = "CREATE TABLE IF NOT EXISTS rendered (path TEXT PRIMARY KEY, key TEXT, data BLOB)"
+_BLOBS_SCHEMA = "CREATE TABLE IF NOT EXISTS blobs (key TEXT PRIMARY KEY, used REAL, data BLOB)"
 _VERSION = "5"
+BLOBS_KEPT = 64  # made-once outputs (drawn covers) kept, the most recently used
+
+_CACHING: ContextVar[bool] = ContextVar("digest_caching", default=True)
+
+
+def caching() -> bool:
+    """Whether this build reads and writes the cache (``--no-cache`` turns it off)."""
+    return _CACHING.get()
+
+
+@contextmanager
+def caching_set(enabled: bool) -> Iterator[None]:
+    token = _CACHING.set(enabled)
+    try:
+        yield
+    finally:
+        _CACHING.reset(token)
 
 
 def cache_dir() -> Path:
@@ -37,6 +58,8 @@ class PostCache:
         self._pending: list[tuple[str, int, int, bytes]] = []
         self._meta: list[tuple] = []
         self._rendered: list[tuple[str, str, bytes]] = []
+        self._blobs: list[tuple[str, float, bytes]] = []
+        self._touched: list[tuple[float, str]] = []
         if not enabled:
             return
         key = hashlib.sha1(f"{_VERSION}:{site_root.resolve()}:{variant}".encode()).hexdigest()[:16]
@@ -49,6 +72,7 @@ class PostCache:
             self._db.execute(_SCHEMA)
             self._db.execute(_META_SCHEMA)
             self._db.execute(_RENDERED_SCHEMA)
+            self._db.execute(_BLOBS_SCHEMA)
         except (OSError, sqlite3.Error):
             self._db = None  # a cache that cannot open is no cache, not an error
 
@@ -101,6 +125,22 @@ class PostCache:
         if self._db is not None:
             self._rendered.append((path, key, pickle.dumps(value, protocol=5)))
 
+    def blob(self, key: str) -> bytes | None:
+        """A made-once output stored under ``key`` (``None``: not there)."""
+        if self._db is None:
+            return None
+        try:
+            row = self._db.execute("SELECT data FROM blobs WHERE key = ?", (key,)).fetchone()
+            if row is not None:
+                self._touched.append((time.time(), key))  # marks it used, so pruning keeps it
+        except sqlite3.Error:
+            return None
+        return None if row is None else bytes(row[0])
+
+    def put_blob(self, key: str, data: bytes) -> None:
+        if self._db is not None:
+            self._blobs.append((key, time.time(), data))
+
     def put_meta(self, row: tuple) -> None:
         if self._db is not None:
             self._meta.append(row)
@@ -113,11 +153,16 @@ class PostCache:
         if self._db is None:
             return
         try:
-            if self._pending or self._meta or self._rendered:
+            if self._pending or self._meta or self._rendered or self._blobs or self._touched:
                 with self._db:
                     self._db.executemany("INSERT OR REPLACE INTO posts VALUES (?, ?, ?, ?)", self._pending)
                     self._db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", self._meta)
                     self._db.executemany("INSERT OR REPLACE INTO rendered VALUES (?, ?, ?)", self._rendered)
+                    self._db.executemany("UPDATE blobs SET used = ? WHERE key = ?", self._touched)
+                    if self._blobs:
+                        self._db.executemany("INSERT OR REPLACE INTO blobs VALUES (?, ?, ?)", self._blobs)
+                        self._db.execute("DELETE FROM blobs WHERE key NOT IN "
+                                         "(SELECT key FROM blobs ORDER BY used DESC LIMIT ?)", (BLOBS_KEPT,))
             self._db.close()
         except sqlite3.Error:
             pass
@@ -125,3 +170,11 @@ class PostCache:
         self._pending.clear()
         self._meta.clear()
         self._rendered.clear()
+        self._blobs.clear()
+        self._touched.clear()
+
+    def __enter__(self) -> PostCache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

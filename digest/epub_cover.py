@@ -7,21 +7,26 @@ from the theme options ``paper``, ``ink``, ``muted`` and ``accent``.
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageColor, ImageDraw, ImageFont, ImageOps
-
+from .cache import PostCache, caching
 from .epub_fonts import find_cjk_font
 from .errors import ConfigError, MissingDependency
 from .model import Digest
 from .settings import Settings
 from .themes import Theme
 
+if TYPE_CHECKING:
+    from PIL import ImageFont
+
 WIDTH, HEIGHT = 1600, 2560  # Kindle's recommended cover size (1:1.6)
 MARGIN = 120
 HEADLINES = 6
+COLOURS = {"paper": "#ffffff", "ink": "#1d1b1a", "muted": "#6b6460", "accent": "#b3261e"}  # theme options
 _TOKENS = re.compile(r"[A-Za-z0-9][A-Za-z0-9.,:%'’\-/]*|\s+|.", re.S)
 _NO_LINE_START = set("，。、；：？！）】」』”’》〉…%,.;:?!)]")
 
@@ -41,6 +46,8 @@ def cover_image(digest: Digest, *, theme: Theme, settings: Settings) -> tuple[by
 
 
 def _as_is(path: Path) -> tuple[bytes, str]:
+    from PIL import Image
+
     data = path.read_bytes()
     try:
         with Image.open(io.BytesIO(data)) as im:
@@ -54,9 +61,11 @@ def _as_is(path: Path) -> tuple[bytes, str]:
     raise ConfigError(f"cover image must be JPEG or PNG, not {fmt}", path)
 
 
-def _colour(options: dict, key: str, default: str) -> tuple[int, int, int]:
+def _colour(value: str, default: str) -> tuple[int, int, int]:
+    from PIL import ImageColor
+
     try:
-        return ImageColor.getrgb(str(options.get(key, default)))[:3]
+        return ImageColor.getrgb(value)[:3]
     except ValueError:
         return ImageColor.getrgb(default)[:3]
 
@@ -91,6 +100,8 @@ def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int, max_lines: int) -
 
 
 def _truetype(path: Path, size: int, index: int) -> ImageFont.FreeTypeFont:
+    from PIL import ImageFont
+
     try:
         return ImageFont.truetype(str(path), size, index=index)
     except OSError as e:
@@ -107,22 +118,64 @@ def _fit(text: str, path: Path, index: int, start: int, width: int, smallest: in
         size -= 10
 
 
-def draw_cover(digest: Digest, *, theme: Theme, settings: Settings) -> bytes:
+def cover_inputs(digest: Digest, *, theme: Theme, settings: Settings) -> dict:
+    """Everything the drawn cover shows and is drawn with; the cover is a function of this alone."""
     opts = theme.options_for("epub")
-    paper, ink = _colour(opts, "paper", "#ffffff"), _colour(opts, "ink", "#1d1b1a")
-    muted, accent = _colour(opts, "muted", "#6b6460"), _colour(opts, "accent", "#b3261e")
     configured = settings.epub.font
-    serif_bold = find_cjk_font("serif", True, configured)
-    serif = find_cjk_font("serif", False, configured)
-    sans = find_cjk_font("sans", False, configured)
-    sans_bold = find_cjk_font("sans", True, configured)
-
-    def font(f, size: int) -> ImageFont.FreeTypeFont:
-        return _truetype(f.path, size, f.index)
-
+    fonts = {name: find_cjk_font(kind, bold, configured) for name, kind, bold in
+             (("serif_bold", "serif", True), ("serif", "serif", False), ("sans", "sans", False),
+              ("sans_bold", "sans", True))}
+    date = theme.long_date(digest.start)
+    if digest.end != digest.start:
+        date += " – " + theme.long_date(digest.end)
+    labels = theme.labels
+    counts = labels["article_count"].format(n=digest.count)
+    if len(digest.sections) > 1:
+        counts += " · " + labels["section_count"].format(n=len(digest.sections))
     background = theme.source_file("epub/cover-background.jpg") or theme.source_file("epub/cover-background.png")
-    if background:
-        with Image.open(background) as bg:
+    return {
+        "colours": {key: str(opts.get(key, default)) for key, default in COLOURS.items()},
+        "fonts": fonts, "background": background, "date": date, "title": digest.site_title, "counts": counts,
+        "top": labels["top_headlines"], "headlines": [p.title for p in digest.top_headlines(HEADLINES)],
+        "foot": digest.site_url.split("://", 1)[-1] if digest.site_url else (settings.publisher or ""),
+    }
+
+
+def cache_key(inputs: dict) -> str:
+    """A key for the drawn cover: its inputs, the font and background files' identities, this code."""
+    h = hashlib.sha256(Path(__file__).read_bytes())
+    files = [f.path for f in inputs["fonts"].values()] + ([inputs["background"]] if inputs["background"] else [])
+    for f in files:
+        st = f.stat()
+        h.update(f"{f}:{st.st_size}:{st.st_mtime_ns}".encode())
+    h.update(repr(sorted(inputs.items())).encode())
+    return "cover:" + h.hexdigest()
+
+
+def draw_cover(digest: Digest, *, theme: Theme, settings: Settings) -> bytes:
+    """The drawn cover (JPEG), reused from the cache when the same inputs drew it before."""
+    inputs = cover_inputs(digest, theme=theme, settings=settings)
+    with PostCache(settings.site_root, enabled=caching(), variant="covers") as cache:
+        key = cache_key(inputs)
+        data = cache.blob(key)
+        if data is None:
+            data = _draw(inputs)
+            cache.put_blob(key, data)
+    return data
+
+
+def _draw(inputs: dict) -> bytes:
+    from PIL import Image, ImageDraw, ImageOps
+
+    c = {key: _colour(value, COLOURS[key]) for key, value in inputs["colours"].items()}
+    f = inputs["fonts"]
+    paper, ink, muted, accent = c["paper"], c["ink"], c["muted"], c["accent"]
+
+    def font(face, size: int) -> ImageFont.FreeTypeFont:
+        return _truetype(face.path, size, face.index)
+
+    if inputs["background"]:
+        with Image.open(inputs["background"]) as bg:
             im = ImageOps.fit(bg.convert("RGB"), (WIDTH, HEIGHT), Image.Resampling.LANCZOS)
     else:
         im = Image.new("RGB", (WIDTH, HEIGHT), paper)
@@ -132,32 +185,26 @@ def draw_cover(digest: Digest, *, theme: Theme, settings: Settings) -> bytes:
     d.rectangle((0, HEIGHT - 36, WIDTH, HEIGHT), fill=accent)
 
     y = 200
-    date = theme.long_date(digest.start)
-    if digest.end != digest.start:
-        date += " – " + theme.long_date(digest.end)
-    d.text((WIDTH / 2, y), date, font=font(sans, 68), fill=muted, anchor="mt")
+    d.text((WIDTH / 2, y), inputs["date"], font=font(f["sans"], 68), fill=muted, anchor="mt")
     y += 120
-    title_font = _fit(digest.site_title, serif_bold.path, serif_bold.index, 220, inner)
-    for line in _wrap(digest.site_title, title_font, inner, 2):  # a long title takes two lines
+    title = inputs["title"]
+    title_font = _fit(title, f["serif_bold"].path, f["serif_bold"].index, 220, inner)
+    for line in _wrap(title, title_font, inner, 2):  # a long title takes two lines
         d.text((WIDTH / 2, y), line, font=title_font, fill=ink, anchor="mt")
         y += round(title_font.size * 1.15)
     y += 50
     d.line((MARGIN, y, WIDTH - MARGIN, y), fill=ink, width=6)
     d.line((MARGIN, y + 16, WIDTH - MARGIN, y + 16), fill=ink, width=2)
     y += 60
-    labels = theme.labels
-    counts = labels["article_count"].format(n=digest.count)
-    if len(digest.sections) > 1:
-        counts += " · " + labels["section_count"].format(n=len(digest.sections))
-    d.text((WIDTH / 2, y), counts, font=font(sans, 64), fill=muted, anchor="mt")
+    d.text((WIDTH / 2, y), inputs["counts"], font=font(f["sans"], 64), fill=muted, anchor="mt")
     y += 170
 
-    d.text((MARGIN, y), labels["top_headlines"], font=font(sans_bold, 76), fill=accent)
+    d.text((MARGIN, y), inputs["top"], font=font(f["sans_bold"], 76), fill=accent)
     y += 130
-    head_font = font(serif, 62)
+    head_font = font(f["serif"], 62)
     line_h = 86
-    for post in digest.top_headlines(HEADLINES):
-        lines = _wrap(post.title, head_font, inner - 50, 2)
+    for headline in inputs["headlines"]:
+        lines = _wrap(headline, head_font, inner - 50, 2)
         if y + len(lines) * line_h > HEIGHT - 260:
             break
         d.rectangle((MARGIN, y + 22, MARGIN + 16, y + 38), fill=accent)
@@ -165,9 +212,8 @@ def draw_cover(digest: Digest, *, theme: Theme, settings: Settings) -> bytes:
             d.text((MARGIN + 50, y), line, font=head_font, fill=ink)
             y += line_h
         y += 40
-    foot = digest.site_url.split("://", 1)[-1] if digest.site_url else (settings.publisher or "")
-    if foot:
-        d.text((WIDTH / 2, HEIGHT - 130), foot, font=font(sans, 52), fill=muted, anchor="mb")
+    if inputs["foot"]:
+        d.text((WIDTH / 2, HEIGHT - 130), inputs["foot"], font=font(f["sans"], 52), fill=muted, anchor="mb")
     out = io.BytesIO()
     im.save(out, "JPEG", quality=85, optimize=True)
     return out.getvalue()

@@ -29,6 +29,26 @@ class FontFile:
     family: str = ""
 
 
+@lru_cache(maxsize=1)
+def _zh_faces() -> tuple[tuple[str, int, tuple[str, ...], str], ...]:
+    """Every face fontconfig says covers Chinese: (file, index, families, style); one ``fc-list`` run."""
+    fc_list = shutil.which("fc-list")
+    if not fc_list:
+        return ()
+    try:
+        out = subprocess.run([fc_list, ":lang=zh-cn", "-f", r"%{file}\t%{index}\t%{family}\t%{style}\n"],
+                             capture_output=True, text=True, timeout=20, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    faces = []
+    for line in sorted(out.splitlines()):
+        fields = line.split("\t")
+        if len(fields) != 4 or not fields[1].isdigit():
+            continue
+        faces.append((fields[0], int(fields[1]), tuple(f.strip() for f in fields[2].split(",")), fields[3]))
+    return tuple(faces)
+
+
 @lru_cache(maxsize=16)
 def find_cjk_font(kind: str = "sans", bold: bool = False, configured: str | None = None) -> FontFile:
     """A font that covers Chinese; ``configured`` (a file path) wins. Raises :class:`MissingDependency`."""
@@ -37,29 +57,16 @@ def find_cjk_font(kind: str = "sans", bold: bool = False, configured: str | None
         if not path.is_file():
             raise MissingDependency("configured CJK font not found", path)
         return FontFile(path, 0, path.stem)
-    fc_list = shutil.which("fc-list")
-    if fc_list:
-        try:
-            out = subprocess.run([fc_list, ":lang=zh-cn", "-f", r"%{file}\t%{index}\t%{family}\t%{style}\n"],
-                                 capture_output=True, text=True, timeout=20, check=False).stdout
-        except (OSError, subprocess.SubprocessError):
-            out = ""
-        faces = []
-        for line in sorted(out.splitlines()):
-            fields = line.split("\t")
-            if len(fields) != 4 or not fields[1].isdigit():
-                continue
-            families = [f.strip() for f in fields[2].split(",")]
-            faces.append((fields[0], int(fields[1]), families, fields[3]))
-        want_style = "Bold" if bold else "Regular"
-        preferred = FAMILIES.get(kind, ()) + FAMILIES["sans"] + FAMILIES["serif"]
-        for fam in preferred:
-            for file, index, families, style in faces:
-                if fam in families and want_style in style.split(","):
-                    return FontFile(Path(file), index, fam)
+    faces = _zh_faces()
+    want_style = "Bold" if bold else "Regular"
+    preferred = FAMILIES.get(kind, ()) + FAMILIES["sans"] + FAMILIES["serif"]
+    for fam in preferred:
         for file, index, families, style in faces:
-            if Path(file).suffix.lower() in (".otf", ".ttf", ".ttc", ".otc"):
-                return FontFile(Path(file), index, families[0])
+            if fam in families and want_style in style.split(","):
+                return FontFile(Path(file), index, fam)
+    for file, index, families, style in faces:
+        if Path(file).suffix.lower() in (".otf", ".ttf", ".ttc", ".otc"):
+            return FontFile(Path(file), index, families[0])
     raise MissingDependency("no CJK font found: install fonts-noto-cjk (or set epub.font to a font file)")
 
 

@@ -12,14 +12,10 @@ import hashlib
 import io
 import ipaddress
 import socket
-import urllib.error
-import urllib.request
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
-
-from PIL import Image, ImageOps
 
 from .settings import Settings
 
@@ -103,6 +99,8 @@ class Images:
 
 def compress(data: bytes, *, max_width: int, quality: int, what: str = "image") -> Packed:
     """Scale to at most ``max_width`` pixels wide; JPEG for opaque images, PNG when there is transparency."""
+    from PIL import Image, ImageOps  # here: a build with no images never loads Pillow
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -149,21 +147,20 @@ def _check_host(url: str, allow_private: bool) -> None:
             raise Refused(f"image not fetched (private or loopback address {addr}): {url}")
 
 
-class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
-    max_redirections = 5
-
-    def __init__(self, allow_private: bool):
-        self.allow_private = allow_private
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: D401 (urllib API)
-        _check_host(newurl, self.allow_private)
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
-
-
 def fetch(url: str, *, timeout: float, max_bytes: int, allow_private: bool) -> bytes:
     """GET an image: http(s) only, public addresses only (unless allowed), capped and type-checked."""
+    import urllib.error
+    import urllib.request  # here: urllib.request costs start-up time and only an opt-in fetch needs it
+
+    class CheckedRedirects(urllib.request.HTTPRedirectHandler):
+        max_redirections = 5
+
+        def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: D401 (urllib API)
+            _check_host(newurl, allow_private)  # every hop must pass the same address check
+            return super().redirect_request(req, fp, code, msg, headers, newurl)
+
     _check_host(url, allow_private)
-    opener = urllib.request.build_opener(_CheckedRedirects(allow_private))
+    opener = urllib.request.build_opener(CheckedRedirects())
     req = urllib.request.Request(url, headers={"User-Agent": "digest (EPUB image fetch)", "Accept": "image/*"})
     try:
         with opener.open(req, timeout=timeout) as resp:

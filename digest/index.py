@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -171,6 +170,8 @@ def scan_rows(settings: Settings, entries: Iterable[Entry], *, use_cache: bool =
             workers = min(os.cpu_count() or 1, 8)
             size = max(500, len(todo) // (workers * 4))
             chunks = [(str(root), todo[i : i + size], settings) for i in range(0, len(todo), size)]
+            from concurrent.futures import ProcessPoolExecutor
+
             with ProcessPoolExecutor(workers) as pool:
                 rows = [r for part in pool.map(_read_chunk, chunks) for r in part]
         else:

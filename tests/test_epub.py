@@ -566,3 +566,34 @@ def test_cli_builds_are_identical_across_processes(tmp_path):
         assert run.returncode == 0, run.stderr
         outs.append(out / "2021" / "2021-12-08.epub")
     assert outs[0].read_bytes() == outs[1].read_bytes()
+
+
+def test_drawn_cover_is_reused_until_what_it_shows_changes(example_site, tmp_path, monkeypatch):
+    from digest import epub_cover
+    from digest.cache import caching_set
+
+    drawn: list[bytes] = []
+    real_draw = epub_cover._draw
+
+    def counting_draw(inputs):
+        drawn.append(data := real_draw(inputs))
+        return data
+
+    monkeypatch.setattr(epub_cover, "_draw", counting_draw)
+    first, _ = build(example_site, LATE_DAY, tmp_path / "a")
+    again, _ = build(example_site, LATE_DAY, tmp_path / "b")
+    assert len(drawn) == 1  # the second build took the cover from the cache
+    cover = lambda p: Book(p).read(Book(p).manifest()[Book(p).meta("cover")].get("href"))  # noqa: E731
+    assert cover(again) == cover(first) == drawn[0]
+    assert first.read_bytes() == again.read_bytes()
+
+    # what the cover shows changed (the site title): drawn again, and it differs
+    config = example_site / "_config.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace("title:", "title: 新", 1), encoding="utf-8")
+    retitled, _ = build(example_site, LATE_DAY, tmp_path / "c")
+    assert len(drawn) == 2 and cover(retitled) != cover(first)
+
+    # --no-cache: neither read nor written
+    with caching_set(False):
+        build(example_site, LATE_DAY, tmp_path / "d")
+    assert len(drawn) == 3

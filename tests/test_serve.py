@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from digest.build import build
 from digest.cli import app
-from digest.commands.serve import make_server
+from digest.serving import make_server
 from digest.settings import load_settings
 from tests.conftest import DAY, EXAMPLE
 

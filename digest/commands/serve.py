@@ -1,120 +1,9 @@
-"""``digest serve OUT``: the output folder, read-only over HTTP, for e-readers on the local network.
-
-Only GET and HEAD; only files inside OUT (the resolved path must stay inside it, so ``..`` and
-symbolic links leading out are refused); hidden files (the lock, the build records, temporary files)
-are never served or listed. OPDS feeds go out with their OPDS media types, so KOReader and calibre
-recognise the catalog at ``http://HOST:PORT/opds.xml``.
-"""
+"""``digest serve OUT``: the output folder, read-only over HTTP (the server is :mod:`digest.serving`)."""
 from __future__ import annotations
 
-import html
-import io
-import os
-import posixpath
-from functools import partial
-from http import HTTPStatus
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 import typer
-
-TYPES = {
-    ".epub": "application/epub+zip",
-    ".atom": "application/atom+xml",
-    ".pdf": "application/pdf",
-    ".eml": "message/rfc822",
-    ".html": "text/html; charset=utf-8",
-    ".txt": "text/plain; charset=utf-8",
-    ".json": "application/json",
-    ".jpg": "image/jpeg",
-    ".png": "image/png",
-}
-
-
-class ReadOnlyHandler(SimpleHTTPRequestHandler):
-    """Serves files under ``directory`` only; refuses anything that resolves outside it."""
-
-    server_version = "digest"
-    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, **TYPES}
-
-    def __init__(self, *args, directory: str, **kwargs):
-        self.root = Path(directory).resolve()
-        super().__init__(*args, directory=str(self.root), **kwargs)
-
-    def _allowed(self) -> Path | None:
-        """The file system path of the request, or None (after sending an error) when refused."""
-        raw = unquote(urlsplit(self.path).path)
-        parts = [p for p in raw.split("/") if p]
-        if "\\" in raw or "\0" in raw or any(p in (".", "..") or p.startswith(".") for p in parts):
-            self.send_error(HTTPStatus.FORBIDDEN, "Forbidden")
-            return None
-        target = (self.root / posixpath.join(*parts)) if parts else self.root
-        try:
-            resolved = target.resolve(strict=True)
-        except (OSError, RuntimeError):
-            self.send_error(HTTPStatus.NOT_FOUND, "Not found")
-            return None
-        if not resolved.is_relative_to(self.root):
-            self.send_error(HTTPStatus.FORBIDDEN, "Forbidden")
-            return None
-        return resolved
-
-    def do_GET(self) -> None:  # noqa: N802 (http.server's names)
-        if self._allowed() is not None:
-            super().do_GET()
-
-    def do_HEAD(self) -> None:  # noqa: N802
-        if self._allowed() is not None:
-            super().do_HEAD()
-
-    def _read_only(self) -> None:
-        self.send_error(HTTPStatus.METHOD_NOT_ALLOWED, "Read-only")
-
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _read_only  # noqa: N815
-
-    def end_headers(self) -> None:
-        if self.command in ("GET", "HEAD"):
-            self.send_header("X-Content-Type-Options", "nosniff")
-        super().end_headers()
-
-    def guess_type(self, path: str | os.PathLike[str]) -> str:
-        name = os.path.basename(str(path))
-        if name.startswith("opds") and name.endswith(".xml"):
-            from ..archive import ACQ_TYPE, NAV_TYPE
-
-            return NAV_TYPE if name == "opds.xml" else ACQ_TYPE
-        return super().guess_type(path)
-
-    def list_directory(self, path: str | os.PathLike[str]) -> io.BytesIO | None:
-        """A plain listing without hidden files."""
-        try:
-            names = sorted(n for n in os.listdir(path) if not n.startswith("."))
-        except OSError:
-            self.send_error(HTTPStatus.NOT_FOUND, "Not found")
-            return None
-        rel = unquote(urlsplit(self.path).path)
-        items = "".join(
-            f'<li><a href="{html.escape(n + ("/" if os.path.isdir(os.path.join(path, n)) else ""), quote=True)}">'
-            f"{html.escape(n)}</a></li>" for n in names)
-        body = (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(rel)}</title></head>'
-                f"<body><h1>{html.escape(rel)}</h1><ul>{items}</ul></body></html>").encode("utf-8")
-        self.send_response(HTTPStatus.OK)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        return io.BytesIO(body)
-
-    def log_message(self, format: str, *args) -> None:  # noqa: A002
-        if not getattr(self.server, "quiet", False):
-            super().log_message(format, *args)
-
-
-def make_server(out_dir: Path, host: str = "0.0.0.0", port: int = 8000, quiet: bool = False) -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer((host, port), partial(ReadOnlyHandler, directory=str(out_dir)))
-    server.quiet = quiet  # type: ignore[attr-defined]
-    server.daemon_threads = True
-    return server
 
 
 def register(app: typer.Typer) -> None:
@@ -127,6 +16,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Serve an output folder read-only over HTTP (OPDS catalog at /opds.xml for e-readers)."""
         from ..errors import EXIT_BAD_INPUT
+        from ..serving import make_server
 
         if not out.is_dir():
             typer.echo(f"digest: error: {out}: output folder not found", err=True)

@@ -7,7 +7,6 @@ dependencies (WeasyPrint, ebooklib) load only when needed. Third parties can add
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -25,6 +24,12 @@ BUILTIN = {
 
 class Exporter(Protocol):
     def write(self, digest: Digest, out_dir: Path, *, theme: Any, settings: Settings) -> list[Path]: ...
+
+
+def entry_points(group: str):
+    from importlib.metadata import entry_points as found  # only when a format is not built in
+
+    return found(group=group)
 
 
 def available() -> list[str]:

@@ -7,8 +7,10 @@ written with fixed timestamps and order so the same input gives a byte-identical
 """
 from __future__ import annotations
 
+import contextvars
 import io
 import logging
+from html import escape as html_escape
 import re
 import uuid
 import zipfile
@@ -18,7 +20,6 @@ from datetime import timezone
 from pathlib import Path
 from typing import Any
 from xml.parsers import expat
-from xml.sax.saxutils import escape
 
 from ebooklib import epub
 from lxml import etree
@@ -91,7 +92,7 @@ class _Bodies:
         root = lxml_html.fragment_fromstring(html, create_parent="div")
         for img in list(root.iter("img")):
             self._image(img, post)
-        parts = [escape(root.text or "")]
+        parts = [html_escape(root.text or "", quote=False)]
         parts.extend(etree.tostring(child, encoding="unicode", method="xml") for child in root)
         return "".join(parts)
 
@@ -204,7 +205,7 @@ def render(digest: Digest, *, theme: Theme, settings: Settings) -> bytes:
 
         # Drawing and encoding the cover run in C with the GIL released: overlap them with the bodies.
         with ThreadPoolExecutor(max_workers=1) as pool:
-            job = pool.submit(cover_image, digest, theme=theme, settings=settings)
+            job = pool.submit(contextvars.copy_context().run, cover_image, digest, theme=theme, settings=settings)
             xsections = _convert(digest, bodies)
             cover = job.result()
     else:
