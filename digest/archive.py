@@ -166,7 +166,11 @@ def ensure_cover(out_dir: Path, slug: str, epub_files: list[dict[str, Any]]) -> 
             if got is None:
                 return None
             data, ext = got
-            source = atomic_write(covers / f"{slug}{'.jpg' if ext == '.jpeg' else ext}", data)
+            target = covers / f"{slug}{'.jpg' if ext == '.jpeg' else ext}"
+            if existing and existing[0] == target and target.read_bytes() == data:
+                source = target  # a rebuilt EPUB with the same cover: the thumbnail stays valid too
+            else:
+                source = atomic_write(target, data)
     else:
         return None
     thumb = covers / f"{slug}.thumb.jpg"

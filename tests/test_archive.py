@@ -178,3 +178,21 @@ def test_archive_command_rewrites_the_archive(out, tmp_path):
     assert "2022/2022-04-19.epub" in html and "2021/2021-12-08.epub" not in html
     r = CliRunner().invoke(app, ["archive", str(EXAMPLE), "-o", str(tmp_path / "nope")])
     assert r.exit_code == 2 and "output folder not found" in r.output
+
+
+def test_forced_rebuild_with_the_same_cover_keeps_cover_and_thumbnail(example_site, tmp_path):
+    out = tmp_path / "out"
+    s = load_settings(example_site)
+    build(s, LATE_DAY, LATE_DAY, ["epub"], out)
+    slug = LATE_DAY.isoformat()
+    cover, thumb = out / "covers" / f"{slug}.jpg", out / "covers" / f"{slug}.thumb.jpg"
+    before = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in (cover, thumb)}
+    build(s, LATE_DAY, LATE_DAY, ["epub"], out, force=True)  # the EPUB is rewritten; its cover is the same
+    assert {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in (cover, thumb)} == before
+
+    config = example_site / "_config.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace("title:", "title: 新", 1), encoding="utf-8")
+    build(load_settings(example_site), LATE_DAY, LATE_DAY, ["epub"], out, force=True)
+    assert cover.read_bytes() != before[cover][1] and thumb.read_bytes() != before[thumb][1]
+    with Image.open(thumb) as im, Image.open(cover) as big:
+        assert im.width < big.width
