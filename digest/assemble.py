@@ -98,29 +98,56 @@ def render_posts(settings: Settings, collected: Collected, ids: list[str], *,
     cache = PostCache(settings.site_root, enabled=use_cache, variant=settings.timezone)
     try:
         done = cache.rendered(keys)
-        renderer = None
+        todo = [(src, pid) for src, pid in zip(collected.posts, ids) if src.path.as_posix() not in done]
+        fresh = dict(zip((src.path.as_posix() for src, _ in todo), _render(settings, todo)))
         posts: list[Post] = []
-        for src, pid in zip(collected.posts, ids):
+        for src in collected.posts:
             path = src.path.as_posix()
-            hit = done.get(path)
-            if hit is not None:
-                posts.append(hit) if isinstance(hit, Post) else problems.append(Problem(src.path, hit))
-                continue
-            if renderer is None:
-                from .content import ContentRenderer  # only when some post is not cached yet
-
-                renderer = ContentRenderer(settings)
-            try:
-                post = renderer.render(src, pid)
-            except PostError as e:  # a body past the work limits (docs/safety.md): skipped, reported
-                problems.append(Problem(src.path, e.message))
-                cache.put_rendered(path, keys[path], e.message)
-                continue
-            posts.append(post)
-            cache.put_rendered(path, keys[path], post)
+            if path in fresh:
+                cache.put_rendered(path, keys[path], fresh[path])
+            got = done.get(path, fresh.get(path))
+            # a str: the body went past the work limits (docs/safety.md): skipped, reported
+            posts.append(got) if isinstance(got, Post) else problems.append(Problem(src.path, got))
     finally:
         cache.close()
     return posts, problems
+
+
+PARALLEL_FROM = 64  # uncached posts worth starting worker processes for
+
+
+def _render(settings: Settings, todo: list[tuple[SourcePost, str]]) -> list[Post | str]:
+    """Render ``todo`` in order; a post past the work limits gives its one-line reason instead.
+
+    Many posts (a new day, an empty cache) are rendered by forked workers, one contiguous share each."""
+    if not todo:
+        return []
+    from . import parallel
+
+    workers = min(parallel.spare_cores(), 8, len(todo) // (PARALLEL_FROM // 2))
+    pool = parallel.pool(workers, fork_only=True) if len(todo) >= PARALLEL_FROM else None
+    if pool is None:
+        return _render_share((settings, todo))
+    from . import content  # noqa: F401  (imported once here, inherited by the forked workers)
+
+    size = -(-len(todo) // workers)
+    with pool:
+        shares = pool.map(_render_share, [(settings, todo[i : i + size]) for i in range(0, len(todo), size)])
+        return [got for share in shares for got in share]
+
+
+def _render_share(job: tuple[Settings, list[tuple[SourcePost, str]]]) -> list[Post | str]:
+    from .content import ContentRenderer  # only when some post is not cached yet
+
+    settings, todo = job
+    renderer = ContentRenderer(settings)
+    out: list[Post | str] = []
+    for src, pid in todo:
+        try:
+            out.append(renderer.render(src, pid))
+        except PostError as e:
+            out.append(e.message)
+    return out
 
 
 def assemble(

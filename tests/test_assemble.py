@@ -101,3 +101,28 @@ def test_rendered_posts_cached_and_invalidated(make_post, monkeypatch):
     assert len(calls) == 5
     make_digest(s, D, D, use_cache=False)
     assert len(calls) == 7
+
+
+def test_many_new_posts_render_in_worker_processes_exactly_as_in_one(make_post, monkeypatch):
+    from digest import assemble as assembly
+    from digest import parallel
+
+    bodies = sorted((EXAMPLE / "_posts").glob("2021-12-08-*.md"))[:80]
+    for i, src in enumerate(bodies):
+        make_post(f"2022-01-05-p{i:03d}.md", f'title: "第{i}条"\ndate: 2022-01-05 08:{i % 60:02d}:00',
+                  src.read_text(encoding="utf-8").split("---", 2)[2])
+    site = make_post("2022-01-05-deep.md", 'title: "Deep"\ndate: 2022-01-05 07:00:00', "<div>" * 2000 + "x")
+    s = load_settings(site)
+    collected = collect(s, D, D, use_cache=False)
+    ids = assembly.unique_ids(collected.posts)
+    pools = []
+    real_pool = parallel.pool
+    monkeypatch.setattr(parallel, "pool", lambda *a, **k: pools.append(real_pool(*a, **k)) or pools[-1])
+    posts, problems = assembly.render_posts(s, collected, ids, use_cache=False)
+    assert len(pools) == 1 and pools[0] is not None  # the posts went to worker processes
+    monkeypatch.setattr(assembly, "PARALLEL_FROM", 10_000)
+    one_posts, one_problems = assembly.render_posts(s, collected, ids, use_cache=False)
+    assert len(pools) == 1
+    assert len(posts) == len(bodies) and posts == one_posts  # same posts, same order, same HTML
+    assert [(p.path.name, p.message) for p in problems] == [(p.path.name, p.message) for p in one_problems]
+    assert [p.path.name for p in problems] == ["2022-01-05-deep.md"] and "nested" in problems[0].message
