@@ -246,24 +246,6 @@ def _worker_theme(settings: Settings) -> Theme:
     return _THEMES[key]
 
 
-def _mp_context(formats: tuple[str, ...]):
-    """How workers start: ``fork`` (instant) when this process runs no other thread; else from a fork
-    server with the pipeline preloaded, since forking a threaded process (a progress spinner) could
-    copy a lock mid-use."""
-    import multiprocessing
-    import threading
-
-    methods = multiprocessing.get_all_start_methods()
-    if "fork" in methods and threading.active_count() == 1:
-        return multiprocessing.get_context("fork")
-    if "forkserver" not in methods:
-        return multiprocessing.get_context("spawn")
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["digest.build", "digest.assemble", "digest.content",
-                                *(exporters.BUILTIN[f] for f in formats if f in exporters.BUILTIN)])
-    return ctx
-
-
 def _run_jobs(jobs: list[IssueJob], workers: int, theme: Theme) -> Iterator[IssueOutcome]:
     if workers <= 1 or len(jobs) <= 1:
         for job in jobs:
@@ -271,7 +253,11 @@ def _run_jobs(jobs: list[IssueJob], workers: int, theme: Theme) -> Iterator[Issu
         return
     from concurrent.futures import ProcessPoolExecutor
 
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=_mp_context(jobs[0].formats))
+    from . import parallel
+
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=parallel.context(
+        ["digest.build", "digest.assemble", "digest.content",
+         *(exporters.BUILTIN[f] for f in jobs[0].formats if f in exporters.BUILTIN)]))
     try:
         yield from pool.map(build_issue, jobs)  # in issue order, whatever order they finish in
     finally:

@@ -14,18 +14,17 @@ from __future__ import annotations
 
 import logging
 import math
-import multiprocessing
 import os
 import shutil
 import subprocess
 import tempfile
-import threading
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from .. import parallel
 from ..errors import ConfigError, MissingDependency
 from ..fsutil import atomic_path
 from ..model import Digest, Post, Section
@@ -182,18 +181,7 @@ def workers(settings: Settings) -> int:
 
 
 def _pool(n: int, jobs: int) -> Executor | None:
-    n = min(n, jobs)
-    if n <= 1:
-        return None
-    methods = multiprocessing.get_all_start_methods()
-    if "fork" in methods and threading.active_count() == 1:
-        ctx = multiprocessing.get_context("fork")  # instant, and the workers inherit WeasyPrint imported
-    elif "forkserver" in methods:  # forking a threaded process (a progress spinner) could deadlock
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["digest.pdf_render", "weasyprint"])
-    else:
-        ctx = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(max_workers=n, mp_context=ctx)
+    return parallel.pool(min(n, jobs), ["digest.pdf_render", "weasyprint"])
 
 
 def _run(pool: Executor | None, jobs: Iterable[Job]) -> list[Laid]:
