@@ -86,6 +86,10 @@ def _fingerprint_code() -> str:
 
 
 _CODE: str | None = None
+# Settings a rendered post does not depend on (output, layout, editions, delivery); every other one counts.
+_NOT_RENDERING = {"site_root", "out", "formats", "theme", "template_overrides", "output_name", "article_order",
+                  "section_order", "sections", "strict", "include_unpublished", "include_future", "dedupe",
+                  "dedupe_days", "epub", "pdf", "email", "smtp", "archive"}
 
 
 def render_posts(settings: Settings, collected: Collected, ids: list[str], *,
@@ -93,7 +97,8 @@ def render_posts(settings: Settings, collected: Collected, ids: list[str], *,
     """Each collected post rendered (sanitised, attributed, summarised); a rendered post is cached by
     its content, id, the settings and the rendering code, so an in-day cron run re-renders only new posts."""
     problems = list(collected.problems)
-    prefix = hashlib.sha1((_fingerprint_code() + settings.model_dump_json()).encode()).hexdigest()
+    shaping = settings.model_dump_json(exclude=_NOT_RENDERING)  # a web-only build and an EPUB build share posts
+    prefix = hashlib.sha1((_fingerprint_code() + shaping).encode()).hexdigest()
     keys = {src.path.as_posix(): f"{prefix}:{src.content_hash}:{pid}" for src, pid in zip(collected.posts, ids)}
     cache = PostCache(settings.site_root, enabled=use_cache, variant=settings.timezone)
     try:

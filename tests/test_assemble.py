@@ -126,3 +126,21 @@ def test_many_new_posts_render_in_worker_processes_exactly_as_in_one(make_post, 
     assert len(posts) == len(bodies) and posts == one_posts  # same posts, same order, same HTML
     assert [(p.path.name, p.message) for p in problems] == [(p.path.name, p.message) for p in one_problems]
     assert [p.path.name for p in problems] == ["2022-01-05-deep.md"] and "nested" in problems[0].message
+
+
+def test_rendered_posts_are_shared_by_builds_of_other_formats_but_not_other_rules(monkeypatch):
+    from digest import assemble as assembly
+    from digest import content
+
+    monkeypatch.setattr(assembly, "PARALLEL_FROM", 10_000)  # rendered here, where the calls are counted
+    calls = []
+    real = content.ContentRenderer.render
+    monkeypatch.setattr(content.ContentRenderer, "render", lambda self, *a: calls.append(1) or real(self, *a))
+    make_digest(load_settings(EXAMPLE, overrides={"formats": ["html"]}), DAY, DAY)
+    first = len(calls)
+    assert first > 90
+    make_digest(load_settings(EXAMPLE, overrides={"formats": ["epub", "pdf"], "theme": "newspaper",
+                                                  "epub": {"embed_fonts": True}}), DAY, DAY)
+    assert len(calls) == first  # nothing re-rendered: none of those settings shapes a post
+    make_digest(load_settings(EXAMPLE, overrides={"summary_length": 40}), DAY, DAY)
+    assert len(calls) == 2 * first  # a setting that shapes posts: all rendered again
