@@ -137,7 +137,7 @@ class _Docs:
         self.items: list[epub.EpubItem] = []
         self.text: list[str] = []
 
-    def add(self, uid: str, name: str, template: str, **ctx: Any) -> epub.EpubItem:
+    def add(self, uid: str, name: str, template: str, *, first: bool = False, **ctx: Any) -> epub.EpubItem:
         base = base_context(self.digest, self.settings, "epub")
         base.update(css_href=CSS_NAME, contents_href=CONTENTS)
         base.update(ctx)
@@ -148,7 +148,7 @@ class _Docs:
             where = self.theme.source_file(template) or template
             raise ThemeError(f"renders to XHTML that is not well-formed ({error})", where)
         item = epub.EpubItem(uid=uid, file_name=name, media_type="application/xhtml+xml", content=data)
-        self.items.append(item)
+        self.items.insert(0 if first else len(self.items), item)
         if self.settings.epub.embed_fonts:  # the font subset needs every character used
             self.text.append(xhtml)
         return item
@@ -199,39 +199,42 @@ def render(digest: Digest, *, theme: Theme, settings: Settings) -> bytes:
     docs = _Docs(digest, theme, settings)
     bodies = _Bodies(settings, labels)
     book = epub.EpubBook()
-    cover = None
-    if settings.epub.cover:
-        from ..epub_cover import cover_image
+    # Drawing and encoding a new cover run largely in C with the GIL released: the cover is made in a
+    # thread while the bodies are converted and the documents rendered; its page goes first at the end.
+    pool = ThreadPoolExecutor(max_workers=1) if settings.epub.cover else None
+    try:
+        if pool is not None:
+            from ..epub_cover import cover_image
 
-        # Drawing and encoding the cover run in C with the GIL released: overlap them with the bodies.
-        with ThreadPoolExecutor(max_workers=1) as pool:
             job = pool.submit(contextvars.copy_context().run, cover_image, digest, theme=theme, settings=settings)
-            xsections = _convert(digest, bodies)
-            cover = job.result()
-    else:
         xsections = _convert(digest, bodies)
-    common = {"sections": xsections, "href": href, "section_hrefs": section_hrefs}
+        common = {"sections": xsections, "href": href, "section_hrefs": section_hrefs}
+        docs.add("contents", CONTENTS, "epub/contents.xhtml.j2", **common)
+        toc: list[Any] = []
+        first_text = None
+        for section in xsections:
+            shref = section_hrefs[section.anchor]
+            is_combined = section.anchor in combined
+            pagers = {p.id: _pager(digest, p, href, section_hrefs) for p in section.posts}
+            sdoc = docs.add(section.anchor, shref, "epub/section.xhtml.j2", section=section, combined=is_combined,
+                            pagers=pagers, **common)
+            first_text = first_text or sdoc
+            if not is_combined:
+                for post in section.posts:
+                    docs.add(post.id, href[post.id], "epub/article.xhtml.j2", post=post, section=section,
+                             section_href=shref, pager=pagers[post.id], **common)
+            toc.append((epub.Section(section.title, shref),
+                        [epub.Link(href[p.id], p.title, f"nav-{p.id}") for p in section.posts]))
+        cover = job.result() if pool is not None else None
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     cover_doc = None
     if cover is not None:
         data, ext = cover
         book.set_cover(f"images/cover.{ext}", data, create_page=False)
-        cover_doc = docs.add("cover", COVER_PAGE, "epub/cover.xhtml.j2", cover_src=f"images/cover.{ext}", **common)
-    contents_doc = docs.add("contents", CONTENTS, "epub/contents.xhtml.j2", **common)
-    toc: list[Any] = []
-    first_text = None
-    for section in xsections:
-        shref = section_hrefs[section.anchor]
-        is_combined = section.anchor in combined
-        pagers = {p.id: _pager(digest, p, href, section_hrefs) for p in section.posts}
-        sdoc = docs.add(section.anchor, shref, "epub/section.xhtml.j2", section=section, combined=is_combined,
-                        pagers=pagers, **common)
-        first_text = first_text or sdoc
-        if not is_combined:
-            for post in section.posts:
-                docs.add(post.id, href[post.id], "epub/article.xhtml.j2", post=post, section=section,
-                         section_href=shref, pager=pagers[post.id], **common)
-        toc.append((epub.Section(section.title, shref),
-                    [epub.Link(href[p.id], p.title, f"nav-{p.id}") for p in section.posts]))
+        cover_doc = docs.add("cover", COVER_PAGE, "epub/cover.xhtml.j2", cover_src=f"images/cover.{ext}",
+                             first=True, **common)
 
     css = theme.read_text("epub/style.css")
     if settings.epub.embed_fonts:
@@ -255,7 +258,6 @@ def render(digest: Digest, *, theme: Theme, settings: Settings) -> bytes:
     book.guide.append({"type": "toc", "href": CONTENTS, "title": labels["contents"]})
     if first_text is not None:
         book.guide.append({"type": "text", "href": first_text.file_name, "title": digest.sections[0].title})
-    del contents_doc
     return _write(book, digest, labels)
 
 
