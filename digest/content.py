@@ -267,7 +267,8 @@ class ContentRenderer:
                 return safe_link(value)  # absolute http(s): written as a valid URL
             return value
 
-        rough = estimated_depth(fragment)
+        # Every level of nesting takes a tag, and every tag a "<": too few of them cannot go too deep.
+        rough = estimated_depth(fragment) if fragment.count("<") > _PRE_DEPTH else 0
         if rough > _PRE_DEPTH:
             raise PostError(f"HTML nested about {rough:,} levels deep (the limit is {MAX_HTML_DEPTH})")
         clean = nh3.clean(
@@ -276,7 +277,7 @@ class ContentRenderer:
             link_rel="noopener noreferrer", strip_comments=True,
         )
         clean = _A_WITHOUT_HREF.sub(r"<a\1\2>", clean)
-        depth = html_depth(clean)
+        depth = html_depth(clean) if clean.count("<") > MAX_HTML_DEPTH else 0
         if depth > MAX_HTML_DEPTH:
             raise PostError(f"HTML nested {depth:,} levels deep (the limit is {MAX_HTML_DEPTH})")
         return clean
