@@ -152,6 +152,76 @@ def cache_key(inputs: dict) -> str:
     return "cover:" + h.hexdigest()
 
 
+class PendingCover:
+    """A cover being made; :meth:`result` waits for it: (image bytes, ``jpg`` or ``png``)."""
+
+    def __init__(self, ready: tuple[bytes, str] | None = None, *, inputs: dict | None = None, key: str = "",
+                 settings: Settings | None = None):
+        self._ready, self._inputs, self._key, self._settings = ready, inputs, key, settings
+        self._proc = self._recv = None
+        if ready is None and inputs is not None:
+            self._start()
+
+    def _start(self) -> None:
+        """Draw in a forked process (truly alongside the rest of the book) when forking is safe here."""
+        from . import parallel
+
+        ctx = parallel.context(fork_only=True) if parallel.spare_cores() > 1 else None
+        if ctx is None:
+            return  # drawn in result(), in this process
+        self._recv, send = ctx.Pipe(duplex=False)
+        self._proc = ctx.Process(target=_draw_into, args=(self._inputs, send), daemon=True)
+        self._proc.start()
+        send.close()
+
+    def result(self) -> tuple[bytes, str]:
+        if self._ready is None:
+            data = None
+            if self._proc is not None:
+                try:
+                    data = self._recv.recv_bytes()
+                except (EOFError, OSError):
+                    data = None
+                self.cancel()
+            if not data:  # drawn here: also where a failed drawing is drawn again, to report its error
+                data = _draw(self._inputs)
+            with PostCache(self._settings.site_root, enabled=caching(), variant="covers") as cache:
+                cache.put_blob(self._key, data)
+            self._ready = (data, "jpg")
+        return self._ready
+
+    def cancel(self) -> None:
+        """Stop a drawing still running (the book failed); idempotent."""
+        if self._proc is not None:
+            if self._proc.is_alive() and self._ready is None and self._recv is not None and not self._recv.poll():
+                self._proc.terminate()
+            self._proc.join()
+            self._recv.close()
+            self._proc = self._recv = None
+
+
+def _draw_into(inputs: dict, send) -> None:
+    try:
+        send.send_bytes(_draw(inputs))
+    except BaseException:  # noqa: BLE001  (the parent draws again and reports the error)
+        pass
+    finally:
+        send.close()
+
+
+def start_cover(digest: Digest, *, theme: Theme, settings: Settings) -> PendingCover:
+    """Begin making the issue's cover: a given image or a cached drawing at once; else it is drawn."""
+    if settings.epub.cover_image or any(theme.source_file(n) for n in ("epub/cover.jpg", "epub/cover.png")):
+        return PendingCover(cover_image(digest, theme=theme, settings=settings))
+    inputs = cover_inputs(digest, theme=theme, settings=settings)
+    key = cache_key(inputs)
+    with PostCache(settings.site_root, enabled=caching(), variant="covers") as cache:
+        data = cache.blob(key)
+    if data is not None:
+        return PendingCover((data, "jpg"))
+    return PendingCover(inputs=inputs, key=key, settings=settings)
+
+
 def draw_cover(digest: Digest, *, theme: Theme, settings: Settings) -> bytes:
     """The drawn cover (JPEG), reused from the cache when the same inputs drew it before."""
     inputs = cover_inputs(digest, theme=theme, settings=settings)

@@ -569,9 +569,10 @@ def test_cli_builds_are_identical_across_processes(tmp_path):
 
 
 def test_drawn_cover_is_reused_until_what_it_shows_changes(example_site, tmp_path, monkeypatch):
-    from digest import epub_cover
+    from digest import epub_cover, parallel
     from digest.cache import caching_set
 
+    monkeypatch.setattr(parallel, "spare_cores", lambda: 1)  # drawn in this process, where draws are counted
     drawn: list[bytes] = []
     real_draw = epub_cover._draw
 
@@ -597,3 +598,26 @@ def test_drawn_cover_is_reused_until_what_it_shows_changes(example_site, tmp_pat
     with caching_set(False):
         build(example_site, LATE_DAY, tmp_path / "d")
     assert len(drawn) == 3
+
+
+def test_cover_drawn_in_a_worker_process_is_the_same_and_a_failed_book_stops_it(example_site, tmp_path, monkeypatch):
+    from digest import epub_cover, parallel
+    from digest.cache import caching_set
+
+    settings = load_settings(example_site)
+    digest = make_digest(settings, LATE_DAY, LATE_DAY, use_cache=False)
+    theme = load_theme(settings)
+    with caching_set(False):
+        pending = epub_cover.start_cover(digest, theme=theme, settings=settings)
+        assert pending._proc is not None and pending._proc.pid != os.getpid()  # drawing elsewhere
+        data, ext = pending.result()
+        assert ext == "jpg" and pending._proc is None
+        real_spare_cores = parallel.spare_cores
+        monkeypatch.setattr(parallel, "spare_cores", lambda: 1)
+        assert epub_cover.start_cover(digest, theme=theme, settings=settings).result() == (data, ext)
+        monkeypatch.setattr(parallel, "spare_cores", real_spare_cores)
+        # a book that fails while its cover is being drawn leaves no process behind
+        stopped = epub_cover.start_cover(digest, theme=theme, settings=settings)
+        proc = stopped._proc
+        stopped.cancel()
+        assert not proc.is_alive() and stopped._proc is None

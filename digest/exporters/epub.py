@@ -7,14 +7,12 @@ written with fixed timestamps and order so the same input gives a byte-identical
 """
 from __future__ import annotations
 
-import contextvars
 import io
 import logging
 from html import escape as html_escape
 import re
 import uuid
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import timezone
 from pathlib import Path
@@ -199,14 +197,14 @@ def render(digest: Digest, *, theme: Theme, settings: Settings) -> bytes:
     docs = _Docs(digest, theme, settings)
     bodies = _Bodies(settings, labels)
     book = epub.EpubBook()
-    # Drawing and encoding a new cover run largely in C with the GIL released: the cover is made in a
-    # thread while the bodies are converted and the documents rendered; its page goes first at the end.
-    pool = ThreadPoolExecutor(max_workers=1) if settings.epub.cover else None
-    try:
-        if pool is not None:
-            from ..epub_cover import cover_image
+    # A cover to draw is drawn in another process while the bodies are converted and the documents
+    # rendered; its page goes first at the end.
+    pending = None
+    if settings.epub.cover:
+        from ..epub_cover import start_cover
 
-            job = pool.submit(contextvars.copy_context().run, cover_image, digest, theme=theme, settings=settings)
+        pending = start_cover(digest, theme=theme, settings=settings)
+    try:
         xsections = _convert(digest, bodies)
         common = {"sections": xsections, "href": href, "section_hrefs": section_hrefs}
         docs.add("contents", CONTENTS, "epub/contents.xhtml.j2", **common)
@@ -225,10 +223,10 @@ def render(digest: Digest, *, theme: Theme, settings: Settings) -> bytes:
                              section_href=shref, pager=pagers[post.id], **common)
             toc.append((epub.Section(section.title, shref),
                         [epub.Link(href[p.id], p.title, f"nav-{p.id}") for p in section.posts]))
-        cover = job.result() if pool is not None else None
+        cover = pending.result() if pending is not None else None
     finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+        if pending is not None:
+            pending.cancel()
     cover_doc = None
     if cover is not None:
         data, ext = cover
