@@ -124,21 +124,24 @@ PARALLEL_FROM = 64  # uncached posts worth starting worker processes for
 def _render(settings: Settings, todo: list[tuple[SourcePost, str]]) -> list[Post | str]:
     """Render ``todo`` in order; a post past the work limits gives its one-line reason instead.
 
-    Many posts (a new day, an empty cache) are rendered by forked workers, one contiguous share each."""
+    Many posts (a new day, an empty cache) are shared out, one contiguous share per free core: this
+    process renders the first while forked workers render the others."""
     if not todo:
         return []
     from . import parallel
 
-    workers = min(parallel.spare_cores(), 8, len(todo) // (PARALLEL_FROM // 2))
-    pool = parallel.pool(workers, fork_only=True) if len(todo) >= PARALLEL_FROM else None
+    shares = min(parallel.spare_cores(), 8, len(todo) // (PARALLEL_FROM // 2))
+    pool = parallel.pool(shares - 1, fork_only=True) if len(todo) >= PARALLEL_FROM and shares > 1 else None
     if pool is None:
         return _render_share((settings, todo))
     from . import content  # noqa: F401  (imported once here, inherited by the forked workers)
 
-    size = -(-len(todo) // workers)
+    size = -(-len(todo) // shares)
+    jobs = [(settings, todo[i : i + size]) for i in range(0, len(todo), size)]
     with pool:
-        shares = pool.map(_render_share, [(settings, todo[i : i + size]) for i in range(0, len(todo), size)])
-        return [got for share in shares for got in share]
+        others = pool.map(_render_share, jobs[1:])
+        first = _render_share(jobs[0])
+        return first + [got for share in others for got in share]
 
 
 def _render_share(job: tuple[Settings, list[tuple[SourcePost, str]]]) -> list[Post | str]:

@@ -29,8 +29,8 @@ def context(preload: Iterable[str] = (), *, fork_only: bool = False):
 
 
 def pool(workers: int, preload: Iterable[str] = (), *, fork_only: bool = False) -> Executor | None:
-    """A process pool of ``workers`` (``None``: one worker, or no safe way to start them)."""
-    if workers <= 1:
+    """A process pool of ``workers`` (``None``: none asked for, or no safe way to start them)."""
+    if workers < 1:
         return None
     ctx = context(preload, fork_only=fork_only)
     if ctx is None:

@@ -181,7 +181,8 @@ def workers(settings: Settings) -> int:
 
 
 def _pool(n: int, jobs: int) -> Executor | None:
-    return parallel.pool(min(n, jobs), ["digest.pdf_render", "weasyprint"])
+    n = min(n, jobs)
+    return parallel.pool(n, ["digest.pdf_render", "weasyprint"]) if n > 1 else None
 
 
 def _run(pool: Executor | None, jobs: Iterable[Job]) -> list[Laid]:
