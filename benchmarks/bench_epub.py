@@ -24,6 +24,18 @@ from pathlib import Path
 from .common import digest_cmd, make_site, markdown_of
 
 DAY = "2022-04-19"
+FLOOR = """
+import typer, jinja2, frontmatter
+from ebooklib import epub
+app = typer.Typer(add_completion=False)
+@app.callback()
+def main() -> None: pass
+@app.command()
+def build(site: str, date_: str = typer.Option(None, "--date"), formats: str = typer.Option(None, "-f"),
+          out: str = typer.Option(None, "-o"), quiet: bool = typer.Option(False, "-q"),
+          force: bool = typer.Option(False, "--force")) -> None: pass
+app()
+"""
 REPEAT = 5
 
 
@@ -65,8 +77,13 @@ def run(workdir: Path) -> list[dict]:
     peer_cmd = [pandoc, str(md), "-o", str(workdir / "x.epub"), "--toc"] if pandoc else None
     warm_cache = Path(tempfile.mkdtemp(dir=workdir))
     _measure(build, env={"DIGEST_CACHE_DIR": str(warm_cache)})  # fills the warm cache
-    peers, colds, warms, webs = [], [], [], []
+    # The floor for any Python tool on this stack: start-up, importing the libraries the product must use
+    # for an EPUB build (typer — which imports pydantic —, jinja2, python-frontmatter, ebooklib with lxml)
+    # and parsing the same options with typer; nothing is read or built.
+    floor_cmd = [sys.executable, "-c", FLOOR, *build[1:]]
+    peers, colds, warms, webs, floors = [], [], [], [], []
     for _ in range(REPEAT):
+        floors.append(_measure(floor_cmd))
         if peer_cmd:
             peers.append(_measure(peer_cmd, cwd=workdir))
         cache = Path(tempfile.mkdtemp(dir=workdir))
@@ -76,6 +93,7 @@ def run(workdir: Path) -> list[dict]:
         webs.append(_measure(web, env={"DIGEST_CACHE_DIR": str(warm_cache)}))
     peer = _median(peers, "pandoc") if peers else None
     cold, warm, html = _median(colds, "digest build"), _median(warms, "digest build"), _median(webs, "digest html")
+    floor = _median(floors, "start-up floor")
     size_kb = next(out.rglob(f"{DAY}.epub")).stat().st_size / 1024
     fonts = _measure(build + ["--embed-fonts"], env={"DIGEST_CACHE_DIR": str(warm_cache)})
     shutil.rmtree(warm_cache, ignore_errors=True)
@@ -92,6 +110,13 @@ def run(workdir: Path) -> list[dict]:
     rows.append(dict(workload="W1 300-post day", edition="html (warm cache), for reference", digest_s=html.seconds,
                      digest_mb=html.peak_mb, note=f"CPU {html.cpu:.2f} s: the EPUB exporter adds "
                      f"{warm.cpu - html.cpu:+.2f} s CPU, {warm.seconds - html.seconds:+.2f} s wall"))
+    row = dict(workload="-", edition="start-up floor: required libraries imported, options parsed, nothing built",
+               digest_s=floor.seconds, digest_mb=floor.peak_mb, note=f"CPU {floor.cpu:.2f} s")
+    if peer:
+        row.update(peer="pandoc --toc", peer_s=peer.seconds, peer_mb=peer.peak_mb, ratio=peer.seconds / floor.seconds)
+        row["note"] += (f"; the most any build on this stack could reach is {peer.seconds / floor.seconds:.1f}×; "
+                        f"8× leaves {peer.seconds / 8 - floor.seconds:+.2f} s for the work itself")
+    rows.append(row)
     if fonts.returncode == 0:
         rows.append(dict(workload="W1 300-post day", edition="epub --embed-fonts", digest_s=fonts.seconds,
                          digest_mb=fonts.peak_mb, note=f"{next(out.rglob(f'{DAY}.epub')).stat().st_size / 1024:,.0f} KB"
