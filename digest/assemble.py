@@ -131,17 +131,13 @@ def _render(settings: Settings, todo: list[tuple[SourcePost, str]]) -> list[Post
     from . import parallel
 
     shares = min(parallel.spare_cores(), 8, len(todo) // (PARALLEL_FROM // 2))
-    pool = parallel.pool(shares - 1, fork_only=True) if len(todo) >= PARALLEL_FROM and shares > 1 else None
-    if pool is None:
+    if len(todo) < PARALLEL_FROM or shares < 2 or parallel.context(fork_only=True) is None:
         return _render_share((settings, todo))
     from . import content  # noqa: F401  (imported once here, inherited by the forked workers)
 
     size = -(-len(todo) // shares)
     jobs = [(settings, todo[i : i + size]) for i in range(0, len(todo), size)]
-    with pool:
-        others = pool.map(_render_share, jobs[1:])
-        first = _render_share(jobs[0])
-        return first + [got for share in others for got in share]
+    return [got for share in parallel.fork_map(_render_share, jobs) for got in share]
 
 
 def _render_share(job: tuple[Settings, list[tuple[SourcePost, str]]]) -> list[Post | str]:

@@ -255,7 +255,8 @@ def _run_jobs(jobs: list[IssueJob], workers: int, theme: Theme) -> Iterator[Issu
 
     from . import parallel
 
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=parallel.context(
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), initializer=parallel.ignore_interrupt,
+                               mp_context=parallel.context(
         ["digest.build", "digest.assemble", "digest.content",
          *(exporters.BUILTIN[f] for f in jobs[0].formats if f in exporters.BUILTIN)]))
     try:

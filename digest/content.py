@@ -271,11 +271,26 @@ class ContentRenderer:
         rough = estimated_depth(fragment) if fragment.count("<") > _PRE_DEPTH else 0
         if rough > _PRE_DEPTH:
             raise PostError(f"HTML nested about {rough:,} levels deep (the limit is {MAX_HTML_DEPTH})")
+        raised: list[BaseException] = []
+
+        def passing_on(fn: Callable[..., str | None]) -> Callable[..., str | None]:
+            """nh3 prints an exception raised in a callback and goes on without it (even Ctrl-C):
+            keep it, and raise it once nh3 returns."""
+            def call(*args: str) -> str | None:
+                try:
+                    return fn(*args)
+                except BaseException as e:  # noqa: BLE001  (raised again below)
+                    raised.append(e)
+                    return None
+            return call
+
         clean = nh3.clean(
             fragment, tags=_NH3_TAGS, attributes=_NH3_ATTRIBUTES,
-            attribute_filter=attribute, url_relative=relative, url_schemes=_NH3_SCHEMES,
+            attribute_filter=passing_on(attribute), url_relative=passing_on(relative), url_schemes=_NH3_SCHEMES,
             link_rel="noopener noreferrer", strip_comments=True,
         )
+        if raised:
+            raise raised[0]
         clean = _A_WITHOUT_HREF.sub(r"<a\1\2>", clean)
         depth = html_depth(clean) if clean.count("<") > MAX_HTML_DEPTH else 0
         if depth > MAX_HTML_DEPTH:

@@ -201,6 +201,9 @@ class PendingCover:
 
 
 def _draw_into(inputs: dict, send) -> None:
+    from .parallel import ignore_interrupt
+
+    ignore_interrupt()  # the parent stops this process when it is interrupted
     try:
         send.send_bytes(_draw(inputs))
     except BaseException:  # noqa: BLE001  (the parent draws again and reports the error)

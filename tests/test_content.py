@@ -136,3 +136,20 @@ def test_permalink_styles():
     assert permalink_path("pretty", **kw) == "/emnews/2022/04/19/t1/"
     assert permalink_path("none", **kw) == "/emnews/t1.html"
     assert permalink_path("/:year/:slug/", **kw) == "/2022/t-1/"
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt, RuntimeError])
+def test_an_error_inside_the_sanitisers_url_callbacks_is_raised_not_lost(monkeypatch, error):
+    """nh3 would print it and drop the attribute (a Ctrl-C there used to be lost, the build going on)."""
+    from digest import content
+
+    r = ContentRenderer(load_settings(EXAMPLE))
+    html = '<p><a href="https://o.example/a">a</a> <a href="/b">b</a></p>'
+    assert 'href="https://o.example/a"' in r.sanitize(html, "a-x", "https://finews.withounder.com/")
+
+    def broken(url):
+        raise error("stop")
+
+    monkeypatch.setattr(content, "safe_link", broken)
+    with pytest.raises(error, match="stop"):
+        r.sanitize(html, "a-x", "https://finews.withounder.com/")

@@ -1,0 +1,62 @@
+"""digest.parallel: worker processes that give the same results, pass errors on, and leave nothing behind."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from digest import parallel
+
+
+def _square_or_fail(n: int) -> int:
+    if n < 0:
+        raise ValueError(f"negative: {n}")
+    return n * n
+
+
+def _pid(_: object) -> int:
+    return os.getpid()
+
+
+def test_fork_map_runs_the_first_job_here_and_the_rest_in_children():
+    assert parallel.fork_map(_square_or_fail, [1, 2, 3, 4]) == [1, 4, 9, 16]
+    pids = parallel.fork_map(_pid, range(3))
+    assert pids[0] == os.getpid() and len(set(pids)) == 3
+
+
+def test_fork_map_raises_a_childs_error_here():
+    with pytest.raises(ValueError, match="negative: -2"):
+        parallel.fork_map(_square_or_fail, [1, -2, 3])
+
+
+def test_a_worker_inside_a_worker_has_no_spare_cores():
+    assert parallel.fork_map(lambda _: parallel.spare_cores(), [None, None])[1] == 1
+
+
+SLOW_BUILD = """
+import sys, time
+from digest import parallel
+def slow(n):
+    time.sleep(30 if n else 0.2)  # the children outlive the parent's own share
+    return n
+print("started", flush=True)
+parallel.fork_map(slow, [0, 1, 2])
+"""
+
+
+def test_ctrl_c_stops_parent_and_children_at_once_without_tracebacks():
+    proc = subprocess.Popen([sys.executable, "-c", SLOW_BUILD], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True, text=True)
+    assert proc.stdout.readline().strip() == "started"
+    time.sleep(0.5)
+    children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    assert len(children) == 2
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does: the whole process group
+    _, err = proc.communicate(timeout=10)
+    assert proc.returncode != 0 and err.count("Traceback") == 1 and "KeyboardInterrupt" in err  # the parent's only
+    for pid in children:
+        assert not os.path.exists(f"/proc/{pid}") or "Z" in open(f"/proc/{pid}/stat").read().split()[2]
