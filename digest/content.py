@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import html as htmllib
 import re
+import signal
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from types import MappingProxyType
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import nh3
@@ -106,6 +109,24 @@ def _inline_budget(state: Any, silent: bool) -> bool:
 def _block_tokens_budget(state: Any) -> None:
     if len(state.tokens) > MAX_MARKDOWN_STEPS:
         raise _TooMuchWork
+
+
+@contextmanager
+def _interrupt_held() -> Iterator[None]:
+    """Ctrl-C while nh3 calls back into Python would be printed and lost there (even on the callback's
+    first line, before any ``try``): hold it until nh3 returns, then raise it."""
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield
+        return
+    held: list[int] = []
+    signal.signal(signal.SIGINT, lambda *_: held.append(1))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if held:
+        raise KeyboardInterrupt
 
 
 def estimated_depth(html: str) -> int:
@@ -284,11 +305,12 @@ class ContentRenderer:
                     return None
             return call
 
-        clean = nh3.clean(
-            fragment, tags=_NH3_TAGS, attributes=_NH3_ATTRIBUTES,
-            attribute_filter=passing_on(attribute), url_relative=passing_on(relative), url_schemes=_NH3_SCHEMES,
-            link_rel="noopener noreferrer", strip_comments=True,
-        )
+        with _interrupt_held():
+            clean = nh3.clean(
+                fragment, tags=_NH3_TAGS, attributes=_NH3_ATTRIBUTES,
+                attribute_filter=passing_on(attribute), url_relative=passing_on(relative),
+                url_schemes=_NH3_SCHEMES, link_rel="noopener noreferrer", strip_comments=True,
+            )
         if raised:
             raise raised[0]
         clean = _A_WITHOUT_HREF.sub(r"<a\1\2>", clean)

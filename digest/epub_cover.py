@@ -157,33 +157,22 @@ class PendingCover:
 
     def __init__(self, ready: tuple[bytes, str] | None = None, *, inputs: dict | None = None, key: str = "",
                  settings: Settings | None = None):
-        self._ready, self._inputs, self._key, self._settings = ready, inputs, key, settings
-        self._proc = self._recv = None
-        if ready is None and inputs is not None:
-            self._start()
-
-    def _start(self) -> None:
-        """Draw in a forked process (truly alongside the rest of the book) when forking is safe here."""
         from . import parallel
 
-        ctx = parallel.context(fork_only=True) if parallel.spare_cores() > 1 else None
-        if ctx is None:
-            return  # drawn in result(), in this process
-        self._recv, send = ctx.Pipe(duplex=False)
-        self._proc = ctx.Process(target=_draw_into, args=(self._inputs, send), daemon=True)
-        self._proc.start()
-        send.close()
+        self._ready, self._inputs, self._key, self._settings = ready, inputs, key, settings
+        self._drawing: parallel.Forked | None = None
+        if ready is None and parallel.spare_cores() > 1 and parallel.context(fork_only=True) is not None:
+            self._drawing = parallel.Forked(_draw, inputs)  # truly alongside the rest of the book
 
     def result(self) -> tuple[bytes, str]:
         if self._ready is None:
             data = None
-            if self._proc is not None:
+            if self._drawing is not None:
                 try:
-                    data = self._recv.recv_bytes()
-                except (EOFError, OSError):
+                    data = self._drawing.result()
+                except Exception:  # noqa: BLE001  (drawn again below, where the error is reported)
                     data = None
-                self.cancel()
-            if not data:  # drawn here: also where a failed drawing is drawn again, to report its error
+            if not data:  # drawn here, in this process
                 data = _draw(self._inputs)
             with PostCache(self._settings.site_root, enabled=caching(), variant="covers") as cache:
                 cache.put_blob(self._key, data)
@@ -192,24 +181,8 @@ class PendingCover:
 
     def cancel(self) -> None:
         """Stop a drawing still running (the book failed); idempotent."""
-        if self._proc is not None:
-            if self._proc.is_alive() and self._ready is None and self._recv is not None and not self._recv.poll():
-                self._proc.terminate()
-            self._proc.join()
-            self._recv.close()
-            self._proc = self._recv = None
-
-
-def _draw_into(inputs: dict, send) -> None:
-    from .parallel import ignore_interrupt
-
-    ignore_interrupt()  # the parent stops this process when it is interrupted
-    try:
-        send.send_bytes(_draw(inputs))
-    except BaseException:  # noqa: BLE001  (the parent draws again and reports the error)
-        pass
-    finally:
-        send.close()
+        if self._drawing is not None:
+            self._drawing.cancel()
 
 
 def start_cover(digest: Digest, *, theme: Theme, settings: Settings) -> PendingCover:

@@ -52,48 +52,63 @@ def ignore_interrupt() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+class Forked:
+    """``fn(arg)`` running in a forked child from now on; :meth:`result` waits for it (a child's exception
+    is raised here), :meth:`cancel` kills it. Only where forking is safe (``context(fork_only=True)``)."""
+
+    def __init__(self, fn: Callable[[T], R], arg: T):
+        ctx = multiprocessing.get_context("fork")
+        self._recv, send = ctx.Pipe(duplex=False)
+        self._child = ctx.Process(target=_child, args=(fn, arg, send), daemon=True)
+        self._child.start()
+        send.close()  # the child holds the only writing end: its end, even a crash, reads as EOF here
+
+    def result(self) -> R:
+        try:
+            try:
+                ok, value = pickle.loads(self._recv.recv_bytes())
+            except EOFError:
+                self._child.join()
+                raise RuntimeError(f"a worker process ended without a result (exit status {self._child.exitcode})"
+                                   ) from None
+            if not ok:
+                raise value
+            return value
+        finally:
+            self.cancel()
+
+    def cancel(self) -> None:
+        """Stop the child (if still running) and release it; idempotent."""
+        if self._child.is_alive():
+            self._child.kill()
+        self._child.join()
+        self._recv.close()
+
+
 def fork_map(fn: Callable[[T], R], jobs: Sequence[T]) -> list[R]:
     """``[fn(job) for job in jobs]``: this process runs the first job while forked children run the rest.
 
     For short CPU work whose start must be instant. Only when forking is safe (``context(fork_only=True)``
     is not None). A child's exception is raised here; if this process is interrupted or fails, the
     children are killed before the exception goes on, so nothing is left running or half-read."""
-    ctx = multiprocessing.get_context("fork")
-    children = []
+    children: list[Forked] = []
     try:
-        for job in jobs[1:]:
-            recv, send = ctx.Pipe(duplex=False)
-            child = ctx.Process(target=_child, args=(fn, job, send), daemon=True)
-            child.start()
-            send.close()
-            children.append((child, recv))
+        children.extend(Forked(fn, job) for job in jobs[1:])
         results = [fn(jobs[0])] if jobs else []
-        for child, recv in children:
-            try:
-                ok, value = pickle.loads(recv.recv_bytes())
-            except EOFError:
-                raise RuntimeError(f"a worker process ended without a result (exit status {child.exitcode})") from None
-            if not ok:
-                raise value
-            results.append(value)
-        return results
+        return results + [child.result() for child in children]
     finally:
-        for child, recv in children:
-            if child.is_alive():
-                child.kill()
-            child.join()
-            recv.close()
+        for child in children:
+            child.cancel()
 
 
-def _child(fn: Callable, job: object, send) -> None:
-    ignore_interrupt()
+def _child(fn: Callable, arg: object, send) -> None:
+    ignore_interrupt()  # the parent stops this process when it is interrupted
     try:
-        out = (True, fn(job))
+        out = (True, fn(arg))
     except Exception as e:  # noqa: BLE001  (handed to the parent, which raises it)
         out = (False, e)
     send.send_bytes(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
     send.close()
-
 
 def spare_cores() -> int:
     """Cores this process may use for helpers: none inside a worker (its parent already spreads the work)."""

@@ -153,3 +153,28 @@ def test_an_error_inside_the_sanitisers_url_callbacks_is_raised_not_lost(monkeyp
     monkeypatch.setattr(content, "safe_link", broken)
     with pytest.raises(error, match="stop"):
         r.sanitize(html, "a-x", "https://finews.withounder.com/")
+
+
+def test_ctrl_c_while_the_sanitiser_runs_is_held_then_raised():
+    """Ctrl-C landing while nh3 runs (its next Python code is the first line of a callback, outside
+    any ``try``) was printed and lost there, and the build went on: it must stop the build."""
+    import signal
+    import threading
+    import time
+
+    r = ContentRenderer(load_settings(EXAMPLE))
+    html = "<p>" + "".join(f'<a href="https://o.example/{i}" title="t{i}">{i}</a> ' for i in range(60_000)) + "</p>"
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)  # what a command-line run has
+    try:
+        for delay in (0.05, 0.1, 0.2):
+            timer = threading.Timer(delay, signal.raise_signal, (signal.SIGINT,))
+            timer.start()
+            started = time.perf_counter()
+            with pytest.raises(KeyboardInterrupt):
+                r.sanitize(html, "a-x", "https://finews.withounder.com/")
+                time.sleep(5)  # not reached when the interrupt is raised, as it must be
+            timer.join()
+            assert time.perf_counter() - started < 4
+            assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+    finally:
+        signal.signal(signal.SIGINT, before)

@@ -609,15 +609,17 @@ def test_cover_drawn_in_a_worker_process_is_the_same_and_a_failed_book_stops_it(
     theme = load_theme(settings)
     with caching_set(False):
         pending = epub_cover.start_cover(digest, theme=theme, settings=settings)
-        assert pending._proc is not None and pending._proc.pid != os.getpid()  # drawing elsewhere
+        child = pending._drawing._child
+        assert child.pid != os.getpid()  # drawing elsewhere
         data, ext = pending.result()
-        assert ext == "jpg" and pending._proc is None
+        assert ext == "jpg" and not child.is_alive()
         real_spare_cores = parallel.spare_cores
         monkeypatch.setattr(parallel, "spare_cores", lambda: 1)
-        assert epub_cover.start_cover(digest, theme=theme, settings=settings).result() == (data, ext)
+        in_process = epub_cover.start_cover(digest, theme=theme, settings=settings)
+        assert in_process._drawing is None and in_process.result() == (data, ext)
         monkeypatch.setattr(parallel, "spare_cores", real_spare_cores)
         # a book that fails while its cover is being drawn leaves no process behind
         stopped = epub_cover.start_cover(digest, theme=theme, settings=settings)
-        proc = stopped._proc
+        child = stopped._drawing._child
         stopped.cancel()
-        assert not proc.is_alive() and stopped._proc is None
+        assert not child.is_alive() and child.exitcode is not None
