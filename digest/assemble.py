@@ -6,6 +6,7 @@ import os
 import re
 from collections import Counter, defaultdict
 from datetime import date, datetime, timezone
+from functools import partial
 from pathlib import Path
 
 from . import __version__
@@ -124,26 +125,17 @@ PARALLEL_FROM = 64  # uncached posts worth starting worker processes for
 def _render(settings: Settings, todo: list[tuple[SourcePost, str]]) -> list[Post | str]:
     """Render ``todo`` in order; a post past the work limits gives its one-line reason instead.
 
-    Many posts (a new day, an empty cache) are shared out, one contiguous share per free core: this
-    process renders the first while forked workers render the others."""
-    if not todo:
-        return []
+    Many posts (a new day, an empty cache) are shared out over the free cores (digest.parallel)."""
+    if len(todo) >= PARALLEL_FROM:
+        from . import content  # noqa: F401  (imported once here, inherited by forked workers)
     from . import parallel
 
-    shares = min(parallel.spare_cores(), 8, len(todo) // (PARALLEL_FROM // 2))
-    if len(todo) < PARALLEL_FROM or shares < 2 or parallel.context(fork_only=True) is None:
-        return _render_share((settings, todo))
-    from . import content  # noqa: F401  (imported once here, inherited by the forked workers)
-
-    size = -(-len(todo) // shares)
-    jobs = [(settings, todo[i : i + size]) for i in range(0, len(todo), size)]
-    return [got for share in parallel.fork_map(_render_share, jobs) for got in share]
+    return parallel.map_shares(partial(_render_share, settings), todo, at_least=PARALLEL_FROM)
 
 
-def _render_share(job: tuple[Settings, list[tuple[SourcePost, str]]]) -> list[Post | str]:
+def _render_share(settings: Settings, todo: list[tuple[SourcePost, str]]) -> list[Post | str]:
     from .content import ContentRenderer  # only when some post is not cached yet
 
-    settings, todo = job
     renderer = ContentRenderer(settings)
     out: list[Post | str] = []
     for src, pid in todo:

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from datetime import timezone as dt_timezone
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
@@ -321,6 +321,20 @@ def _read(root: Path, rel: Path, settings: Settings) -> SourcePost:
     return parse_post(rel, data, settings)
 
 
+PARALLEL_FROM = 64  # files to read that are worth starting worker processes for
+
+
+def _read_share(settings: Settings, keys: list[str]) -> list[SourcePost | str]:
+    """Each file read and parsed; a bad one gives its one-line problem instead."""
+    out: list[SourcePost | str] = []
+    for key in keys:
+        try:
+            out.append(_read(settings.site_root, Path(key), settings))
+        except PostError as e:
+            out.append(e.message)
+    return out
+
+
 def read_posts(settings: Settings, files: Iterable[Path], cache: PostCache) -> Collected:
     """Read (or take from the cache) each file; a bad file becomes a Problem."""
     root = settings.site_root
@@ -334,15 +348,18 @@ def read_posts(settings: Settings, files: Iterable[Path], cache: PostCache) -> C
             continue
         stats.append((rel.as_posix(), st.st_mtime_ns, st.st_size))
     cached = cache.get_many(stats)
-    for key, mtime, size in stats:
+    misses = [key for key, _, _ in stats if key not in cached]
+    if misses:  # many (a new day, an empty cache): read on every free core
+        from .parallel import map_shares
+
+        cached.update(zip(misses, map_shares(partial(_read_share, settings), misses, at_least=PARALLEL_FROM)))
+        done = set(misses)
+        for key, mtime, size in stats:
+            if key in done:
+                cache.put(key, mtime, size, cached[key])
+    for key, _, _ in stats:
         rel = Path(key)
-        hit = cached.get(key)
-        if hit is None:
-            try:
-                hit = _read(root, rel, settings)
-            except PostError as e:
-                hit = e.message
-            cache.put(key, mtime, size, hit)
+        hit = cached[key]
         if isinstance(hit, str):
             out.problems.append(Problem(rel, hit))
             continue

@@ -101,6 +101,16 @@ def fork_map(fn: Callable[[T], R], jobs: Sequence[T]) -> list[R]:
             child.cancel()
 
 
+def map_shares(fn: Callable[[list[T]], list[R]], items: list[T], *, at_least: int) -> list[R]:
+    """``fn(items)``, or when there are ``at_least`` items, free cores and forking is safe, ``fn`` over one
+    contiguous share per core (this process takes the first, forked children the rest), joined in order."""
+    shares = min(spare_cores(), 8, len(items) // max(1, at_least // 2))
+    if len(items) < at_least or shares < 2 or context(fork_only=True) is None:
+        return fn(items)
+    size = -(-len(items) // shares)
+    return [got for share in fork_map(fn, [items[i : i + size] for i in range(0, len(items), size)]) for got in share]
+
+
 def _child(fn: Callable, arg: object, send) -> None:
     ignore_interrupt()  # the parent stops this process when it is interrupted
     try:

@@ -154,11 +154,11 @@ def test_encodings_bom_gb18030_crlf(make_post):
     site = make_post("2022-01-05-plain.md", 'title: "plain"')
     text = '---\r\ntitle: "中文标题"\r\n---\r\n\r\n正文内容。\r\n'
     (site / "_posts" / "2022-01-05-bom.md").write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
-    (site / "_posts" / "2022-01-05-gbk.md").write_bytes(text.encode("gb18030"))
+    (site / "_posts" / "2022-01-05-early.md").write_bytes(text.encode("gb18030"))
     got = collect(settings_for(site), date(2022, 1, 5), date(2022, 1, 5))
     titles = {p.path.name: p.title for p in got.posts}
-    assert titles["2022-01-05-bom.md"] == "中文标题" and titles["2022-01-05-gbk.md"] == "中文标题"
-    assert any("GB18030" in p.message for p in got.problems if p.path.name == "2022-01-05-gbk.md")
+    assert titles["2022-01-05-bom.md"] == "中文标题" and titles["2022-01-05-early.md"] == "中文标题"
+    assert any("GB18030" in p.message for p in got.problems if p.path.name == "2022-01-05-early.md")
 
 
 def test_parse_helpers():
@@ -179,3 +179,28 @@ def test_find_post_files_skips_output_and_hidden(make_post):
     make_post("2022-01-05-b.md", 'title: "B"', folder="_site/_posts")
     make_post("2022-01-05-c.md", 'title: "C"', folder=".git/_posts")
     assert [p.as_posix() for p in find_post_files(settings_for(site))] == ["_posts/2022-01-05-a.md"]
+
+
+def test_many_files_read_in_worker_processes_exactly_as_in_one(make_post, monkeypatch):
+    from datetime import date
+
+    from digest import collect as collecting
+    from digest import parallel
+
+    for i in range(80):
+        make_post(f"2022-01-05-p{i:03d}.md", f'title: "第{i}条"\ndate: 2022-01-05 08:{i % 60:02d}:00', f"正文 {i}。\n")
+    make_post("2022-01-05-bad.md", 'title: "x\ndate: [', "broken front matter\n")
+    site = make_post("2022-01-05-early.md", 'title: "Ok"\ndate: 2022-01-05 07:00:00', "y\n")
+    s = load_settings(site)
+    day = date(2022, 1, 5)
+    shares = []
+    real_fork_map = parallel.fork_map
+    monkeypatch.setattr(parallel, "fork_map", lambda fn, jobs: shares.append(len(jobs)) or real_fork_map(fn, jobs))
+    many = collect(s, day, day, use_cache=False)
+    assert shares and shares[0] >= 2
+    monkeypatch.setattr(collecting, "PARALLEL_FROM", 10_000)
+    one = collect(s, day, day, use_cache=False)
+    assert len(shares) == 1
+    assert len(many.posts) == 81 and many.posts == one.posts
+    assert [(p.path, p.message) for p in many.problems] == [(p.path, p.message) for p in one.problems]
+    assert [p.path.name for p in many.problems if p.skipped] == ["2022-01-05-bad.md"]
