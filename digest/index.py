@@ -11,6 +11,7 @@ import os
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Iterable
 
@@ -22,7 +23,8 @@ from .errors import PostError
 from .settings import Settings
 
 HEAD_BYTES = 2048
-PARALLEL_FROM = 4000  # files to parse before it pays to start worker processes
+PARALLEL_FROM = 4000  # files to parse before a pool of workers (any start method) pays
+FORK_FROM = 256  # files to parse before forked workers (an instant start) pay
 _NEEDED = frozenset({"date", "title", "categories", "category", "tags", "tag", "published", "slug"})
 _KEY = re.compile(r"[A-Za-z_][\w-]*")
 _RESOLVER = yaml.resolver.Resolver()
@@ -138,6 +140,10 @@ def _row(entry: Entry, meta: PostMeta | str) -> tuple:
 
 def _read_chunk(args: tuple[str, list[Entry], Settings]) -> list[tuple]:
     root, entries, settings = args
+    return _read_entries(root, settings, entries)
+
+
+def _read_entries(root: str, settings: Settings, entries: list[Entry]) -> list[tuple]:
     return [_row(e, read_meta(Path(root), e[0], settings)) for e in entries]
 
 
@@ -166,16 +172,17 @@ def scan_rows(settings: Settings, entries: Iterable[Entry], *, use_cache: bool =
                 out[e[0]] = row
             else:
                 todo.append(e)
-        if len(todo) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1:
-            workers = min(os.cpu_count() or 1, 8)
+        from . import parallel
+
+        workers = min(parallel.spare_cores(), 8)
+        pool = parallel.pool(workers, ["digest.index"]) if len(todo) >= PARALLEL_FROM and workers > 1 else None
+        if pool is not None:  # a whole site: many small chunks, so the workers end together
             size = max(500, len(todo) // (workers * 4))
             chunks = [(str(root), todo[i : i + size], settings) for i in range(0, len(todo), size)]
-            from concurrent.futures import ProcessPoolExecutor
-
-            with ProcessPoolExecutor(workers) as pool:
+            with pool:
                 rows = [r for part in pool.map(_read_chunk, chunks) for r in part]
-        else:
-            rows = _read_chunk((str(root), todo, settings))
+        else:  # a few days' candidates: shared out over forked workers when there are enough
+            rows = parallel.map_shares(partial(_read_entries, str(root), settings), todo, at_least=FORK_FROM)
         for row in rows:
             out[row[0]] = row
             cache.put_meta(row)

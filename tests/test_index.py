@@ -88,3 +88,26 @@ def test_changed_file_is_rescanned(tmp_path):
     e = [("_posts/2022-01-05-a.md", post.stat().st_mtime_ns, post.stat().st_size)]
     got = scan(s, e)["_posts/2022-01-05-a.md"]
     assert got.categories == ("yy",) and got.day == date(2022, 1, 6)
+
+
+def test_index_rows_are_the_same_read_here_in_forked_shares_or_in_a_pool(tmp_path, monkeypatch):
+    from digest import index, parallel
+    from digest.discover import list_post_files, stat_entries
+
+    site = make_big_site(tmp_path / "site", 300, days=2)
+    (site / "_posts" / "2022-04-19-zz-broken.md").write_text("---\ntitle: [\n---\nx\n", encoding="utf-8")
+    s = load_settings(site)
+    entries, _ = stat_entries(site, sorted(list_post_files(s)))
+    assert len(entries) == 601
+    forks = []
+    real_fork_map = parallel.fork_map
+    monkeypatch.setattr(parallel, "fork_map", lambda fn, jobs: forks.append(len(jobs)) or real_fork_map(fn, jobs))
+    shared = scan(s, entries, use_cache=False)
+    assert forks and forks[0] >= 2  # 601 files: forked shares
+    monkeypatch.setattr(index, "FORK_FROM", 10_000)
+    here = scan(s, entries, use_cache=False)
+    monkeypatch.setattr(index, "PARALLEL_FROM", 100)
+    pooled = scan(s, entries, use_cache=False)
+    assert len(forks) == 1
+    assert shared == here == pooled and len(here) == 601
+    assert isinstance(here["_posts/2022-04-19-zz-broken.md"], str)
