@@ -64,9 +64,11 @@ def list_post_files(settings: Settings) -> list[str]:
             continue
         prefix = "" if rel == "." else rel + "/"
         # a folder named like a post fails its stat later, and is reported then
-        found += [prefix + n for n in names if n.endswith(POST_EXTENSIONS) and n[0] != "."]
-        stack += [prefix + n for n in names if n[0] != "." and not n.endswith(POST_EXTENSIONS)
-                  and os.path.isdir(os.path.join(root, rel, n))]
+        posts = [n for n in names if n.endswith(POST_EXTENSIONS)]
+        found += [prefix + n for n in posts if n[0] != "."]
+        if len(posts) < len(names):  # something else is there (a second pass over 100,000 names costs)
+            stack += [prefix + n for n in names if n[0] != "." and not n.endswith(POST_EXTENSIONS)
+                      and os.path.isdir(os.path.join(root, rel, n))]
     return list(dict.fromkeys(found)) if len(dirs) > 1 else found  # unsorted: callers sort what they keep
 
 
