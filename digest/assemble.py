@@ -126,6 +126,8 @@ def _render(settings: Settings, todo: list[tuple[SourcePost, str]]) -> list[Post
     """Render ``todo`` in order; a post past the work limits gives its one-line reason instead.
 
     Many posts (a new day, an empty cache) are shared out over the free cores (digest.parallel)."""
+    if not todo:
+        return []  # all cached: the renderer (markdown-it, nh3) is not even imported
     if len(todo) >= PARALLEL_FROM:
         from . import content  # noqa: F401  (imported once here, inherited by forked workers)
     from . import parallel

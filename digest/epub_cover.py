@@ -157,12 +157,13 @@ class PendingCover:
 
     def __init__(self, ready: tuple[bytes, str] | None = None, *, inputs: dict | None = None, key: str = "",
                  settings: Settings | None = None):
-        from . import parallel
-
         self._ready, self._inputs, self._key, self._settings = ready, inputs, key, settings
-        self._drawing: parallel.Forked | None = None
-        if ready is None and parallel.spare_cores() > 1 and parallel.context(fork_only=True) is not None:
-            self._drawing = parallel.Forked(_draw, inputs)  # truly alongside the rest of the book
+        self._drawing = None
+        if ready is None:
+            from . import parallel
+
+            if parallel.spare_cores() > 1 and parallel.context(fork_only=True) is not None:
+                self._drawing = parallel.Forked(_draw, inputs)  # truly alongside the rest of the book
 
     def result(self) -> tuple[bytes, str]:
         if self._ready is None:

@@ -172,23 +172,30 @@ def scan_rows(settings: Settings, entries: Iterable[Entry], *, use_cache: bool =
                 out[e[0]] = row
             else:
                 todo.append(e)
-        from . import parallel
-
-        workers = min(parallel.spare_cores(), 8)
-        pool = parallel.pool(workers, ["digest.index"]) if len(todo) >= PARALLEL_FROM and workers > 1 else None
-        if pool is not None:  # a whole site: many small chunks, so the workers end together
-            size = max(500, len(todo) // (workers * 4))
-            chunks = [(str(root), todo[i : i + size], settings) for i in range(0, len(todo), size)]
-            with pool:
-                rows = [r for part in pool.map(_read_chunk, chunks) for r in part]
-        else:  # a few days' candidates: shared out over forked workers when there are enough
-            rows = parallel.map_shares(partial(_read_entries, str(root), settings), todo, at_least=FORK_FROM)
+        rows: list[tuple] = []
+        if todo:
+            rows = _read_all(settings, root, todo)
         for row in rows:
             out[row[0]] = row
             cache.put_meta(row)
     finally:
         cache.close()
     return out
+
+
+def _read_all(settings: Settings, root: Path, todo: list[Entry]) -> list[tuple]:
+    """Index rows of ``todo``, read in worker processes when there are many."""
+    from . import parallel
+
+    workers = min(parallel.spare_cores(), 8)
+    pool = parallel.pool(workers, ["digest.index"]) if len(todo) >= PARALLEL_FROM and workers > 1 else None
+    if pool is not None:  # a whole site: many small chunks, so the workers end together
+        size = max(500, len(todo) // (workers * 4))
+        chunks = [(str(root), todo[i : i + size], settings) for i in range(0, len(todo), size)]
+        with pool:
+            return [r for part in pool.map(_read_chunk, chunks) for r in part]
+    # a few days' candidates: shared out over forked workers when there are enough
+    return parallel.map_shares(partial(_read_entries, str(root), settings), todo, at_least=FORK_FROM)
 
 
 def scan(settings: Settings, entries: Iterable[Entry], *, use_cache: bool = True,

@@ -12,8 +12,10 @@ import os
 import pickle
 import signal
 import threading
-from concurrent.futures import Executor
-from typing import Callable, Iterable, Sequence, TypeVar
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence, TypeVar
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -119,6 +121,7 @@ def _child(fn: Callable, arg: object, send) -> None:
         out = (False, e)
     send.send_bytes(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
     send.close()
+
 
 def spare_cores() -> int:
     """Cores this process may use for helpers: none inside a worker (its parent already spreads the work)."""

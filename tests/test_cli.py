@@ -109,3 +109,31 @@ def test_library_warnings_are_one_prefixed_line(make_post, tmp_path):
     assert r.exit_code == 0, r.output
     lines = [line for line in r.output.splitlines() if "missing.png" in line]
     assert lines == ["digest: warning: _posts/2022-01-05-img.md: image not found: assets/missing.png"]
+
+
+WARM_BUILD = """
+import sys
+from digest.cli import main
+sys.argv = ["digest", "build", *sys.argv[1:]]
+try:
+    main()
+except SystemExit as e:
+    assert e.code == 0, e.code
+print(",".join(m for m in ("markdown_it", "nh3", "PIL", "multiprocessing", "weasyprint", "http.server",
+                           "urllib.request", "fontTools") if m in sys.modules))
+"""
+
+
+def test_a_build_with_everything_cached_loads_no_renderer_imager_or_worker_machinery(example_site, tmp_path):
+    """Start-up time is most of a cached build: what it does not need, it does not import."""
+    import os
+    import subprocess
+    import sys
+
+    args = [str(example_site), "--date", "2021-12-08", "-f", "epub,html", "-o", str(tmp_path / "out"), "-q", "--force"]
+    env = {**os.environ, "DIGEST_CACHE_DIR": str(tmp_path / "cache")}
+    runs = [subprocess.run([sys.executable, "-c", WARM_BUILD, *args], env=env, capture_output=True, text=True)
+            for _ in range(2)]
+    assert all(r.returncode == 0 for r in runs), runs[-1].stderr
+    assert "markdown_it" in runs[0].stdout  # the first build rendered the posts
+    assert runs[1].stdout.strip() == ""  # the second found them, and the cover, in the cache
