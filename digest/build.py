@@ -251,14 +251,11 @@ def _run_jobs(jobs: list[IssueJob], workers: int, theme: Theme) -> Iterator[Issu
         for job in jobs:
             yield build_issue(job, theme)
         return
-    from concurrent.futures import ProcessPoolExecutor
-
     from . import parallel
 
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), initializer=parallel.ignore_interrupt,
-                               mp_context=parallel.context(
-        ["digest.build", "digest.assemble", "digest.content",
-         *(exporters.BUILTIN[f] for f in jobs[0].formats if f in exporters.BUILTIN)]))
+    pool = parallel.pool(min(workers, len(jobs)), ["digest.build", "digest.assemble", "digest.content",
+                         *(exporters.BUILTIN[f] for f in jobs[0].formats if f in exporters.BUILTIN)])
+    assert pool is not None  # two or more workers, and not fork-only: a pool is always made
     try:
         yield from pool.map(build_issue, jobs)  # in issue order, whatever order they finish in
     finally:

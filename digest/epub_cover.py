@@ -31,8 +31,8 @@ _TOKENS = re.compile(r"[A-Za-z0-9][A-Za-z0-9.,:%'’\-/]*|\s+|.", re.S)
 _NO_LINE_START = set("，。、；：？！）】」』”’》〉…%,.;:?!)]")
 
 
-def cover_image(digest: Digest, *, theme: Theme, settings: Settings) -> tuple[bytes, str]:
-    """(image bytes, ``jpg`` or ``png``) for the issue's cover."""
+def _given(theme: Theme, settings: Settings) -> tuple[bytes, str] | None:
+    """The cover image the settings or the theme supply (used as is), if any."""
     if settings.epub.cover_image:
         path = (settings.site_root / settings.epub.cover_image).resolve()
         if not path.is_file():
@@ -42,7 +42,7 @@ def cover_image(digest: Digest, *, theme: Theme, settings: Settings) -> tuple[by
         found = theme.source_file(name)
         if found:
             return _as_is(found)
-    return draw_cover(digest, theme=theme, settings=settings), "jpg"
+    return None
 
 
 def _as_is(path: Path) -> tuple[bytes, str]:
@@ -156,10 +156,10 @@ class PendingCover:
     """A cover being made; :meth:`result` waits for it: (image bytes, ``jpg`` or ``png``)."""
 
     def __init__(self, ready: tuple[bytes, str] | None = None, *, inputs: dict | None = None, key: str = "",
-                 settings: Settings | None = None):
+                 settings: Settings | None = None, fork: bool = False):
         self._ready, self._inputs, self._key, self._settings = ready, inputs, key, settings
         self._drawing = None
-        if ready is None:
+        if ready is None and fork:
             from . import parallel
 
             if parallel.spare_cores() > 1 and parallel.context(fork_only=True) is not None:
@@ -187,28 +187,25 @@ class PendingCover:
 
 
 def start_cover(digest: Digest, *, theme: Theme, settings: Settings) -> PendingCover:
-    """Begin making the issue's cover: a given image or a cached drawing at once; else it is drawn."""
-    if settings.epub.cover_image or any(theme.source_file(n) for n in ("epub/cover.jpg", "epub/cover.png")):
-        return PendingCover(cover_image(digest, theme=theme, settings=settings))
+    """Begin making the issue's cover: a given image or a cached drawing at once; else it is drawn in a
+    forked process (when that is safe) while the caller goes on."""
+    given = _given(theme, settings)
+    return PendingCover(given) if given else _drawn(digest, theme, settings, fork=True)
+
+
+def draw_cover(digest: Digest, *, theme: Theme, settings: Settings) -> bytes:
+    """The drawn cover (JPEG), reused from the cache when the same inputs drew it before."""
+    return _drawn(digest, theme, settings, fork=False).result()[0]
+
+
+def _drawn(digest: Digest, theme: Theme, settings: Settings, *, fork: bool) -> PendingCover:
     inputs = cover_inputs(digest, theme=theme, settings=settings)
     key = cache_key(inputs)
     with PostCache(settings.site_root, enabled=caching(), variant="covers") as cache:
         data = cache.blob(key)
     if data is not None:
         return PendingCover((data, "jpg"))
-    return PendingCover(inputs=inputs, key=key, settings=settings)
-
-
-def draw_cover(digest: Digest, *, theme: Theme, settings: Settings) -> bytes:
-    """The drawn cover (JPEG), reused from the cache when the same inputs drew it before."""
-    inputs = cover_inputs(digest, theme=theme, settings=settings)
-    with PostCache(settings.site_root, enabled=caching(), variant="covers") as cache:
-        key = cache_key(inputs)
-        data = cache.blob(key)
-        if data is None:
-            data = _draw(inputs)
-            cache.put_blob(key, data)
-    return data
+    return PendingCover(inputs=inputs, key=key, settings=settings, fork=fork)
 
 
 def _draw(inputs: dict) -> bytes:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import io
 import logging
-from html import escape as html_escape
 import re
 import uuid
 import zipfile
 from dataclasses import replace
 from datetime import timezone
+from html import escape as html_escape
 from pathlib import Path
 from typing import Any
 from xml.parsers import expat
