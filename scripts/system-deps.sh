@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# System packages the editions need: CJK fonts (PDF, EPUB cover), Pango (WeasyPrint), Java (EPUBCheck in
-# the tests), poppler-utils (PDF checks). Installs them with apt when run as root; otherwise says what is missing.
+# System packages the editions need: CJK fonts (PDF, EPUB cover), Pango and HarfBuzz-subset (WeasyPrint), Java
+# (EPUBCheck in the tests), poppler-utils (PDF checks), pandoc (the benchmarks' peer). Installs them with apt when run as root; otherwise says what is missing.
 set -uo pipefail
 need=()
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
 fc-list 2>/dev/null | grep -qi "Noto Serif CJK" || need+=(fonts-noto-cjk)
 ldconfig -p 2>/dev/null | grep -q "libpango-1.0.so" || need+=(libpango-1.0-0 libpangoft2-1.0-0)
+# WeasyPrint subsets fonts with HarfBuzz when it is there, else with fontTools: 3x slower PDFs with CJK fonts
+ldconfig -p 2>/dev/null | grep -q "libharfbuzz-subset.so" || need+=(libharfbuzz-subset0)
+# pandoc: the peer tool the benchmarks (python -m benchmarks.run) compare against
+command -v pandoc >/dev/null || need+=(pandoc)
 command -v pdftotext >/dev/null || need+=(poppler-utils)
 command -v java >/dev/null || need+=(default-jre-headless)
 command -v fc-list >/dev/null || need+=(fontconfig)
