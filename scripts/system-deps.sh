@@ -3,11 +3,14 @@
 # (EPUBCheck in the tests), poppler-utils (PDF checks), pandoc (the benchmarks' peer). Installs them with apt when run as root; otherwise says what is missing.
 set -uo pipefail
 need=()
-fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
-fc-list 2>/dev/null | grep -qi "Noto Serif CJK" || need+=(fonts-noto-cjk)
-ldconfig -p 2>/dev/null | grep -q "libpango-1.0.so" || need+=(libpango-1.0-0 libpangoft2-1.0-0)
+# (the listings are read whole first: with pipefail, `cmd | grep -q` fails when grep stops reading early)
+fonts=$(fc-list 2>/dev/null || true)
+libs=$(ldconfig -p 2>/dev/null || true)
+grep -qi "Noto Sans CJK" <<<"$fonts" || need+=(fonts-noto-cjk)
+grep -qi "Noto Serif CJK" <<<"$fonts" || need+=(fonts-noto-cjk)
+grep -q "libpango-1.0.so" <<<"$libs" || need+=(libpango-1.0-0 libpangoft2-1.0-0)
 # WeasyPrint subsets fonts with HarfBuzz when it is there, else with fontTools: 3x slower PDFs with CJK fonts
-ldconfig -p 2>/dev/null | grep -q "libharfbuzz-subset.so" || need+=(libharfbuzz-subset0)
+grep -q "libharfbuzz-subset.so" <<<"$libs" || need+=(libharfbuzz-subset0)
 # pandoc: the peer tool the benchmarks (python -m benchmarks.run) compare against
 command -v pandoc >/dev/null || need+=(pandoc)
 command -v pdftotext >/dev/null || need+=(poppler-utils)
