@@ -13,13 +13,13 @@ from typing import Any
 __version__ = "0.1.0"
 
 _API = {
-    "load_settings": "digest.settings",
-    "Settings": "digest.settings",
-    "collect": "digest.collect",
-    "assemble": "digest.assemble",
-    "make_digest": "digest.build",
-    "build": "digest.build",
-    "load_theme": "digest.themes",
+    "load_settings": "digest.config.settings",
+    "Settings": "digest.config.settings",
+    "collect": "digest.sources.collect",
+    "assemble": "digest.assemble.assemble",
+    "make_digest": "digest.build.issue",
+    "build": "digest.build.issue",
+    "load_theme": "digest.theming.loader",
     "Digest": "digest.model",
     "Post": "digest.model",
     "Section": "digest.model",

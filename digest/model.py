@@ -8,7 +8,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Iterator, Mapping
 
-from .errors import Problem
+from digest.errors import Problem
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 

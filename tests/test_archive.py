@@ -10,9 +10,10 @@ import pytest
 from lxml import etree
 from PIL import Image
 
-from digest import archive, manifest
-from digest.build import build
-from digest.settings import load_settings
+from digest.archive import catalog as archive
+from digest.archive import records as manifest
+from digest.build.issue import build
+from digest.config.settings import load_settings
 from tests.conftest import DAY, EXAMPLE, LATE_DAY
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -165,7 +166,7 @@ def test_archive_command_rewrites_the_archive(out, tmp_path):
 
     from typer.testing import CliRunner
 
-    from digest.cli import app
+    from digest.cli.app import app
 
     copy = tmp_path / "copy"
     shutil.copytree(out, copy)

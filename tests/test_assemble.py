@@ -1,9 +1,9 @@
 from datetime import date
 
-from digest.assemble import assemble
-from digest.build import make_digest, periods
-from digest.collect import collect
-from digest.settings import load_settings
+from digest.assemble.assemble import assemble
+from digest.build.issue import make_digest, periods
+from digest.sources.collect import collect
+from digest.config.settings import load_settings
 from tests.conftest import DAY, EXAMPLE
 
 D = date(2022, 1, 5)
@@ -82,7 +82,7 @@ def test_exclude_urls_for_cross_day_dedupe(make_post):
 
 
 def test_rendered_posts_cached_and_invalidated(make_post, monkeypatch):
-    import digest.content as content
+    import digest.render.content as content
 
     site = make_post("2022-01-05-a.md", 'title: "A"\nmood: calm', "正文 *a*。\n\n<https://o.example/1>\n")
     make_post("2022-01-05-b.md", 'title: "B"', "正文 b。\n")
@@ -104,8 +104,8 @@ def test_rendered_posts_cached_and_invalidated(make_post, monkeypatch):
 
 
 def test_many_new_posts_render_in_worker_processes_exactly_as_in_one(make_post, monkeypatch):
-    from digest import assemble as assembly
-    from digest import parallel
+    from digest.assemble import assemble as assembly
+    from digest.runtime import parallel
 
     bodies = sorted((EXAMPLE / "_posts").glob("2021-12-08-*.md"))[:80]
     for i, src in enumerate(bodies):
@@ -129,8 +129,8 @@ def test_many_new_posts_render_in_worker_processes_exactly_as_in_one(make_post, 
 
 
 def test_rendered_posts_are_shared_by_builds_of_other_formats_but_not_other_rules(monkeypatch):
-    from digest import assemble as assembly
-    from digest import content
+    from digest.assemble import assemble as assembly
+    from digest.render import content
 
     monkeypatch.setattr(assembly, "PARALLEL_FROM", 10_000)  # rendered here, where the calls are counted
     calls = []

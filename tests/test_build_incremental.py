@@ -17,13 +17,13 @@ import pytest
 from filelock import FileLock
 from typer.testing import CliRunner
 
-from digest import manifest
-from digest.build import build
-from digest.cli import app
-from digest.collect import collect
-from digest.content import ContentRenderer
-from digest.crossday import original_url
-from digest.settings import load_settings
+from digest.archive import records as manifest
+from digest.build.issue import build
+from digest.cli.app import app
+from digest.sources.collect import collect
+from digest.render.content import ContentRenderer
+from digest.assemble.crossday import original_url
+from digest.config.settings import load_settings
 from tests.conftest import DAY, EXAMPLE, ROOT
 
 runner = CliRunner()

@@ -1,8 +1,8 @@
 import pytest
 from typer.testing import CliRunner
 
-from digest import exporters
-from digest.cli import app
+from digest.editions import base as exporters
+from digest.cli.app import app
 from tests.conftest import EXAMPLE
 
 runner = CliRunner()
@@ -113,7 +113,7 @@ def test_library_warnings_are_one_prefixed_line(make_post, tmp_path):
 
 WARM_BUILD = """
 import sys
-from digest.cli import main
+from digest.cli.app import main
 sys.argv = ["digest", "build", *sys.argv[1:]]
 try:
     main()

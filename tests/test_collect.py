@@ -3,10 +3,10 @@ from pathlib import Path
 
 import pytest
 
-from digest.collect import collect, parse_date, parse_post, split_words
-from digest.discover import filename_date, find_post_files
+from digest.sources.collect import collect, parse_date, parse_post, split_words
+from digest.sources.discover import filename_date, find_post_files
 from digest.errors import PostError
-from digest.settings import load_settings
+from digest.config.settings import load_settings
 from tests.conftest import DAY, EXAMPLE, LATE_DAY
 
 SH = timezone(timedelta(hours=8))
@@ -112,7 +112,7 @@ def test_one_day_build_reads_only_candidate_files(make_post, monkeypatch):
     site = make_post("2022-01-05-a.md", 'title: "A"')
     for day in range(10, 28):
         make_post(f"2022-01-{day:02d}-x.md", 'title: "X"')
-    import digest.collect as c
+    import digest.sources.collect as c
 
     read = []
     real = c._read
@@ -123,7 +123,7 @@ def test_one_day_build_reads_only_candidate_files(make_post, monkeypatch):
 
 def test_cache_serves_unchanged_files_and_rereads_changed_ones(make_post, monkeypatch):
     site = make_post("2022-01-05-a.md", 'title: "A"')
-    import digest.collect as c
+    import digest.sources.collect as c
 
     s = settings_for(site)
     d = date(2022, 1, 5)
@@ -184,8 +184,8 @@ def test_find_post_files_skips_output_and_hidden(make_post):
 def test_many_files_read_in_worker_processes_exactly_as_in_one(make_post, monkeypatch):
     from datetime import date
 
-    from digest import collect as collecting
-    from digest import parallel
+    from digest.sources import collect as collecting
+    from digest.runtime import parallel
 
     for i in range(80):
         make_post(f"2022-01-05-p{i:03d}.md", f'title: "第{i}条"\ndate: 2022-01-05 08:{i % 60:02d}:00', f"正文 {i}。\n")

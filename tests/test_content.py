@@ -3,11 +3,11 @@ from pathlib import Path
 
 import pytest
 
-from digest.assemble import unique_ids
-from digest.collect import collect, parse_post
-from digest.content import ContentRenderer, cut, plain_text
-from digest.links import permalink_path
-from digest.settings import load_settings
+from digest.assemble.assemble import unique_ids
+from digest.sources.collect import collect, parse_post
+from digest.render.content import ContentRenderer, cut, plain_text
+from digest.render.links import permalink_path
+from digest.config.settings import load_settings
 from tests.conftest import DAY, EXAMPLE, LATE_DAY
 
 
@@ -141,7 +141,7 @@ def test_permalink_styles():
 @pytest.mark.parametrize("error", [KeyboardInterrupt, RuntimeError])
 def test_an_error_inside_the_sanitisers_url_callbacks_is_raised_not_lost(monkeypatch, error):
     """nh3 would print it and drop the attribute (a Ctrl-C there used to be lost, the build going on)."""
-    from digest import content
+    from digest.render import content
 
     r = ContentRenderer(load_settings(EXAMPLE))
     html = '<p><a href="https://o.example/a">a</a> <a href="/b">b</a></p>'

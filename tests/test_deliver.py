@@ -14,9 +14,9 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from typer.testing import CliRunner
 
-from digest.cli import app
+from digest.cli.app import app
 from digest.errors import DeliveryError
-from digest.settings import load_settings
+from digest.config.settings import load_settings
 
 from tests.conftest import DAY, EXAMPLE
 
@@ -269,9 +269,9 @@ def test_dry_run_sends_nothing(tmp_path):
 
 @pytest.fixture(scope="module")
 def edition():
-    from digest.build import make_digest
-    from digest.exporters import email
-    from digest.themes import load_theme
+    from digest.build.issue import make_digest
+    from digest.editions.email import render as email
+    from digest.theming.loader import load_theme
 
     settings = load_settings(EXAMPLE)
     digest = make_digest(settings, DAY, DAY, use_cache=False)
@@ -286,7 +286,7 @@ def _settings(port: int, **email):
 
 
 def test_attachment_and_kindle_messages(tmp_path, edition):
-    from digest.deliver import deliver, plan
+    from digest.delivery.smtp import deliver, plan
 
     book = tmp_path / "2021-12-08.epub"
     book.write_bytes(b"PK\x03\x04 not really an epub, but bytes to carry")
@@ -312,7 +312,7 @@ def test_attachment_and_kindle_messages(tmp_path, edition):
 
 
 def test_kindle_refuses_attachments_over_50_mb(tmp_path, edition):
-    from digest.deliver import plan
+    from digest.delivery.smtp import plan
 
     big = tmp_path / "big.epub"
     with big.open("wb") as f:
@@ -322,7 +322,7 @@ def test_kindle_refuses_attachments_over_50_mb(tmp_path, edition):
 
 
 def test_cli_attach_epub(tmp_path):
-    from digest import exporters
+    from digest.editions import base as exporters
     from digest.errors import MissingDependency
 
     try:

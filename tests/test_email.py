@@ -10,12 +10,12 @@ import lxml.html
 import pytest
 from typer.testing import CliRunner
 
-from digest.build import make_digest, write_issue
-from digest.cli import app
-from digest.exporters import email as email_edition
+from digest.build.issue import make_digest, write_issue
+from digest.cli.app import app
+from digest.editions.email import render as email_edition
 from digest.model import Digest
-from digest.settings import load_settings
-from digest.themes import load_theme
+from digest.config.settings import load_settings
+from digest.theming.loader import load_theme
 from tests.conftest import DAY, EXAMPLE, LATE_DAY
 
 BUDGET = 90_000

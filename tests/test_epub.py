@@ -18,12 +18,12 @@ from lxml import etree
 from PIL import Image
 
 from conftest import DAY, EXAMPLE, LATE_DAY
-from digest.build import make_digest
-from digest.epub_images import Images, Refused, fetch
+from digest.build.issue import make_digest
+from digest.editions.epub.images import Images, Refused, fetch
 from digest.errors import ConfigError, MissingDependency, ThemeError
-from digest.exporters import epub as epub_exporter
-from digest.settings import load_settings
-from digest.themes import load_theme
+from digest.editions.epub import book as epub_exporter
+from digest.config.settings import load_settings
+from digest.theming.loader import load_theme
 
 NS = {
     "opf": "http://www.idpf.org/2007/opf",
@@ -287,7 +287,7 @@ def test_cover_is_generated_and_marked_in_the_opf(books):
 
 
 def test_cover_headlines_take_sections_in_turn(books):
-    from digest.epub_cover import HEADLINES
+    from digest.editions.epub.cover import HEADLINES
 
     _, digest = books["make_site-300"]
     heads = list(digest.top_headlines(HEADLINES))
@@ -569,8 +569,9 @@ def test_cli_builds_are_identical_across_processes(tmp_path):
 
 
 def test_drawn_cover_is_reused_until_what_it_shows_changes(example_site, tmp_path, monkeypatch):
-    from digest import epub_cover, parallel
-    from digest.cache import caching_set
+    from digest.editions.epub import cover as epub_cover
+    from digest.runtime import parallel
+    from digest.runtime.cache import caching_set
 
     monkeypatch.setattr(parallel, "spare_cores", lambda: 1)  # drawn in this process, where draws are counted
     drawn: list[bytes] = []
@@ -601,8 +602,9 @@ def test_drawn_cover_is_reused_until_what_it_shows_changes(example_site, tmp_pat
 
 
 def test_cover_drawn_in_a_worker_process_is_the_same_and_a_failed_book_stops_it(example_site, tmp_path, monkeypatch):
-    from digest import epub_cover, parallel
-    from digest.cache import caching_set
+    from digest.editions.epub import cover as epub_cover
+    from digest.runtime import parallel
+    from digest.runtime.cache import caching_set
 
     settings = load_settings(example_site)
     digest = make_digest(settings, LATE_DAY, LATE_DAY, use_cache=False)

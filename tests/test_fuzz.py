@@ -24,12 +24,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from active_content import check_html, check_xhtml
-from digest import exporters
-from digest.assemble import assemble
-from digest.collect import Collected, parse_post
+from digest.editions import base as exporters
+from digest.assemble.assemble import assemble
+from digest.sources.collect import Collected, parse_post
 from digest.errors import DigestError, MissingDependency
-from digest.settings import load_settings
-from digest.themes import load_theme
+from digest.config.settings import load_settings
+from digest.theming.loader import load_theme
 
 DAY = date(2022, 1, 5)
 FUZZ = settings(max_examples=60, deadline=None, derandomize=True, print_blob=True,
@@ -238,7 +238,7 @@ def test_cli_build_and_check_never_show_a_traceback(tmp_path_factory, posts, nam
     """The whole command line (index fast path, cache, collect, assemble, web edition) on fuzzed files."""
     from typer.testing import CliRunner
 
-    from digest.cli import app
+    from digest.cli.app import app
 
     site = tmp_path_factory.mktemp("cli") / "site"
     (site / "_posts").mkdir(parents=True)

@@ -17,11 +17,11 @@ from typer.testing import CliRunner
 
 from active_content import check_output
 from broken_cases import BUILT, DAY, NOTED, SKIPPED, make_broken_site
-from digest.cli import app
-from digest.collect import MAX_TITLE_CHARS, parse_post
-from digest.content import MAX_HTML_DEPTH, ContentRenderer, safe_link
+from digest.cli.app import app
+from digest.sources.collect import MAX_TITLE_CHARS, parse_post
+from digest.render.content import MAX_HTML_DEPTH, ContentRenderer, safe_link
 from digest.errors import PostError
-from digest.settings import load_settings
+from digest.config.settings import load_settings
 
 SAFE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 
@@ -89,7 +89,7 @@ def test_paths_leaving_the_site_are_refused(built, broken):
         assert [n for n in z.namelist() if "images/" in n] == ["EPUB/images/cover.jpg"]  # secret.png: not packaged
         text = "".join(z.read(n).decode("utf-8") for n in z.namelist() if n.endswith(".xhtml"))
     assert 'href="file:' not in text and 'src="file:' not in text and "secret.png" not in text.replace("%2Fsecret.png", "")
-    from digest.epub_images import Images, Refused
+    from digest.editions.epub.images import Images, Refused
 
     with pytest.raises(Refused, match="points outside the site folder"):
         Images(load_settings(broken)).pack("https://example.org/..%2F..%2F..%2Fsecret.png")
@@ -233,7 +233,7 @@ def test_html_depth_limit_is_exact_after_sanitising(settings):
 ], ids=["brackets", "entities", "lines", "emphasis", "list", "refdefs"])
 def test_pathological_markdown_stops_at_the_step_budget(settings, body, monkeypatch):
     """The budget counts parser steps, whatever the construct (a small budget here, to keep the test fast)."""
-    import digest.content as content
+    import digest.render.content as content
 
     monkeypatch.setattr(content, "MAX_MARKDOWN_STEPS", 20_000)
     r = ContentRenderer(settings)
@@ -244,7 +244,7 @@ def test_pathological_markdown_stops_at_the_step_budget(settings, body, monkeypa
 
 
 def test_table_cells_are_capped_before_parsing(settings):
-    from digest.content import MAX_MARKDOWN_STEPS
+    from digest.render.content import MAX_MARKDOWN_STEPS
 
     t = time.perf_counter()
     with pytest.raises(PostError, match="'|' cells"):
@@ -255,7 +255,7 @@ def test_table_cells_are_capped_before_parsing(settings):
 
 @pytest.mark.slow
 def test_worst_case_markdown_at_the_real_budget_takes_seconds(settings):
-    from digest.content import MAX_MARKDOWN_STEPS
+    from digest.render.content import MAX_MARKDOWN_STEPS
 
     t = time.perf_counter()
     with pytest.raises(PostError, match="too much Markdown markup"):
@@ -297,7 +297,7 @@ def test_sanitised_links(settings):
 # -- network policy (EPUB images): digest/epub_images.py -----------------------------------------
 
 def test_remote_images_are_not_fetched_unless_turned_on(settings):
-    from digest.epub_images import Images, Refused
+    from digest.editions.epub.images import Images, Refused
 
     with pytest.raises(Refused, match="remote image not fetched"):
         Images(settings).pack("https://images.example.com/a.png")
@@ -309,7 +309,7 @@ def test_remote_images_are_not_fetched_unless_turned_on(settings):
     "http://[::ffff:127.0.0.1]/a.png", "http://0.0.0.0/a.png",
 ])
 def test_private_and_loopback_addresses_are_refused(url):
-    from digest.epub_images import Refused, _check_host
+    from digest.editions.epub.images import Refused, _check_host
 
     with pytest.raises(Refused):
         _check_host(url, allow_private=False)
@@ -319,14 +319,14 @@ def test_private_and_loopback_addresses_are_refused(url):
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.com/a.png", "gopher://x/", "data:image/png,xx",
                                  "javascript:alert(1)"])
 def test_only_http_and_https_are_fetched(url):
-    from digest.epub_images import Refused, _check_host
+    from digest.editions.epub.images import Refused, _check_host
 
     with pytest.raises(Refused, match="only http and https"):
         _check_host(url, allow_private=True)
 
 
 def test_local_image_paths_cannot_leave_the_site(settings):
-    from digest.epub_images import Images, Refused
+    from digest.editions.epub.images import Images, Refused
 
     images = Images(settings)
     for src in ("/..%2Fsecret.png", "/../secret.png", "https://example.org/..%2F..%2Fsecret.png",

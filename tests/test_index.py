@@ -4,10 +4,10 @@ from pathlib import Path
 import yaml
 from hypothesis import given, settings as hsettings, strategies as st
 
-from digest.collect import collect, parse_post
-from digest.index import quick_front, read_meta, scan
-from digest.inventory import inventory
-from digest.settings import load_settings
+from digest.sources.collect import collect, parse_post
+from digest.sources.index import quick_front, read_meta, scan
+from digest.sources.inventory import inventory
+from digest.config.settings import load_settings
 from tests.conftest import EXAMPLE, make_big_site
 
 KEYS = ["title", "date", "categories", "tags", "published", "slug", "layout"]
@@ -66,7 +66,7 @@ def test_inventory_counts_days_and_sections(tmp_path):
 def test_one_day_of_many_reads_only_that_day_in_full(tmp_path, monkeypatch):
     site = make_big_site(tmp_path / "site", posts=30, days=5, start="2022-04-15")
     s = load_settings(site)
-    import digest.collect as c
+    import digest.sources.collect as c
 
     full_reads = []
     real = c._read
@@ -91,8 +91,9 @@ def test_changed_file_is_rescanned(tmp_path):
 
 
 def test_index_rows_are_the_same_read_here_in_forked_shares_or_in_a_pool(tmp_path, monkeypatch):
-    from digest import index, parallel
-    from digest.discover import list_post_files, stat_entries
+    from digest.sources import index
+    from digest.runtime import parallel
+    from digest.sources.discover import list_post_files, stat_entries
 
     site = make_big_site(tmp_path / "site", 300, days=2)
     (site / "_posts" / "2022-04-19-zz-broken.md").write_text("---\ntitle: [\n---\nx\n", encoding="utf-8")

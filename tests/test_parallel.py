@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from digest import parallel
+from digest.runtime import parallel
 
 
 def _square_or_fail(n: int) -> int:
@@ -39,7 +39,7 @@ def test_a_worker_inside_a_worker_has_no_spare_cores():
 
 SLOW_BUILD = """
 import sys, time
-from digest import parallel
+from digest.runtime import parallel
 def slow(n):
     time.sleep(30 if n else 0.2)  # the children outlive the parent's own share
     return n

@@ -17,11 +17,11 @@ import pytest
 from pypdf import PdfReader
 
 from conftest import EXAMPLE, LATE_DAY, make_big_site
-from digest.build import make_digest, write_issue
+from digest.build.issue import make_digest, write_issue
 from digest.errors import ConfigError
-from digest.exporters import pdf as pdf_exporter
-from digest.settings import load_settings
-from digest.themes import load_theme
+from digest.editions.pdf import edition as pdf_exporter
+from digest.config.settings import load_settings
+from digest.theming.loader import load_theme
 
 pytestmark = pytest.mark.skipif(not shutil.which("pdftotext") or not shutil.which("pdffonts"),
                                 reason="poppler-utils not installed")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from digest.preview import VERSION_PATH, Preview, run, serve
+from digest.serving.preview import VERSION_PATH, Preview, run, serve
 
 DAY = date(2022, 3, 1)
 

@@ -1,7 +1,7 @@
 import pytest
 
 from digest.errors import ConfigError
-from digest.settings import load_settings
+from digest.config.settings import load_settings
 from tests.conftest import EXAMPLE
 
 

@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from digest import exporters
-from digest.build import make_digest
-from digest.cli import app
-from digest.commands.theme import scaffold
+from digest.editions import base as exporters
+from digest.build.issue import make_digest
+from digest.cli.app import app
+from digest.theming.scaffold import scaffold
 from digest.errors import MissingDependency, ThemeError
-from digest.settings import load_settings
-from digest.themes import Theme, builtin_themes, load_theme, themes_root
+from digest.config.settings import load_settings
+from digest.theming.loader import Theme, builtin_themes, load_theme, themes_root
 from tests.conftest import DAY, ROOT
 
 API = ROOT / "themes" / "README.md"
@@ -380,7 +380,7 @@ def test_epub_options_table_colours_the_drawn_cover(tmp_path, small_site):
 
     from PIL import Image
 
-    from digest.epub_cover import draw_cover
+    from digest.editions.epub.cover import draw_cover
 
     t = tmp_path / "dark"
     t.mkdir()

@@ -1,10 +1,10 @@
 import pytest
 
-from digest.build import make_digest
+from digest.build.issue import make_digest
 from digest.errors import ThemeError
-from digest.exporters import html as web
-from digest.settings import load_settings
-from digest.themes import builtin_themes, load_theme
+from digest.editions import web
+from digest.config.settings import load_settings
+from digest.theming.loader import builtin_themes, load_theme
 from tests.conftest import DAY, EXAMPLE
 
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from active_content import bad_url, check_epub, check_eml, check_html, check_output, check_pdf, check_xhtml
-from digest import exporters
-from digest.build import build
+from digest.editions import base as exporters
+from digest.build.issue import build
 from digest.errors import MissingDependency
-from digest.settings import load_settings
+from digest.config.settings import load_settings
 
 VECTORS_FILE = Path(__file__).parent / "data" / "xss" / "vectors.txt"
 DAY = date(2022, 1, 5)

@@ -19,10 +19,10 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import manifest as records
-from .fsutil import atomic_write
-from .settings import Settings
-from .themes import Theme, load_theme
+from digest.archive import records
+from digest.runtime.files import atomic_write
+from digest.config.settings import Settings
+from digest.theming.loader import Theme, load_theme
 
 NAV_TYPE = "application/atom+xml;profile=opds-catalog;kind=navigation"
 ACQ_TYPE = "application/atom+xml;profile=opds-catalog;kind=acquisition"

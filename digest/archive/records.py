@@ -22,11 +22,11 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Iterable
 
-from . import __version__
-from .discover import day_of_name, list_post_files
-from .fsutil import atomic_write
-from .settings import Settings
-from .themes import Theme
+from digest import __version__
+from digest.sources.discover import day_of_name, list_post_files
+from digest.runtime.files import atomic_write
+from digest.config.settings import Settings
+from digest.theming.loader import Theme
 
 SCHEMA = 1
 DIR = ".digest"

@@ -9,12 +9,12 @@ from datetime import date, datetime, timezone
 from functools import partial
 from pathlib import Path
 
-from . import __version__
-from .cache import PostCache
-from .collect import Collected, SourcePost
-from .errors import PostError, Problem
-from .model import Digest, Post, Section
-from .settings import Settings
+from digest import __version__
+from digest.runtime.cache import PostCache
+from digest.sources.collect import Collected, SourcePost
+from digest.errors import PostError, Problem
+from digest.model import Digest, Post, Section
+from digest.config.settings import Settings
 
 _SAFE = re.compile(r"[^A-Za-z0-9_-]+")
 _NORM = re.compile(r"[\s\u3000，。、；：！？,.;:!?“”\"'‘’（）()\[\]【】《》<>|｜-]+")
@@ -78,9 +78,9 @@ def _fingerprint_code() -> str:
     """What rendering depends on besides the post and the settings: the rendering code itself."""
     global _CODE
     if _CODE is None:
-        here = Path(__file__).parent
+        here = Path(__file__).parent.parent
         h = hashlib.sha1(__version__.encode())
-        for name in ("content.py", "links.py", "collect.py", "model.py"):
+        for name in ("render/content.py", "render/links.py", "sources/collect.py", "model.py"):
             h.update((here / name).read_bytes())
         _CODE = h.hexdigest()
     return _CODE
@@ -129,14 +129,14 @@ def _render(settings: Settings, todo: list[tuple[SourcePost, str]]) -> list[Post
     if not todo:
         return []  # all cached: the renderer (markdown-it, nh3) is not even imported
     if len(todo) >= PARALLEL_FROM:
-        from . import content  # noqa: F401  (imported once here, inherited by forked workers)
-    from . import parallel
+        from digest.render import content  # noqa: F401  (imported once here, inherited by forked workers)
+    from digest.runtime import parallel
 
     return parallel.map_shares(partial(_render_share, settings), todo, at_least=PARALLEL_FROM)
 
 
 def _render_share(settings: Settings, todo: list[tuple[SourcePost, str]]) -> list[Post | str]:
-    from .content import ContentRenderer  # only when some post is not cached yet
+    from digest.render.content import ContentRenderer  # only when some post is not cached yet
 
     renderer = ContentRenderer(settings)
     out: list[Post | str] = []

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from .collect import SourcePost, collect
-from .content import ContentRenderer
-from .links import absolutize
-from .settings import Settings
+from digest.sources.collect import SourcePost, collect
+from digest.render.content import ContentRenderer
+from digest.render.links import absolutize
+from digest.config.settings import Settings
 
 # The front-matter keys ContentRenderer.render reads the original URL from, in order.
 URL_KEYS = ("source_url", "original_url", "original", "canonical_url", "link")

@@ -14,16 +14,17 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from . import __version__, exporters
-from . import manifest as records
-from .assemble import assemble
-from .cache import caching_set
-from .collect import Collected, collect
-from .discover import day_of_name, list_post_files
-from .errors import NothingToBuild, PostError, Problem
-from .model import Digest, issue_slug
-from .settings import Settings
-from .themes import Theme, load_theme
+from digest import __version__
+from digest.editions import base as exporters
+from digest.archive import records
+from digest.assemble.assemble import assemble
+from digest.runtime.cache import caching_set
+from digest.sources.collect import Collected, collect
+from digest.sources.discover import day_of_name, list_post_files
+from digest.errors import NothingToBuild, PostError, Problem
+from digest.model import Digest, issue_slug
+from digest.config.settings import Settings
+from digest.theming.loader import Theme, load_theme
 
 
 @dataclass
@@ -96,7 +97,7 @@ def exclusions(settings: Settings, start: date, *, now: datetime | None = None,
     """Original URLs to leave out of an issue starting on ``start`` (``dedupe_days``)."""
     if settings.dedupe_days <= 0:
         return frozenset()
-    from .crossday import previous_urls
+    from digest.assemble.crossday import previous_urls
 
     return previous_urls(settings, start, now=now, use_cache=use_cache)
 
@@ -219,7 +220,7 @@ def build_issue(job: IssueJob, theme: Theme | None = None) -> IssueOutcome:
         formats[fmt] = {"key": keys[fmt], "files": records.file_entries(out_dir, written)}
         files.extend(written)
         if fmt == "epub" and s.archive.enabled:
-            from .archive import ensure_cover
+            from digest.archive.catalog import ensure_cover
 
             ensure_cover(out_dir, slug, formats[fmt]["files"])  # here, so covers are made in parallel
     records.save(out_dir, {
@@ -251,9 +252,9 @@ def _run_jobs(jobs: list[IssueJob], workers: int, theme: Theme) -> Iterator[Issu
         for job in jobs:
             yield build_issue(job, theme)
         return
-    from . import parallel
+    from digest.runtime import parallel
 
-    pool = parallel.pool(min(workers, len(jobs)), ["digest.build", "digest.assemble", "digest.content",
+    pool = parallel.pool(min(workers, len(jobs)), ["digest.build.issue", "digest.assemble.assemble", "digest.render.content",
                          *(exporters.BUILTIN[f] for f in jobs[0].formats if f in exporters.BUILTIN)])
     assert pool is not None  # two or more workers, and not fork-only: a pool is always made
     try:
@@ -286,7 +287,7 @@ def build(
     Raises :class:`NothingToBuild` when no issue in the range has posts, and
     :class:`~digest.errors.BusyError` when another build keeps the folder locked past ``wait``.
     """
-    from .lock import output_lock
+    from digest.runtime.lock import output_lock
 
     formats = tuple(dict.fromkeys(formats))
     for f in formats:
@@ -326,7 +327,7 @@ def build(
         result.unchanged.sort()
         result.empty_days.sort()
         if archive and (result.issues or not archive_present(out_dir)) and (result.issues or result.unchanged):
-            from .archive import write_archive
+            from digest.archive.catalog import write_archive
 
             result.archive_files = write_archive(out_dir, settings)
     if not result.issues and not result.unchanged:
@@ -354,7 +355,7 @@ def catch_up_start(settings: Settings, out_dir: Path, period: str = "day") -> da
     dated = [d for f in list_post_files(settings) if (d := day_of_name(f))]
     if dated:
         return min(dated)
-    from .inventory import inventory
+    from digest.sources.inventory import inventory
 
     table = inventory(settings)
     return next(iter(table.days), None)

@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 import typer
 
-from .errors import EXIT_BAD_INPUT, EXIT_NOTHING, EXIT_OK, DigestError, NothingToBuild
+from digest.errors import EXIT_BAD_INPUT, EXIT_NOTHING, EXIT_OK, DigestError, NothingToBuild
 
 app = typer.Typer(
     name="digest",
@@ -57,7 +57,7 @@ def _parse_day(value: str | None, flag: str) -> date | None:
 
 
 def _settings(site: Path, config: Optional[Path], **overrides: Any):
-    from .settings import load_settings
+    from digest.config.settings import load_settings
 
     return _run(load_settings, site, config, {k: v for k, v in overrides.items() if v is not None})
 
@@ -69,7 +69,7 @@ def _given(**values: Any) -> dict[str, Any] | None:
 
 
 def _date_range(settings, day: str | None, from_: str | None, to: str | None, yesterday_flag: bool) -> tuple[date, date]:
-    from .build import yesterday
+    from digest.build.issue import yesterday
 
     one = _parse_day(day, "--date")
     lo, hi = _parse_day(from_, "--from"), _parse_day(to, "--to")
@@ -154,9 +154,9 @@ def build(
 
     Incremental: an issue whose posts, theme, settings and formats did not change is not rebuilt.
     """
-    from .build import build as run_build
-    from .build import catch_up_start
-    from .exporters import available
+    from digest.build.issue import build as run_build
+    from digest.build.issue import catch_up_start
+    from digest.editions.base import available
 
     if period not in ("day", "week", "month", "range"):
         _err(f"error: --period must be day, week, month or range, not {period!r}")
@@ -245,7 +245,7 @@ def list_(
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not use the parsed-post cache."),
 ) -> None:
     """A table of days × posts per section."""
-    from .inventory import inventory
+    from digest.sources.inventory import inventory
 
     settings = _settings(site, config)
     table = _run(inventory, settings, start=_parse_day(from_, "--from"), end=_parse_day(to, "--to"),
@@ -283,7 +283,7 @@ def list_(
 @app.command()
 def check(site: Path = SiteArg, config: Optional[Path] = ConfigOpt) -> None:
     """Validate the config and every post; print each problem; exit non-zero if any."""
-    from .inventory import check_site
+    from digest.sources.inventory import check_site
 
     settings = _settings(site, config)
     report = _run(check_site, settings)
@@ -297,12 +297,9 @@ def check(site: Path = SiteArg, config: Optional[Path] = ConfigOpt) -> None:
 
 def _register_commands() -> None:
     import importlib
-    import pkgutil
 
-    from . import commands
-
-    for mod in sorted(m.name for m in pkgutil.iter_modules(commands.__path__)):
-        importlib.import_module(f"{commands.__name__}.{mod}").register(app)
+    for mod in ("archive", "preview", "send", "serve", "theme"):
+        importlib.import_module(f"digest.cli.{mod}").register(app)
 
 
 _register_commands()

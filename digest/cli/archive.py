@@ -21,10 +21,10 @@ def register(app: typer.Typer) -> None:
         quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only errors."),
     ) -> None:
         """Rewrite the archive (index.html, feed.atom, OPDS catalog) of an output folder."""
-        from ..archive import write_archive
-        from ..cli import _run, _settings
-        from ..errors import EXIT_BAD_INPUT
-        from ..lock import output_lock
+        from digest.archive.catalog import write_archive
+        from digest.cli.app import _run, _settings
+        from digest.errors import EXIT_BAD_INPUT
+        from digest.runtime.lock import output_lock
 
         settings = _settings(site, config)
         out_dir = out if out is not None else (site / settings.out if settings.out else Path("out"))

@@ -19,8 +19,8 @@ def register(app: typer.Typer) -> None:
         config: Optional[Path] = typer.Option(None, "--config", "-c", help="A digest.toml to use instead."),
     ) -> None:
         """Serve one day's web edition on localhost, rebuilt when a post or theme file changes."""
-        from ..cli import _parse_day, _settings
-        from ..preview import Preview, run
+        from digest.cli.app import _parse_day, _settings
+        from digest.serving.preview import Preview, run
 
         day = _parse_day(date_, "--date")
         overrides = {"theme": theme} if theme else {}

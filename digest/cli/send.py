@@ -8,7 +8,7 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from digest.cli import ConfigOpt, SiteArg, _date_range, _err, _run, _settings
+    from digest.cli.app import ConfigOpt, SiteArg, _date_range, _err, _run, _settings
 
     @app.command()
     def send(
@@ -29,8 +29,8 @@ def register(app: typer.Typer) -> None:
         quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only errors (for cron)."),
     ) -> None:
         """Send an issue by email (default: yesterday's), to email.to and email.kindle or to --to/--kindle."""
-        from digest.build import periods
-        from digest.deliver import send_issue
+        from digest.build.issue import periods
+        from digest.delivery.smtp import send_issue
 
         if period not in ("day", "week", "month"):
             _err(f"error: --period must be day, week or month, not {period!r}")

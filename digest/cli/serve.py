@@ -15,8 +15,8 @@ def register(app: typer.Typer) -> None:
         quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not log requests."),
     ) -> None:
         """Serve an output folder read-only over HTTP (OPDS catalog at /opds.xml for e-readers)."""
-        from ..errors import EXIT_BAD_INPUT
-        from ..serving import make_server
+        from digest.errors import EXIT_BAD_INPUT
+        from digest.serving.static import make_server
 
         if not out.is_dir():
             typer.echo(f"digest: error: {out}: output folder not found", err=True)

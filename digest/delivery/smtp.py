@@ -20,10 +20,10 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .errors import BusyError, ConfigError, DeliveryError, DigestError, NothingToBuild
-from .fsutil import atomic_write
-from .mail_compose import bare_address, check_address, compose, message_bytes
-from .settings import Settings, SmtpSettings
+from digest.errors import BusyError, ConfigError, DeliveryError, DigestError, NothingToBuild
+from digest.runtime.files import atomic_write
+from digest.editions.email.mime import bare_address, check_address, compose, message_bytes
+from digest.config.settings import Settings, SmtpSettings
 
 PASSWORD_ENV = "DIGEST_SMTP_PASSWORD"
 RECORD_NAME = ".sent.json"
@@ -304,9 +304,9 @@ def send_issue(settings: Settings, start: date, end: date, out_dir: Path, *, per
 
     ``to`` / ``kindle`` given (even empty) replace the configured recipient lists.
     """
-    from . import exporters
-    from .build import make_digest, write_issue
-    from .themes import load_theme
+    from digest.editions import base as exporters
+    from digest.build.issue import make_digest, write_issue
+    from digest.theming.loader import load_theme
 
     if to is None and kindle is None:
         to, kindle = list(settings.email.to), list(settings.email.kindle)

@@ -10,15 +10,15 @@ import importlib
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..errors import ConfigError, MissingDependency
-from ..model import Digest
-from ..settings import Settings
+from digest.errors import ConfigError, MissingDependency
+from digest.model import Digest
+from digest.config.settings import Settings
 
 BUILTIN = {
-    "html": "digest.exporters.html",
-    "epub": "digest.exporters.epub",
-    "pdf": "digest.exporters.pdf",
-    "email": "digest.exporters.email",
+    "html": "digest.editions.web",
+    "epub": "digest.editions.epub.book",
+    "pdf": "digest.editions.pdf.edition",
+    "email": "digest.editions.email.render",
 }
 
 
@@ -34,7 +34,7 @@ def entry_points(group: str):
 
 def available() -> list[str]:
     names = set(BUILTIN)
-    names.update(ep.name for ep in entry_points(group="digest.exporters"))
+    names.update(ep.name for ep in entry_points(group="digest.editions"))
     return sorted(names)
 
 
@@ -46,7 +46,7 @@ def get(name: str) -> Exporter:
             if e.name == BUILTIN[name]:
                 raise MissingDependency(f"the {name} edition is not available yet") from None
             raise MissingDependency(f"the {name} edition needs the Python package {e.name!r}") from None
-    for ep in entry_points(group="digest.exporters"):
+    for ep in entry_points(group="digest.editions"):
         if ep.name == name:
             return ep.load()
     raise ConfigError(f"unknown format {name!r} (known: {', '.join(available())})")

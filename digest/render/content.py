@@ -19,11 +19,11 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import nh3
 from markdown_it import MarkdownIt
 
-from .collect import SourcePost, clean_line
-from .errors import PostError
-from .links import absolutize, permalink_path
-from .model import Attribution, Post
-from .settings import Settings
+from digest.sources.collect import SourcePost, clean_line
+from digest.errors import PostError
+from digest.render.links import absolutize, permalink_path
+from digest.model import Attribution, Post
+from digest.config.settings import Settings
 
 # Interactive or strictly structured elements (details/summary, hgroup) go too: XHTML readers reject them half-made.
 TAGS = frozenset(nh3.ALLOWED_TAGS - {"acronym", "center", "strike", "tt", "map", "area", "rtc", "details", "summary",

@@ -13,7 +13,7 @@ from typing import Callable, Iterator
 
 from filelock import FileLock, Timeout
 
-from .errors import BusyError
+from digest.errors import BusyError
 
 LOCK_NAME = ".digest.lock"
 # fsutil.atomic_path's temporary names: ".<name>.<8 random chars>.tmp"

@@ -50,14 +50,14 @@ class Preview:
         return self.out_dir / PAGE
 
     def _settings(self):
-        from .settings import load_settings
+        from digest.config.settings import load_settings
 
         return load_settings(self.site, self.config, self.overrides)
 
     def watched(self) -> list[Path]:
         """Files and folders whose change means a rebuild (folders: a post added or removed)."""
-        from .discover import find_post_files, name_filter
-        from .settings import CONFIG_NAME
+        from digest.sources.discover import find_post_files, name_filter
+        from digest.config.settings import CONFIG_NAME
 
         paths = [self.site / "_config.yml", self.config or self.site / CONFIG_NAME]
         try:
@@ -72,7 +72,7 @@ class Preview:
                     paths.append(self.site / rel)
                     paths.append(self.site / rel.parent)
         try:
-            from .themes import load_theme
+            from digest.theming.loader import load_theme
 
             dirs = load_theme(settings).dirs
         except Exception:
@@ -96,18 +96,18 @@ class Preview:
 
     def build(self) -> bool:
         """Build the page (or an error page). True when the build succeeded."""
-        from .build import make_digest
-        from .errors import DigestError
-        from .exporters import html as web
-        from .fsutil import atomic_write
-        from .themes import load_theme
+        from digest.build.issue import make_digest
+        from digest.errors import DigestError
+        from digest.editions import web
+        from digest.runtime.files import atomic_write
+        from digest.theming.loader import load_theme
 
         started = time.perf_counter()
         try:
             settings = self._settings()
             day = self.day or newest_day(settings)
             if day is None:
-                from .errors import NothingToBuild
+                from digest.errors import NothingToBuild
 
                 raise NothingToBuild("no dated posts found", self.site)
             digest = make_digest(settings, day, day)
@@ -137,7 +137,7 @@ class Preview:
 
 def newest_day(settings) -> date | None:
     """The newest day a post's file name carries (the preview's default day)."""
-    from .discover import filename_date, find_post_files
+    from digest.sources.discover import filename_date, find_post_files
 
     days = [d for f in find_post_files(settings) if (d := filename_date(f.name))]
     return max(days, default=None)

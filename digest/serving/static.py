@@ -79,7 +79,7 @@ class ReadOnlyHandler(SimpleHTTPRequestHandler):
     def guess_type(self, path: str | os.PathLike[str]) -> str:
         name = os.path.basename(str(path))
         if name.startswith("opds") and name.endswith(".xml"):
-            from .archive import ACQ_TYPE, NAV_TYPE
+            from digest.archive.catalog import ACQ_TYPE, NAV_TYPE
 
             return NAV_TYPE if name == "opds.xml" else ACQ_TYPE
         return super().guess_type(path)

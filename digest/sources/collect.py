@@ -15,12 +15,12 @@ from zoneinfo import ZoneInfo
 import yaml
 from frontmatter.default_handlers import YAMLHandler
 
-from .cache import PostCache
-from .discover import (
+from digest.runtime.cache import PostCache
+from digest.sources.discover import (
     NAME_RE, filename_date, folder_categories, list_post_files, name_filter, stat_entries,
 )
-from .errors import PostError, Problem
-from .settings import Settings
+from digest.errors import PostError, Problem
+from digest.config.settings import Settings
 
 DATE_RE = re.compile(
     r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})"
@@ -350,7 +350,7 @@ def read_posts(settings: Settings, files: Iterable[Path], cache: PostCache) -> C
     cached = cache.get_many(stats)
     misses = [key for key, _, _ in stats if key not in cached]
     if misses:  # many (a new day, an empty cache): read on every free core
-        from .parallel import map_shares
+        from digest.runtime.parallel import map_shares
 
         cached.update(zip(misses, map_shares(partial(_read_share, settings), misses, at_least=PARALLEL_FROM)))
         done = set(misses)
@@ -382,7 +382,7 @@ def collect(
     File-name dates pick the candidates (a day either side, for time-zone spill-over); the cached
     index tells which candidates really fall in the range; only those are read in full.
     """
-    from .index import scan
+    from digest.sources.index import scan
 
     wanted_name = name_filter(start - timedelta(days=1), end + timedelta(days=1))  # time-zone spill-over
     listing = list_post_files(settings) if files is None else files  # a caller may pass its own listing

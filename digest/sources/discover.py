@@ -13,8 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable
 
-from .errors import Problem
-from .settings import Settings
+from digest.errors import Problem
+from digest.config.settings import Settings
 
 POST_EXTENSIONS = (".md", ".markdown", ".mkd", ".mkdn", ".mdown", ".html", ".htm")
 NAME_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(.+?)\.[A-Za-z]+$")

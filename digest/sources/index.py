@@ -17,10 +17,10 @@ from typing import Iterable
 
 import yaml
 
-from .cache import PostCache
-from .collect import PostMeta, load_front_matter, parse_post, post_meta
-from .errors import PostError
-from .settings import Settings
+from digest.runtime.cache import PostCache
+from digest.sources.collect import PostMeta, load_front_matter, parse_post, post_meta
+from digest.errors import PostError
+from digest.config.settings import Settings
 
 HEAD_BYTES = 2048
 PARALLEL_FROM = 4000  # files to parse before a pool of workers (any start method) pays
@@ -185,10 +185,10 @@ def scan_rows(settings: Settings, entries: Iterable[Entry], *, use_cache: bool =
 
 def _read_all(settings: Settings, root: Path, todo: list[Entry]) -> list[tuple]:
     """Index rows of ``todo``, read in worker processes when there are many."""
-    from . import parallel
+    from digest.runtime import parallel
 
     workers = min(parallel.spare_cores(), 8)
-    pool = parallel.pool(workers, ["digest.index"]) if len(todo) >= PARALLEL_FROM and workers > 1 else None
+    pool = parallel.pool(workers, ["digest.sources.index"]) if len(todo) >= PARALLEL_FROM and workers > 1 else None
     if pool is not None:  # a whole site: many small chunks, so the workers end together
         size = max(500, len(todo) // (workers * 4))
         chunks = [(str(root), todo[i : i + size], settings) for i in range(0, len(todo), size)]

@@ -7,12 +7,12 @@ from datetime import date
 
 from pathlib import Path
 
-from .cache import PostCache
-from .collect import read_posts
-from .discover import find_post_files, list_post_files, name_filter, stat_entries
-from .index import _SEP, scan_rows
-from .errors import PostError, Problem
-from .settings import Settings
+from digest.runtime.cache import PostCache
+from digest.sources.collect import read_posts
+from digest.sources.discover import find_post_files, list_post_files, name_filter, stat_entries
+from digest.sources.index import _SEP, scan_rows
+from digest.errors import PostError, Problem
+from digest.config.settings import Settings
 
 
 @dataclass
@@ -78,9 +78,9 @@ class CheckReport:
 
 def check_site(settings: Settings) -> CheckReport:
     """Read and render every post (no cache), and load the theme: every problem, one line each."""
-    from .assemble import unique_ids
-    from .content import ContentRenderer
-    from .themes import load_theme
+    from digest.assemble.assemble import unique_ids
+    from digest.render.content import ContentRenderer
+    from digest.theming.loader import load_theme
 
     load_theme(settings)
     files = find_post_files(settings)

@@ -10,10 +10,10 @@ from typing import Any
 
 import jinja2
 
-from .errors import ThemeError
-from .settings import Settings
+from digest.errors import ThemeError
+from digest.config.settings import Settings
 
-_PKG = Path(__file__).resolve().parent
+_PKG = Path(__file__).resolve().parent.parent
 EDITIONS = ("web", "epub", "pdf", "email")  # the ``edition`` of base_context; each may have ``[options.<edition>]``
 
 
@@ -151,7 +151,7 @@ def headlines(digest: Any, n: int = 6) -> list[Any]:
 
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
     """Compiled templates kept between runs (keyed by the template's source checksum, so always fresh)."""
-    from .cache import cache_dir
+    from digest.runtime.cache import cache_dir
 
     try:
         d = cache_dir() / "jinja"

@@ -12,8 +12,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import typer
-
 EDITION_DIRS = ("web", "epub", "pdf", "email", "partials")
 EXAMPLE = "web/style.css"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -56,10 +54,10 @@ def template_files(dirs: list[Path]) -> list[str]:
 
 def scaffold(name: str, parent: str = "default", where: Path = Path(".")) -> Path:
     """Create ``where/name`` extending ``parent`` (a built-in theme name or a theme folder)."""
-    from ..errors import ThemeError
-    from ..fsutil import atomic_write
-    from ..settings import Settings
-    from ..themes import load_theme, resolve_theme_dir, themes_root
+    from digest.errors import ThemeError
+    from digest.runtime.files import atomic_write
+    from digest.config.settings import Settings
+    from digest.theming.loader import load_theme, resolve_theme_dir, themes_root
 
     if not _NAME.match(name):
         raise ThemeError(f"theme name {name!r}: use letters, digits, '.', '_' or '-'")
@@ -99,29 +97,3 @@ def scaffold(name: str, parent: str = "default", where: Path = Path(".")) -> Pat
         shutil.rmtree(target, ignore_errors=True)
         raise
     return target
-
-
-def register(app: typer.Typer) -> None:
-    group = typer.Typer(help="Make and list themes.", no_args_is_help=True)
-
-    @group.command("new")
-    def new(
-        name: str = typer.Argument(..., help="The new theme's name (also its folder's name)."),
-        from_: str = typer.Option("default", "--from", help="The theme to extend: a built-in name or a folder."),
-        dir_: Path = typer.Option(Path("."), "--dir", help="Where to create the theme folder."),
-    ) -> None:
-        """Scaffold a theme folder that extends another theme (default: the built-in one)."""
-        from ..cli import _run
-
-        target = _run(scaffold, name, from_, dir_)
-        typer.echo(f"created {target}/ (extends {from_}); build with: digest build SITE --theme {target}")
-
-    @group.command("list")
-    def list_() -> None:
-        """The built-in themes."""
-        from ..themes import builtin_themes, themes_root
-
-        for name in builtin_themes():
-            typer.echo(f"{name}\t{themes_root() / name}")
-
-    app.add_typer(group, name="theme")

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Literal
 from urllib.parse import urlsplit
 
-from .errors import ConfigError
-from .settings import Settings
+from digest.errors import ConfigError
+from digest.config.settings import Settings
 
 if TYPE_CHECKING:
-    from .exporters.email import EmailEdition
+    from digest.editions.email.render import EmailEdition
 
 # CRLF line ends (the wire format) and 7-bit transfer encodings (base64 / quoted-printable),
 # so the message passes unchanged through servers without 8BITMIME.

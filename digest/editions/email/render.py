@@ -14,13 +14,13 @@ from urllib.parse import urlsplit
 
 import css_inline
 
-from ..errors import ConfigError
-from ..fsutil import atomic_write
-from ..mail_compose import compose, message_bytes, unsubscribe_links
-from ..model import Digest, Post, Section
-from ..settings import Settings
-from ..themes import Theme
-from . import base_context, output_path
+from digest.errors import ConfigError
+from digest.runtime.files import atomic_write
+from digest.editions.email.mime import compose, message_bytes, unsubscribe_links
+from digest.model import Digest, Post, Section
+from digest.config.settings import Settings
+from digest.theming.loader import Theme
+from digest.editions.base import base_context, output_path
 
 HTML_SUFFIX = ".email.html"
 TEXT_SUFFIX = ".email.txt"

@@ -23,13 +23,13 @@ from ebooklib import epub
 from lxml import etree
 from lxml import html as lxml_html
 
-from ..epub_images import Images, Refused
-from ..errors import ThemeError
-from ..fsutil import atomic_write
-from ..model import Digest, Post, Section
-from ..settings import Settings
-from ..themes import Theme
-from . import base_context, output_path
+from digest.editions.epub.images import Images, Refused
+from digest.errors import ThemeError
+from digest.runtime.files import atomic_write
+from digest.model import Digest, Post, Section
+from digest.config.settings import Settings
+from digest.theming.loader import Theme
+from digest.editions.base import base_context, output_path
 
 SUFFIX = ".epub"
 CSS_NAME = "style/epub.css"
@@ -201,7 +201,7 @@ def render(digest: Digest, *, theme: Theme, settings: Settings) -> bytes:
     # rendered; its page goes first at the end.
     pending = None
     if settings.epub.cover:
-        from ..epub_cover import start_cover
+        from digest.editions.epub.cover import start_cover
 
         pending = start_cover(digest, theme=theme, settings=settings)
     try:
@@ -293,7 +293,7 @@ def _metadata(book: epub.EpubBook, digest: Digest, settings: Settings, labels: d
 
 
 def _embed_font(book: epub.EpubBook, settings: Settings, text: str) -> str:
-    from ..epub_fonts import find_cjk_font, subset
+    from digest.editions.epub.fonts import find_cjk_font, subset
 
     font = find_cjk_font("serif", False, settings.epub.font)
     data, ext = subset(font, text)

@@ -13,12 +13,12 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .cache import PostCache, caching
-from .epub_fonts import find_cjk_font
-from .errors import ConfigError, MissingDependency
-from .model import Digest
-from .settings import Settings
-from .themes import Theme
+from digest.runtime.cache import PostCache, caching
+from digest.editions.epub.fonts import find_cjk_font
+from digest.errors import ConfigError, MissingDependency
+from digest.model import Digest
+from digest.config.settings import Settings
+from digest.theming.loader import Theme
 
 if TYPE_CHECKING:
     from PIL import ImageFont
@@ -160,7 +160,7 @@ class PendingCover:
         self._ready, self._inputs, self._key, self._settings = ready, inputs, key, settings
         self._drawing = None
         if ready is None and fork:
-            from . import parallel
+            from digest.runtime import parallel
 
             if parallel.spare_cores() > 1 and parallel.context(fork_only=True) is not None:
                 self._drawing = parallel.Forked(_draw, inputs)  # truly alongside the rest of the book

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import MissingDependency
+from digest.errors import MissingDependency
 
 # Preferred families, best first; any font fontconfig says covers Chinese comes after these.
 FAMILIES = {

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from .settings import Settings
+from digest.config.settings import Settings
 
 LOCAL_MAX_BYTES = 50_000_000
 _FORMATS = {"JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF"}

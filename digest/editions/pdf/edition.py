@@ -24,15 +24,15 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from .. import parallel
-from ..errors import ConfigError, MissingDependency
-from ..fsutil import atomic_path
-from ..model import Digest, Post, Section
-from ..pdf_merge import Mark, assemble_pdf, page_numbers
-from ..pdf_render import Job, Laid, lay_out
-from ..settings import Settings
-from ..themes import Theme
-from . import base_context, output_path
+from digest.runtime import parallel
+from digest.errors import ConfigError, MissingDependency
+from digest.runtime.files import atomic_path
+from digest.model import Digest, Post, Section
+from digest.editions.pdf.merge import Mark, assemble_pdf, page_numbers
+from digest.editions.pdf.layout import Job, Laid, lay_out
+from digest.config.settings import Settings
+from digest.theming.loader import Theme
+from digest.editions.base import base_context, output_path
 
 SUFFIX = ".pdf"
 CHUNK_BYTES = 400_000  # at most this much body HTML per chunk (about 160 A4 pages): bounds a worker's memory
@@ -182,7 +182,7 @@ def workers(settings: Settings) -> int:
 
 def _pool(n: int, jobs: int) -> Executor | None:
     n = min(n, jobs)
-    return parallel.pool(n, ["digest.pdf_render", "weasyprint"]) if n > 1 else None
+    return parallel.pool(n, ["digest.editions.pdf.layout", "weasyprint"]) if n > 1 else None
 
 
 def _run(pool: Executor | None, jobs: Iterable[Job]) -> list[Laid]:

@@ -16,7 +16,7 @@ from typing import Sequence
 import pikepdf
 from pikepdf import Array, Dictionary, Name, OutlineItem, PageLocation, String
 
-from .pdf_render import Laid
+from digest.editions.pdf.layout import Laid
 
 PX_TO_PT = 0.75  # WeasyPrint reports positions in CSS px (1/96 in); PDF works in points (1/72 in)
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..fsutil import atomic_write
-from ..model import Digest
-from ..settings import Settings
-from ..themes import Theme
-from . import base_context, output_path
+from digest.runtime.files import atomic_write
+from digest.model import Digest
+from digest.config.settings import Settings
+from digest.theming.loader import Theme
+from digest.editions.base import base_context, output_path
 
 SUFFIX = ".html"
 
