@@ -13,12 +13,14 @@ from typing import Any
 __version__ = "0.1.0"
 
 _API = {
-    "load_settings": "digest.config.settings",
+    "load_settings": "digest.editions",
     "Settings": "digest.config.settings",
+    "Environment": "digest.runtime.env",
     "collect": "digest.sources.collect",
     "assemble": "digest.assemble.assemble",
     "make_digest": "digest.build.issue",
-    "build": "digest.build.issue",
+    "build": "digest.build.run",
+    "BuildOptions": "digest.build.run",
     "load_theme": "digest.theming.loader",
     "Digest": "digest.model",
     "Post": "digest.model",

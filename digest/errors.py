@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 # Exit codes, documented in the README.
 EXIT_OK = 0
@@ -67,11 +68,31 @@ class BusyError(DigestError):
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """A non-fatal problem with one input file, reported on one line."""
+    """A problem with one input file that does not stop the build, reported on one line.
+
+    Use one of the two kinds: :class:`Skipped` (the file was left out) or :class:`Notice` (it was used,
+    with a note). ``line`` is the line of the file the problem is on, when known.
+    """
 
     path: Path
     message: str
-    skipped: bool = True  # False: a notice; the file was still used
+    line: int | None = None
+    skipped: ClassVar[bool] = True
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
+        where = f"{self.path}:{self.line}" if self.line else str(self.path)
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped(Problem):
+    """The file (or the part of it named) was left out of the digest."""
+
+    skipped: ClassVar[bool] = True
+
+
+@dataclass(frozen=True, slots=True)
+class Notice(Problem):
+    """The file was used; something about it is worth knowing (a guessed date, an odd encoding)."""
+
+    skipped: ClassVar[bool] = False

@@ -62,3 +62,14 @@ def make_big_site(dst: Path, posts: int, days: int = 1, long: float = 0.5, start
 def site_300(tmp_path_factory) -> Path:
     """A 300-post day (2022-04-19) made by make_site.py, shared by the tests of a session."""
     return make_big_site(tmp_path_factory.mktemp("w1") / "site", 300)
+
+
+def web_page(digest, settings, theme=None) -> str:
+    """The web edition of ``digest`` as a string (what ``digest preview`` shows)."""
+    from digest import editions
+    from digest.editions.base import WriteContext
+    from digest.runtime.env import Environment
+    from digest.theming.loader import load_theme
+
+    ctx = WriteContext(Path("."), theme or load_theme(settings), settings, Environment.from_os(cache=False))
+    return editions.get("web").page(digest, ctx)

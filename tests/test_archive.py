@@ -12,8 +12,8 @@ from PIL import Image
 
 from digest.archive import catalog as archive
 from digest.archive import records as manifest
-from digest.build.issue import build
-from digest.config.settings import load_settings
+from digest.build import BuildOptions, build
+from digest import load_settings
 from tests.conftest import DAY, EXAMPLE, LATE_DAY
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -26,7 +26,7 @@ def out(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("archive")
     s = load_settings(EXAMPLE)
     build(s, DAY, LATE_DAY, ["html", "epub"], out)
-    build(s, DAY, DAY, ["html"], out, period="week")
+    build(s, DAY, DAY, ["html"], out, BuildOptions(period="week"))
     return out
 
 
@@ -115,7 +115,9 @@ def test_opds_catalog_navigation_and_acquisition_feeds(out):
 
 def test_cover_is_the_one_inside_the_epub(out):
     epub = out / "2021" / "2021-12-08.epub"
-    data, ext = archive.epub_cover(epub)
+    from digest.editions.epub import cover_of
+
+    data, ext = cover_of(epub)
     assert ext == ".jpg" and (out / "covers" / "2021-12-08.jpg").read_bytes() == data
     with zipfile.ZipFile(epub) as z:
         assert data in [z.read(n) for n in z.namelist() if n.endswith(".jpg")]
@@ -156,8 +158,8 @@ def test_archive_skips_issues_whose_files_are_gone(out, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(out, copy)
     (copy / "2022" / "2022-04-19.epub").unlink()
-    items = {i.slug: [d.format for d in i.downloads] for i in archive.issues(copy, load_settings(EXAMPLE))}
-    assert items == {"2022-04-19": ["html"], "2021-W49": ["html"], "2021-12-08": ["epub", "html"]}
+    items = {i.slug: [d.format for d in i.downloads] for i, _ in archive.issues(copy, load_settings(EXAMPLE))}
+    assert items == {"2022-04-19": ["web"], "2021-W49": ["web"], "2021-12-08": ["epub", "web"]}
     assert manifest.load(copy, "2022-04-19") is not None
 
 
@@ -188,12 +190,12 @@ def test_forced_rebuild_with_the_same_cover_keeps_cover_and_thumbnail(example_si
     slug = LATE_DAY.isoformat()
     cover, thumb = out / "covers" / f"{slug}.jpg", out / "covers" / f"{slug}.thumb.jpg"
     before = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in (cover, thumb)}
-    build(s, LATE_DAY, LATE_DAY, ["epub"], out, force=True)  # the EPUB is rewritten; its cover is the same
+    build(s, LATE_DAY, LATE_DAY, ["epub"], out, BuildOptions(force=True))  # the EPUB is rewritten; its cover is the same
     assert {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in (cover, thumb)} == before
 
     config = example_site / "_config.yml"
     config.write_text(config.read_text(encoding="utf-8").replace("title:", "title: 新", 1), encoding="utf-8")
-    build(load_settings(example_site), LATE_DAY, LATE_DAY, ["epub"], out, force=True)
+    build(load_settings(example_site), LATE_DAY, LATE_DAY, ["epub"], out, BuildOptions(force=True))
     assert cover.read_bytes() != before[cover][1] and thumb.read_bytes() != before[thumb][1]
     with Image.open(thumb) as im, Image.open(cover) as big:
         assert im.width < big.width

@@ -1,9 +1,12 @@
 from datetime import date
 
 from digest.assemble.assemble import assemble
-from digest.build.issue import make_digest, periods
+from digest.build import make_digest, periods
 from digest.sources.collect import collect
-from digest.config.settings import load_settings
+from digest import load_settings
+from digest.runtime.env import Environment
+
+NO_CACHE = Environment.from_os(cache=False)
 from tests.conftest import DAY, EXAMPLE
 
 D = date(2022, 1, 5)
@@ -78,11 +81,11 @@ def test_exclude_urls_for_cross_day_dedupe(make_post):
     site = make_post("2022-01-05-a.md", 'title: "A"', "x\n\n<https://o.example/1>\n")
     s = load_settings(site)
     c = collect(s, D, D)
-    assert assemble(s, c, D, D, exclude_urls=frozenset({"https://o.example/1"})).count == 0
+    assert assemble(s, c, D, D, exclude_urls=frozenset({"https://o.example/1"}), env=NO_CACHE).count == 0
 
 
 def test_rendered_posts_cached_and_invalidated(make_post, monkeypatch):
-    import digest.render.content as content
+    import digest.render.post as content
 
     site = make_post("2022-01-05-a.md", 'title: "A"\nmood: calm', "正文 *a*。\n\n<https://o.example/1>\n")
     make_post("2022-01-05-b.md", 'title: "B"', "正文 b。\n")
@@ -99,7 +102,7 @@ def test_rendered_posts_cached_and_invalidated(make_post, monkeypatch):
     assert [p.title for p in make_digest(s, D, D).posts] == ["A", "B2"] and len(calls) == 3
     make_digest(load_settings(site, overrides={"summary_length": 30}), D, D)  # settings changed: all again
     assert len(calls) == 5
-    make_digest(s, D, D, use_cache=False)
+    make_digest(s, D, D, env=NO_CACHE)
     assert len(calls) == 7
 
 
@@ -113,15 +116,15 @@ def test_many_new_posts_render_in_worker_processes_exactly_as_in_one(make_post, 
                   src.read_text(encoding="utf-8").split("---", 2)[2])
     site = make_post("2022-01-05-deep.md", 'title: "Deep"\ndate: 2022-01-05 07:00:00', "<div>" * 2000 + "x")
     s = load_settings(site)
-    collected = collect(s, D, D, use_cache=False)
+    collected = collect(s, D, D, env=NO_CACHE)
     ids = assembly.unique_ids(collected.posts)
     shares = []
     real_fork_map = parallel.fork_map
     monkeypatch.setattr(parallel, "fork_map", lambda fn, jobs: shares.append(len(jobs)) or real_fork_map(fn, jobs))
-    posts, problems = assembly.render_posts(s, collected, ids, use_cache=False)
+    posts, problems = assembly.render_posts(s, collected, ids, env=NO_CACHE)
     assert shares and shares[0] >= 2  # the posts were shared out to worker processes
-    monkeypatch.setattr(assembly, "PARALLEL_FROM", 10_000)
-    one_posts, one_problems = assembly.render_posts(s, collected, ids, use_cache=False)
+    monkeypatch.setattr(parallel, "POST", parallel.Cost(fork_from=10_000))
+    one_posts, one_problems = assembly.render_posts(s, collected, ids, env=NO_CACHE)
     assert len(shares) == 1
     assert len(posts) == len(bodies) and posts == one_posts  # same posts, same order, same HTML
     assert [(p.path.name, p.message) for p in problems] == [(p.path.name, p.message) for p in one_problems]
@@ -129,10 +132,10 @@ def test_many_new_posts_render_in_worker_processes_exactly_as_in_one(make_post, 
 
 
 def test_rendered_posts_are_shared_by_builds_of_other_formats_but_not_other_rules(monkeypatch):
-    from digest.assemble import assemble as assembly
-    from digest.render import content
+    from digest.render import post as content
+    from digest.runtime import parallel
 
-    monkeypatch.setattr(assembly, "PARALLEL_FROM", 10_000)  # rendered here, where the calls are counted
+    monkeypatch.setattr(parallel, "POST", parallel.Cost(fork_from=10_000))  # rendered here, where the calls are counted
     calls = []
     real = content.ContentRenderer.render
     monkeypatch.setattr(content.ContentRenderer, "render", lambda self, *a: calls.append(1) or real(self, *a))

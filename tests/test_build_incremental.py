@@ -18,15 +18,18 @@ from filelock import FileLock
 from typer.testing import CliRunner
 
 from digest.archive import records as manifest
-from digest.build.issue import build
+from digest.build import BuildOptions, build
 from digest.cli.app import app
 from digest.sources.collect import collect
-from digest.render.content import ContentRenderer
-from digest.assemble.crossday import original_url
-from digest.config.settings import load_settings
+from digest.render.post import ContentRenderer
+from digest.build.keys import content_hash
+from digest.render.attribution import AttributionFinder
+from digest import load_settings
+from digest.runtime.env import Environment
 from tests.conftest import DAY, EXAMPLE, ROOT
 
 runner = CliRunner()
+NO_CACHE = Environment.from_os(cache=False)
 TZ = ZoneInfo("Asia/Shanghai")
 D1, D2, D3 = date(2024, 3, 1), date(2024, 3, 2), date(2024, 3, 3)
 
@@ -88,11 +91,12 @@ def test_changed_post_rebuilds_only_its_day(three_days, tmp_path):
     assert f"2024/{D2}.html" in diff and f".digest/issues/{D2}.json" in diff
     assert not {f"2024/{D1}.html", f"2024/{D3}.html"} & diff
     for d in (D1, D3):  # the neighbours' records only learn the new probe (their candidates include D2's files)
-        old, new = json.loads(before[f".digest/issues/{d}.json"][1]), manifest.load(out, str(d))
+        old = json.loads(before[f".digest/issues/{d}.json"][1])
+        new = json.loads((out / f".digest/issues/{d}.json").read_text(encoding="utf-8"))
         assert {k for k in new if new[k] != old.get(k)} <= {"probe"}
     assert "新正文" in (out / f"2024/{D2}.html").read_text(encoding="utf-8")
     record = json.loads((out / f".digest/issues/{D2}.json").read_text(encoding="utf-8"))
-    assert [f"_posts/{D2}-p1.md", manifest.content_hash(post.read_bytes())] in record["posts"]
+    assert [f"_posts/{D2}-p1.md", content_hash(post.read_bytes())] in record["posts"]
 
 
 def test_force_rebuilds_and_a_missing_file_is_rebuilt(three_days, tmp_path):
@@ -111,11 +115,11 @@ def test_a_format_not_asked_for_stays_recorded_while_still_valid(three_days, tmp
     (out / f"2024/{D1}.html").unlink()
     r = run("build", three_days, "--date", D1, "-f", "html", "-o", out)
     assert f"{D1}.html (" in r.output and ".eml" not in r.output
-    assert set(manifest.load(out, str(D1))["formats"]) == {"html", "email"}
+    assert set(manifest.load(out, str(D1)).editions) == {"web", "email"}
     post = three_days / "_posts" / f"{D1}-p0.md"
     post.write_text(post.read_text(encoding="utf-8") + "\n更新。\n", encoding="utf-8")
     assert run("build", three_days, "--date", D1, "-f", "html", "-o", out, "-q").exit_code == 0
-    assert set(manifest.load(out, str(D1))["formats"]) == {"html"}  # the .eml is now out of date
+    assert set(manifest.load(out, str(D1)).editions) == {"web"}  # the .eml is now out of date
 
 
 def test_settings_theme_and_new_format_are_inputs(three_days, tmp_path):
@@ -147,15 +151,15 @@ def test_todays_issue_picks_up_posts_as_their_time_comes(make_post, tmp_path):
     s = load_settings(site)
     out = tmp_path / "out"
     noon = datetime(2024, 3, 1, 12, tzinfo=TZ)
-    r1 = build(s, D1, D1, ["html"], out, now=noon)
+    r1 = build(s, D1, D1, ["html"], out, now=noon, env=NO_CACHE)
     assert [i.count for i in r1.issues] == [1]
-    assert build(s, D1, D1, ["html"], out, now=noon).unchanged == [str(D1)]
-    r3 = build(s, D1, D1, ["html"], out, now=datetime(2024, 3, 1, 16, tzinfo=TZ))  # same files, later
+    assert build(s, D1, D1, ["html"], out, now=noon, env=NO_CACHE).unchanged == [str(D1)]
+    r3 = build(s, D1, D1, ["html"], out, now=datetime(2024, 3, 1, 16, tzinfo=TZ), env=NO_CACHE)  # same files, later
     assert [i.count for i in r3.issues] == [2]
     record = manifest.load(out, str(D1))
-    assert record["final"] is False
-    r4 = build(s, D1, D1, ["html"], out, now=datetime(2024, 3, 2, 7, tzinfo=TZ))  # next morning
-    assert r4.issues == [] and r4.unchanged == [str(D1)] and manifest.load(out, str(D1))["final"] is True
+    assert record is not None and record.final is False
+    r4 = build(s, D1, D1, ["html"], out, now=datetime(2024, 3, 2, 7, tzinfo=TZ), env=NO_CACHE)  # next morning
+    assert r4.issues == [] and r4.unchanged == [str(D1)] and manifest.load(out, str(D1)).final is True
 
 
 # -- ranges, parallel days, catch-up, editions --------------------------------------------------
@@ -205,7 +209,7 @@ def test_weekly_and_monthly_editions_are_records_too(three_days, tmp_path):
     assert run("build", three_days, "--date", D1, "--period", "week", "-f", "html", "-o", out, "-q").exit_code == 0
     assert run("build", three_days, "--date", D1, "--period", "month", "-f", "html", "-o", out, "-q").exit_code == 0
     assert issue_files(out) == ["2024/2024-03.html", "2024/2024-W09.html"]
-    assert manifest.load(out, "2024-W09")["count"] == 12 and manifest.load(out, "2024-03")["count"] == 12
+    assert manifest.load(out, "2024-W09").count == 12 and manifest.load(out, "2024-03").count == 12
     r = run("build", three_days, "--date", D1, "--period", "week", "-f", "html", "-o", out)
     assert "nothing changed: 2024-W09 is up to date" in r.output
 
@@ -236,10 +240,12 @@ def test_dedupe_days_drops_articles_carried_the_days_before(three_days, tmp_path
 def test_original_url_without_rendering_agrees_with_the_renderer():
     s = load_settings(EXAMPLE)
     renderer = ContentRenderer(s)
-    posts = collect(s, DAY, DAY).posts
+    finder = AttributionFinder(s.attribution)
+    posts = collect(s, DAY, DAY, env=NO_CACHE).posts
     assert len(posts) > 50
     for src in posts:
-        assert original_url(renderer, src) == renderer.render(src, "x").attribution.original_url
+        found = finder.original_url(src.front, src.body, renderer.post_url(src), s.site_url)
+        assert found == renderer.render(src, "x").attribution.original_url
 
 
 # -- the lock and crash safety ------------------------------------------------------------------
@@ -281,8 +287,8 @@ def valid_outputs(out: Path, day: str) -> None:
     with zipfile.ZipFile(out / day[:4] / f"{day}.epub") as z:
         assert z.testzip() is None and z.read("mimetype") == b"application/epub+zip"
     record = manifest.load(out, day)
-    assert record is not None and manifest.intact(out, record["formats"]["html"])
-    assert manifest.intact(out, record["formats"]["epub"])
+    assert record is not None and manifest.intact(out, record.editions["web"])
+    assert manifest.intact(out, record.editions["epub"])
     assert not list(out.rglob(".*.tmp"))
 
 
@@ -353,7 +359,7 @@ def test_today_builds_the_issue_so_far_in_the_site_time_zone(make_post, tmp_path
     r = run("build", site, "--today", "-f", "html", "-o", out)
     assert r.exit_code == 0, r.output
     assert f"{today}: 1 articles" in r.output  # the post dated later today is not out yet
-    assert manifest.load(out, str(today))["final"] is False
+    assert manifest.load(out, str(today)).final is False
     r = run("build", site, "--today", "--date", str(today), "-o", out)
     assert r.exit_code == 2 and "--today cannot be combined" in r.output
 

@@ -1,7 +1,6 @@
 import pytest
 from typer.testing import CliRunner
 
-from digest.editions import base as exporters
 from digest.cli.app import app
 from tests.conftest import EXAMPLE
 
@@ -54,8 +53,17 @@ def test_bad_arguments_exit_2_with_one_line(tmp_path, args, needle):
 
 
 def test_format_not_available_yet(tmp_path, monkeypatch):
-    monkeypatch.setitem(exporters.BUILTIN, "mobi", "digest.exporters.mobi")
-    r = run("build", EXAMPLE, "--date", "2021-12-08", "-f", "mobi", "-o", tmp_path)
+    from importlib.metadata import EntryPoint
+
+    from digest import editions
+
+    broken = EntryPoint("mobi", "digest_mobi_not_installed:MobiEdition", editions.GROUP)
+    monkeypatch.setattr(editions, "_entry_points", lambda: [broken])
+    editions.all_editions.cache_clear()
+    try:
+        r = run("build", EXAMPLE, "--date", "2021-12-08", "-f", "mobi", "-o", tmp_path)
+    finally:
+        editions.all_editions.cache_clear()
     assert r.exit_code == 3 and "the mobi edition is not available yet" in r.output
     assert "Traceback" not in r.output
 

@@ -3,10 +3,14 @@ from pathlib import Path
 
 import pytest
 
-from digest.sources.collect import collect, parse_date, parse_post, split_words
+from digest.sources.collect import collect
+from digest.sources.posts import parse_date, parse_post, split_words
 from digest.sources.discover import filename_date, find_post_files
 from digest.errors import PostError
-from digest.config.settings import load_settings
+from digest import load_settings
+from digest.runtime.env import Environment
+
+NO_CACHE = Environment.from_os(cache=False)
 from tests.conftest import DAY, EXAMPLE, LATE_DAY
 
 SH = timezone(timedelta(hours=8))
@@ -117,7 +121,7 @@ def test_one_day_build_reads_only_candidate_files(make_post, monkeypatch):
     read = []
     real = c._read
     monkeypatch.setattr(c, "_read", lambda root, rel, s: read.append(rel.name) or real(root, rel, s))
-    collect(settings_for(site), date(2022, 1, 5), date(2022, 1, 5), use_cache=False)
+    collect(settings_for(site), date(2022, 1, 5), date(2022, 1, 5), env=NO_CACHE)
     assert read == ["2022-01-05-a.md"]
 
 
@@ -184,7 +188,6 @@ def test_find_post_files_skips_output_and_hidden(make_post):
 def test_many_files_read_in_worker_processes_exactly_as_in_one(make_post, monkeypatch):
     from datetime import date
 
-    from digest.sources import collect as collecting
     from digest.runtime import parallel
 
     for i in range(80):
@@ -196,10 +199,10 @@ def test_many_files_read_in_worker_processes_exactly_as_in_one(make_post, monkey
     shares = []
     real_fork_map = parallel.fork_map
     monkeypatch.setattr(parallel, "fork_map", lambda fn, jobs: shares.append(len(jobs)) or real_fork_map(fn, jobs))
-    many = collect(s, day, day, use_cache=False)
+    many = collect(s, day, day, env=NO_CACHE)
     assert shares and shares[0] >= 2
-    monkeypatch.setattr(collecting, "PARALLEL_FROM", 10_000)
-    one = collect(s, day, day, use_cache=False)
+    monkeypatch.setattr(parallel, "POST", parallel.Cost(fork_from=10_000))
+    one = collect(s, day, day, env=NO_CACHE)
     assert len(shares) == 1
     assert len(many.posts) == 81 and many.posts == one.posts
     assert [(p.path, p.message) for p in many.problems] == [(p.path, p.message) for p in one.problems]

@@ -4,10 +4,15 @@ from pathlib import Path
 import pytest
 
 from digest.assemble.assemble import unique_ids
-from digest.sources.collect import collect, parse_post
-from digest.render.content import ContentRenderer, cut, plain_text
+from digest.sources.collect import collect
+from digest.sources.posts import parse_post
+from digest.render.post import ContentRenderer
+from digest.render.text import cut, plain_text
 from digest.render.links import permalink_path
-from digest.config.settings import load_settings
+from digest import load_settings
+from digest.runtime.env import Environment
+
+NO_CACHE = Environment.from_os(cache=False)
 from tests.conftest import DAY, EXAMPLE, LATE_DAY
 
 
@@ -15,7 +20,7 @@ from tests.conftest import DAY, EXAMPLE, LATE_DAY
 def example_posts():
     s = load_settings(EXAMPLE)
     r = ContentRenderer(s)
-    srcs = collect(s, DAY, LATE_DAY, use_cache=False).posts
+    srcs = collect(s, DAY, LATE_DAY, env=NO_CACHE).posts
     return {src.path.name: r.render(src, pid) for src, pid in zip(srcs, unique_ids(srcs))}
 
 
@@ -141,7 +146,7 @@ def test_permalink_styles():
 @pytest.mark.parametrize("error", [KeyboardInterrupt, RuntimeError])
 def test_an_error_inside_the_sanitisers_url_callbacks_is_raised_not_lost(monkeypatch, error):
     """nh3 would print it and drop the attribute (a Ctrl-C there used to be lost, the build going on)."""
-    from digest.render import content
+    from digest.render import sanitize
 
     r = ContentRenderer(load_settings(EXAMPLE))
     html = '<p><a href="https://o.example/a">a</a> <a href="/b">b</a></p>'
@@ -150,7 +155,7 @@ def test_an_error_inside_the_sanitisers_url_callbacks_is_raised_not_lost(monkeyp
     def broken(url):
         raise error("stop")
 
-    monkeypatch.setattr(content, "safe_link", broken)
+    monkeypatch.setattr(sanitize, "safe_link", broken)
     with pytest.raises(error, match="stop"):
         r.sanitize(html, "a-x", "https://finews.withounder.com/")
 

@@ -16,12 +16,14 @@ from typer.testing import CliRunner
 
 from digest.cli.app import app
 from digest.errors import DeliveryError
-from digest.config.settings import load_settings
+from digest import load_settings
+from digest.runtime.env import Environment
 
 from tests.conftest import DAY, EXAMPLE
 
 PASSWORD = "c0rrect-h0rse-BATTERY-staple"
 ALICE, BOB = "alice@example.org", "bob@example.org"
+NO_CACHE = Environment.from_os(cache=False)
 
 
 def free_port() -> int:
@@ -269,12 +271,12 @@ def test_dry_run_sends_nothing(tmp_path):
 
 @pytest.fixture(scope="module")
 def edition():
-    from digest.build.issue import make_digest
+    from digest.build import make_digest
     from digest.editions.email import render as email
     from digest.theming.loader import load_theme
 
     settings = load_settings(EXAMPLE)
-    digest = make_digest(settings, DAY, DAY, use_cache=False)
+    digest = make_digest(settings, DAY, DAY, env=NO_CACHE)
     return email.render(digest, theme=load_theme(settings), settings=settings)
 
 
@@ -286,7 +288,8 @@ def _settings(port: int, **email):
 
 
 def test_attachment_and_kindle_messages(tmp_path, edition):
-    from digest.delivery.smtp import deliver, plan
+    from digest.delivery.send import plan
+    from digest.delivery.smtp import deliver
 
     book = tmp_path / "2021-12-08.epub"
     book.write_bytes(b"PK\x03\x04 not really an epub, but bytes to carry")
@@ -312,7 +315,7 @@ def test_attachment_and_kindle_messages(tmp_path, edition):
 
 
 def test_kindle_refuses_attachments_over_50_mb(tmp_path, edition):
-    from digest.delivery.smtp import plan
+    from digest.delivery.send import plan
 
     big = tmp_path / "big.epub"
     with big.open("wb") as f:
@@ -322,13 +325,6 @@ def test_kindle_refuses_attachments_over_50_mb(tmp_path, edition):
 
 
 def test_cli_attach_epub(tmp_path):
-    from digest.editions import base as exporters
-    from digest.errors import MissingDependency
-
-    try:
-        exporters.get("epub")
-    except MissingDependency:
-        pytest.skip("the EPUB edition is not available in this checkout yet")
     h = Handler()
     with smtp_server(h) as port:
         r = send(config(tmp_path, port), tmp_path / "out", "--to", ALICE, "--attach", "epub",

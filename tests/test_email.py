@@ -10,12 +10,15 @@ import lxml.html
 import pytest
 from typer.testing import CliRunner
 
-from digest.build.issue import make_digest, write_issue
+from digest.build import make_digest, write_issue
 from digest.cli.app import app
 from digest.editions.email import render as email_edition
 from digest.model import Digest
-from digest.config.settings import load_settings
+from digest import load_settings
 from digest.theming.loader import load_theme
+from digest.runtime.env import Environment
+
+NO_CACHE = Environment.from_os(cache=False)
 from tests.conftest import DAY, EXAMPLE, LATE_DAY
 
 BUDGET = 90_000
@@ -30,7 +33,7 @@ class Issue:
 
 def _build(site: Path, day, out: Path, **overrides):
     settings = load_settings(site, None, overrides or None)
-    digest = make_digest(settings, day, day, use_cache=False)
+    digest = make_digest(settings, day, day, env=NO_CACHE)
     return settings, Issue(digest, write_issue(digest, ["email"], out, theme=load_theme(settings), settings=settings))
 
 

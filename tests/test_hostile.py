@@ -18,10 +18,12 @@ from typer.testing import CliRunner
 from active_content import check_output
 from broken_cases import BUILT, DAY, NOTED, SKIPPED, make_broken_site
 from digest.cli.app import app
-from digest.sources.collect import MAX_TITLE_CHARS, parse_post
-from digest.render.content import MAX_HTML_DEPTH, ContentRenderer, safe_link
+from digest.sources.frontmatter import MAX_TITLE_CHARS
+from digest.sources.posts import parse_post
+from digest.render.post import ContentRenderer
+from digest.render.sanitize import MAX_HTML_DEPTH, safe_link
 from digest.errors import PostError
-from digest.config.settings import load_settings
+from digest import load_settings
 
 SAFE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 
@@ -233,18 +235,18 @@ def test_html_depth_limit_is_exact_after_sanitising(settings):
 ], ids=["brackets", "entities", "lines", "emphasis", "list", "refdefs"])
 def test_pathological_markdown_stops_at_the_step_budget(settings, body, monkeypatch):
     """The budget counts parser steps, whatever the construct (a small budget here, to keep the test fast)."""
-    import digest.render.content as content
+    import digest.render.markdown as markdown
 
-    monkeypatch.setattr(content, "MAX_MARKDOWN_STEPS", 20_000)
+    monkeypatch.setattr(markdown, "MAX_MARKDOWN_STEPS", 20_000)
     r = ContentRenderer(settings)
     with pytest.raises(PostError, match="too much Markdown markup"):
         r.render(parse(settings, "---\ntitle: t\n---\n\n" + body), "a-t")
-    monkeypatch.setattr(content, "MAX_MARKDOWN_STEPS", 400_000)
+    monkeypatch.setattr(markdown, "MAX_MARKDOWN_STEPS", 400_000)
     ContentRenderer(settings).render(parse(settings, "---\ntitle: t\n---\n\n" + body), "a-t")  # fits now
 
 
 def test_table_cells_are_capped_before_parsing(settings):
-    from digest.render.content import MAX_MARKDOWN_STEPS
+    from digest.render.markdown import MAX_MARKDOWN_STEPS
 
     t = time.perf_counter()
     with pytest.raises(PostError, match="'|' cells"):
@@ -255,7 +257,7 @@ def test_table_cells_are_capped_before_parsing(settings):
 
 @pytest.mark.slow
 def test_worst_case_markdown_at_the_real_budget_takes_seconds(settings):
-    from digest.render.content import MAX_MARKDOWN_STEPS
+    from digest.render.markdown import MAX_MARKDOWN_STEPS
 
     t = time.perf_counter()
     with pytest.raises(PostError, match="too much Markdown markup"):

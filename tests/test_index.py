@@ -4,10 +4,14 @@ from pathlib import Path
 import yaml
 from hypothesis import given, settings as hsettings, strategies as st
 
-from digest.sources.collect import collect, parse_post
+from digest.sources.collect import collect
+from digest.sources.posts import parse_post
 from digest.sources.index import quick_front, read_meta, scan
 from digest.sources.inventory import inventory
-from digest.config.settings import load_settings
+from digest import load_settings
+from digest.runtime.env import Environment
+
+NO_CACHE = Environment.from_os(cache=False)
 from tests.conftest import EXAMPLE, make_big_site
 
 KEYS = ["title", "date", "categories", "tags", "published", "slug", "layout"]
@@ -83,15 +87,14 @@ def test_changed_file_is_rescanned(tmp_path):
     post.write_text('---\ntitle: "A"\ndate: 2022-01-05 10:00:00\ncategories: x\n---\nbody\n', encoding="utf-8")
     s = load_settings(site)
     e = [("_posts/2022-01-05-a.md", post.stat().st_mtime_ns, post.stat().st_size)]
-    assert scan(s, e)["_posts/2022-01-05-a.md"].categories == ("x",)
+    assert scan(s, e, env=Environment.from_os())["_posts/2022-01-05-a.md"].categories == ("x",)
     post.write_text('---\ntitle: "A"\ndate: 2022-01-06 10:00:00\ncategories: yy\n---\nbody\n', encoding="utf-8")
     e = [("_posts/2022-01-05-a.md", post.stat().st_mtime_ns, post.stat().st_size)]
-    got = scan(s, e)["_posts/2022-01-05-a.md"]
+    got = scan(s, e, env=Environment.from_os())["_posts/2022-01-05-a.md"]
     assert got.categories == ("yy",) and got.day == date(2022, 1, 6)
 
 
 def test_index_rows_are_the_same_read_here_in_forked_shares_or_in_a_pool(tmp_path, monkeypatch):
-    from digest.sources import index
     from digest.runtime import parallel
     from digest.sources.discover import list_post_files, stat_entries
 
@@ -103,12 +106,13 @@ def test_index_rows_are_the_same_read_here_in_forked_shares_or_in_a_pool(tmp_pat
     forks = []
     real_fork_map = parallel.fork_map
     monkeypatch.setattr(parallel, "fork_map", lambda fn, jobs: forks.append(len(jobs)) or real_fork_map(fn, jobs))
-    shared = scan(s, entries, use_cache=False)
+    shared = scan(s, entries, env=NO_CACHE)
     assert forks and forks[0] >= 2  # 601 files: forked shares
-    monkeypatch.setattr(index, "FORK_FROM", 10_000)
-    here = scan(s, entries, use_cache=False)
-    monkeypatch.setattr(index, "PARALLEL_FROM", 100)
-    pooled = scan(s, entries, use_cache=False)
+    monkeypatch.setattr(parallel, "HEAD", parallel.Cost(fork_from=10_000))
+    here = scan(s, entries, env=NO_CACHE)
+    monkeypatch.setattr(parallel, "HEAD", parallel.Cost(fork_from=100, pool_from=100))
+    monkeypatch.setattr(parallel, "can_fork", lambda: False)  # a thread runs (a spinner): a pool instead of forks
+    pooled = scan(s, entries, env=NO_CACHE)
     assert len(forks) == 1
     assert shared == here == pooled and len(here) == 601
     assert isinstance(here["_posts/2022-04-19-zz-broken.md"], str)

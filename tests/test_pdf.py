@@ -17,10 +17,11 @@ import pytest
 from pypdf import PdfReader
 
 from conftest import EXAMPLE, LATE_DAY, make_big_site
-from digest.build.issue import make_digest, write_issue
+from digest.build import make_digest, write_issue
 from digest.errors import ConfigError
-from digest.editions.pdf import edition as pdf_exporter
-from digest.config.settings import load_settings
+from digest.editions.pdf import plan as pdf_plan
+from digest.editions.pdf import render as pdf_render
+from digest import load_settings
 from digest.theming.loader import load_theme
 
 pytestmark = pytest.mark.skipif(not shutil.which("pdftotext") or not shutil.which("pdffonts"),
@@ -248,19 +249,19 @@ def test_metadata(multi):
 
 def test_plan_chunks_keeps_every_post_once_in_order(multi):
     _, digest, _ = multi
-    total = sum(pdf_exporter._weight(p) for p in digest.posts)
+    total = sum(pdf_plan._weight(p) for p in digest.posts)
     for workers, cap in ((1, 10**9), (2, 10**9), (2, 20_000), (8, 5_000), (64, 10**9)):
-        chunks = pdf_exporter.plan_chunks(digest, workers, cap)
+        chunks = pdf_plan.plan_chunks(digest, workers, cap)
         posts = [p for chunk in chunks for part in chunk for p in part.posts]
         assert posts == list(digest.posts)
         firsts = [part.section.id for chunk in chunks for part in chunk if part.first]
         assert firsts == [s.id for s in digest.sections]
         weights = [sum(part.weight for part in chunk) for chunk in chunks]
         if cap == 10**9:  # two per worker, but none smaller than CHUNK_MIN_BYTES
-            wanted = min(2 * workers, math.ceil(total / pdf_exporter.CHUNK_MIN_BYTES)) if workers > 1 else 1
+            wanted = min(2 * workers, math.ceil(total / pdf_plan.CHUNK_MIN_BYTES)) if workers > 1 else 1
             assert abs(len(chunks) - wanted) <= 1, (workers, len(chunks), wanted)
         else:  # none much larger than the cap: at most one post over it
-            heaviest = max(pdf_exporter._weight(p) for p in digest.posts)
+            heaviest = max(pdf_plan._weight(p) for p in digest.posts)
             assert max(weights) <= 1.3 * cap + heaviest, (cap, max(weights))
 
 
@@ -376,7 +377,7 @@ def test_workers_start_from_a_fork_server_when_threads_run(one_post, tmp_path):
     spinner = threading.Thread(target=stop.wait, daemon=True)
     spinner.start()
     try:
-        pool = pdf_exporter._pool(2, 2)
+        pool = pdf_render._pool(2, 2)
         pool.shutdown()
         assert pool._mp_context.get_start_method() == "forkserver"
         path, digest, _ = build(one_post, tmp_path / "out", date(2021, 12, 8), tmp_path / "cache", workers=2)

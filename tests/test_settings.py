@@ -1,7 +1,8 @@
 import pytest
 
 from digest.errors import ConfigError
-from digest.config.settings import load_settings
+from digest import load_settings
+from digest.editions.pdf.options import PdfOptions
 from tests.conftest import EXAMPLE
 
 
@@ -15,7 +16,8 @@ def test_layering_flags_override_only_when_given(tmp_path):
     (tmp_path / "_config.yml").write_text("title: Jekyll\ntimezone: Asia/Shanghai\n")
     (tmp_path / "digest.toml").write_text('title = "Toml"\nsummary_length = 50\n[pdf]\npage_size = "A5"\n')
     s = load_settings(tmp_path, overrides={"summary_length": None, "theme": "default", "pdf": {"variant": "pdf/a-2b"}})
-    assert s.title == "Toml" and s.summary_length == 50 and s.pdf.page_size == "A5" and s.pdf.variant == "pdf/a-2b"
+    pdf = s.options(PdfOptions)
+    assert s.title == "Toml" and s.summary_length == 50 and pdf.page_size == "A5" and pdf.variant == "pdf/a-2b"
     assert load_settings(tmp_path, overrides={"title": "Flag"}).title == "Flag"
 
 

@@ -14,30 +14,27 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from digest.editions import base as exporters
-from digest.build.issue import make_digest
+from digest.build import make_digest, write_issue
+from digest.editions.base import WriteContext
 from digest.cli.app import app
 from digest.theming.scaffold import scaffold
-from digest.errors import MissingDependency, ThemeError
-from digest.config.settings import load_settings
+from digest.errors import ThemeError
+from digest import load_settings
 from digest.theming.loader import Theme, builtin_themes, load_theme, themes_root
-from tests.conftest import DAY, ROOT
+from digest.runtime.env import Environment
+
+NO_CACHE = Environment.from_os(cache=False)
+from tests.conftest import DAY, ROOT, web_page
 
 API = ROOT / "themes" / "README.md"
-EDITIONS = {"web": "html", "epub": "epub", "pdf": "pdf", "email": "email"}
+EDITIONS = {"web": "html", "epub": "epub", "pdf": "pdf", "email": "email"}  # theme folder → a name --format takes
+THEME_DIRS = list(EDITIONS)
 DAY2 = date(2022, 3, 1)
 runner = CliRunner()
 
 
 def available_formats() -> list[str]:
-    out = []
-    for fmt in EDITIONS.values():
-        try:
-            exporters.get(fmt)
-        except MissingDependency:
-            continue
-        out.append(fmt)
-    return out
+    return list(EDITIONS.values())
 
 
 # -- the documentation, parsed -------------------------------------------------------------------
@@ -120,12 +117,12 @@ class Capture:
 
 def build_all(site: Path, out: Path, theme: str, formats: list[str]) -> tuple[dict[str, list[Path]], Capture]:
     settings = load_settings(site, overrides={"theme": theme})
-    digest = make_digest(settings, DAY2, DAY2, use_cache=False)
+    digest = make_digest(settings, DAY2, DAY2, env=NO_CACHE)
     th = load_theme(settings)
     files = {}
     with Capture() as cap:
         for fmt in formats:
-            files[fmt] = exporters.get(fmt).write(digest, out, theme=th, settings=settings)
+            files[fmt] = write_issue(digest, [fmt], out, settings=settings, theme=th, env=NO_CACHE)
     return files, cap
 
 
@@ -133,7 +130,7 @@ def build_all(site: Path, out: Path, theme: str, formats: list[str]) -> tuple[di
 def scaffolded(tmp_path_factory, small_site) -> Path:
     """A theme made by `digest theme new`, overriding one template (the attribution partial)."""
     where = tmp_path_factory.mktemp("scaffold")
-    theme = scaffold("mine", "default", where)
+    theme = scaffold("mine", "default", where, editions=THEME_DIRS)
     (theme / "partials" / "attribution.html.j2").write_text(
         '<p class="attribution mine">MINE {{ labels.source }}: {{ post.attribution.outlet }}</p>\n', encoding="utf-8")
     return theme
@@ -216,7 +213,7 @@ def test_scaffolded_theme_override_reaches_every_edition_that_uses_it(builds):
 
 # -- the documented names exist: one template touching every one, StrictUndefined ------------------
 def test_every_documented_object_filter_and_label_resolves(tmp_path, small_site):
-    theme = scaffold("touch", "default", tmp_path)
+    theme = scaffold("touch", "default", tmp_path, editions=THEME_DIRS)
     lines = ["{% set section = sections[-1] %}{% set post = section.posts[0] %}"]
     lines += [f"[{expr}]={{{{ {expr} }}}}" for expr in OBJECTS]
     lines += ["[site]={{ site.title }}|{{ site.url }}|{{ site.lang }}|{{ site.description }}|{{ site.author }}|"
@@ -228,7 +225,7 @@ def test_every_documented_object_filter_and_label_resolves(tmp_path, small_site)
     (theme / "web" / "digest.html.j2").write_text("\n".join(lines) + "\n", encoding="utf-8")
     s = load_settings(small_site, overrides={"theme": str(theme)})
     th = load_theme(s)
-    out = exporters.get("html").render(make_digest(s, DAY2, DAY2), theme=th, settings=s)
+    out = web_page(make_digest(s, DAY2, DAY2), s, th)
     got = dict(line.split("=", 1) for line in out.splitlines() if line.startswith("["))
     assert len(got) == len(OBJECTS) + len(LABELS) + 8
     assert got["[post.attribution.outlet]"] == "新华社" and got["[section.title]"] == "研究报告"
@@ -249,14 +246,14 @@ def test_per_edition_options_override_only_their_edition(tmp_path, small_site):
     (t / "web" / "digest.html.j2").write_text("{{ theme.accent }} {{ theme.columns is defined }} {{ theme.ink }}\n")
     s = load_settings(small_site, overrides={"theme": str(t)})
     th = load_theme(s)
-    assert exporters.get("html").render(make_digest(s, DAY2, DAY2), theme=th, settings=s) == "#000002 False #141414\n"
+    assert web_page(make_digest(s, DAY2, DAY2), s, th) == "#000002 False #141414\n"
     assert th.options_for("pdf")["accent"] == "#000001" and th.options_for("pdf")["columns"] == 2
     assert "pdf" not in th.options_for("web") and th.options_for(None)["accent"] == "#000001"
 
 
 # -- theme errors: file and line, nothing written --------------------------------------------------
 def _broken(tmp_path: Path, rel: str, text: str) -> Path:
-    theme = scaffold("broken", "default", tmp_path)
+    theme = scaffold("broken", "default", tmp_path, editions=THEME_DIRS)
     (theme / rel).write_text(text, encoding="utf-8")
     return theme
 
@@ -274,8 +271,6 @@ def _broken(tmp_path: Path, rel: str, text: str) -> Path:
 ])
 def test_broken_template_names_file_and_line_and_writes_nothing(tmp_path, example_site, rel, text, message, line):
     fmt = EDITIONS[rel.split("/")[0]]
-    if fmt not in available_formats():
-        pytest.skip(f"{fmt} edition not available")
     theme = _broken(tmp_path, rel, text)
     out = tmp_path / "out"
     r = runner.invoke(app, ["build", str(example_site), "--date", DAY.isoformat(), "--format", fmt,
@@ -291,7 +286,7 @@ def test_broken_template_is_a_theme_error_in_the_library_too(tmp_path, small_sit
     theme = _broken(tmp_path, "web/digest.html.j2", "a\n{{ post.title }}\n")
     s = load_settings(small_site, overrides={"theme": str(theme)})
     with pytest.raises(ThemeError) as e:
-        exporters.get("html").write(make_digest(s, DAY2, DAY2), tmp_path / "o", theme=load_theme(s), settings=s)
+        write_issue(make_digest(s, DAY2, DAY2), ["html"], tmp_path / "o", settings=s, env=NO_CACHE)
     assert e.value.path == theme / "web" / "digest.html.j2" and "line 2" in e.value.message
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").rglob("*.html"))
 
@@ -312,15 +307,14 @@ def test_theme_new_scaffolds_a_theme_that_extends_and_builds(tmp_path, example_s
     s_parent = load_settings(example_site, overrides={"theme": "newspaper"})
     s_child = load_settings(example_site, overrides={"theme": str(t)})
     d = make_digest(s_parent, DAY, DAY)
-    html = exporters.get("html")
-    parent = html.render(d, theme=load_theme(s_parent), settings=s_parent)
-    child = html.render(d, theme=load_theme(s_child), settings=s_child)
+    parent = web_page(d, s_parent)
+    child = web_page(d, s_child)
     assert child != parent and child.replace("/* The house theme's web stylesheet: a copy of newspaper's, "
                                              "to edit. */\n", "") == parent
     # uncommenting an option changes the output
     toml = (t / "theme.toml").read_text().replace('# accent = "#8a1c1c"', 'accent = "#123456"')
     (t / "theme.toml").write_text(toml)
-    assert "--accent: #123456" in html.render(d, theme=load_theme(s_child), settings=s_child)
+    assert "--accent: #123456" in web_page(d, s_child)
 
 
 def test_theme_new_refuses_to_overwrite_and_checks_the_name(tmp_path):
@@ -336,9 +330,9 @@ def test_theme_new_refuses_to_overwrite_and_checks_the_name(tmp_path):
 
 
 def test_theme_new_from_a_folder_extends_it_by_relative_path(tmp_path, small_site):
-    scaffold("base", "newspaper", tmp_path)
+    scaffold("base", "newspaper", tmp_path, editions=THEME_DIRS)
     (tmp_path / "base" / "labels.toml").write_text('[zh]\ncontents = "本期目录"\n', encoding="utf-8")
-    child = scaffold("child", str(tmp_path / "base"), tmp_path / "nested")
+    child = scaffold("child", str(tmp_path / "base"), tmp_path / "nested", editions=THEME_DIRS)
     assert tomllib.loads((child / "theme.toml").read_text())["extends"] == "../base"
     s = load_settings(small_site, overrides={"theme": str(child)})
     th = load_theme(s)
@@ -354,10 +348,6 @@ def test_theme_list_names_the_bundled_themes():
 # -- EPUBCheck, every theme ------------------------------------------------------------------------
 @pytest.mark.slow
 def test_epub_of_every_theme_passes_epubcheck(builds, tmp_path):
-    if "epub" not in available_formats():
-        pytest.skip("EPUB edition not available")
-    if shutil.which("java") is None:
-        pytest.skip("java not installed")
     jar = Path(__import__("epubcheck").__file__).parent / "epubcheck.jar"
     procs = {}
     for name, (files, _) in builds.items():
@@ -374,8 +364,6 @@ def test_epub_of_every_theme_passes_epubcheck(builds, tmp_path):
 
 
 def test_epub_options_table_colours_the_drawn_cover(tmp_path, small_site):
-    if "epub" not in available_formats():
-        pytest.skip("EPUB edition not available")
     import io
 
     from PIL import Image
@@ -386,7 +374,7 @@ def test_epub_options_table_colours_the_drawn_cover(tmp_path, small_site):
     t.mkdir()
     (t / "theme.toml").write_text('[options]\npaper = "#ffffff"\n[options.epub]\npaper = "#102030"\n', encoding="utf-8")
     s = load_settings(small_site, overrides={"theme": str(t)})
-    with Image.open(io.BytesIO(draw_cover(make_digest(s, DAY2, DAY2), theme=load_theme(s), settings=s))) as im:
+    with Image.open(io.BytesIO(draw_cover(make_digest(s, DAY2, DAY2), WriteContext(tmp_path, load_theme(s), s, NO_CACHE)))) as im:
         r, g, b = im.convert("RGB").getpixel((20, im.height // 2))
     assert abs(r - 0x10) < 8 and abs(g - 0x20) < 8 and abs(b - 0x30) < 8
 

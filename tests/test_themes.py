@@ -1,11 +1,10 @@
 import pytest
 
-from digest.build.issue import make_digest
+from digest.build import make_digest
 from digest.errors import ThemeError
-from digest.editions import web
-from digest.config.settings import load_settings
+from digest import load_settings
 from digest.theming.loader import builtin_themes, load_theme
-from tests.conftest import DAY, EXAMPLE
+from tests.conftest import DAY, EXAMPLE, web_page
 
 
 def test_default_theme_and_labels_follow_site_language(tmp_path):
@@ -23,7 +22,7 @@ def test_override_folder_replaces_one_template(example_site):
     (over / "attribution.html.j2").write_text('<p class="mine">SRC={{ post.attribution.outlet }}</p>\n')
     s = load_settings(example_site, overrides={"template_overrides": "my-templates"})
     d = make_digest(s, DAY, DAY)
-    html = web.render(d, theme=load_theme(s), settings=s)
+    html = web_page(d, s)
     assert html.count('class="mine"') == d.count and "SRC=东方财富网" in html
     assert 'class="toc"' in html  # the rest of the theme still comes from default
 
@@ -37,7 +36,7 @@ def test_child_theme_extends_parent_and_overrides_css_and_labels(example_site):
     s = load_settings(example_site, overrides={"theme": "mytheme"})
     theme = load_theme(s)
     assert theme.name == "mine" and theme.options["accent"] == "#123456" and theme.options["ink"]
-    html = web.render(make_digest(s, DAY, DAY), theme=theme, settings=s)
+    html = web_page(make_digest(s, DAY, DAY), s, theme)
     assert "body { color: #123456 }" in html and "本期目录" in html and "<article" in html
 
 
@@ -48,11 +47,11 @@ def test_theme_errors_name_file_and_line(example_site):
     d = make_digest(s, DAY, DAY)
     (over / "digest.html.j2").write_text("<p>\n{% for x in %}\n")
     with pytest.raises(ThemeError) as e:
-        web.render(d, theme=load_theme(s), settings=s)
+        web_page(d, s)
     assert "digest.html.j2" in str(e.value) and "line 2" in str(e.value)
     (over / "digest.html.j2").write_text("<p>\n\n{{ no_such_variable }}\n")
     with pytest.raises(ThemeError) as e:
-        web.render(d, theme=load_theme(s), settings=s)
+        web_page(d, s)
     assert "digest.html.j2" in str(e.value) and "line 3" in str(e.value) and "no_such_variable" in str(e.value)
 
 

@@ -1,49 +1,50 @@
 """The archive in the output folder: ``index.html``, ``feed.atom`` and an OPDS 1.2 catalog.
 
-Everything is computed from the issue records (:mod:`digest.manifest`), so the archive is cheap to
+Everything is computed from the issue records (:mod:`.records`) and the editions' declarations, so the
+archive is cheap to
 rebuild after every build. Links are relative to the folder, so it works served as static files
 (``digest serve``, any web server) or copied elsewhere. OPDS: ``opds.xml`` is the root navigation
 feed; ``opds-all.xml`` (and ``-2``, ``-3``… pages) lists every issue newest first, and each kind of
 edition (daily, weekly, monthly) gets its own acquisition feed when there is more than one kind.
-Covers come from the EPUB (a cover image written next to it, else the one inside the zip).
+Covers come from the first edition that carries one (the EPUB's cover image; :mod:`.covers`).
 """
 from __future__ import annotations
 
-import io
-import posixpath
 import uuid
-import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from digest import editions
 from digest.archive import records
-from digest.runtime.files import atomic_write
+from digest.archive.covers import IMAGE_MIME, ensure_cover
+from digest.archive.records import EditionEntry, IssueRecord
 from digest.config.settings import Settings
+from digest.errors import ConfigError, DigestError
+from digest.runtime.files import atomic_write
 from digest.theming.loader import Theme, load_theme
 
 NAV_TYPE = "application/atom+xml;profile=opds-catalog;kind=navigation"
 ACQ_TYPE = "application/atom+xml;profile=opds-catalog;kind=acquisition"
-MIME = {"html": "text/html", "epub": "application/epub+zip", "pdf": "application/pdf", "email": "message/rfc822"}
-PRIMARY_SUFFIX = {"html": ".html", "epub": ".epub", "pdf": ".pdf", "email": ".eml"}
-FORMAT_LABEL = {"html": "Web", "epub": "EPUB", "pdf": "PDF", "email": "Email"}
-FORMAT_ORDER = ["epub", "pdf", "html", "email"]
-READER_FORMATS = ("epub", "pdf", "html")  # what OPDS offers for download (no .eml)
-COVERS = "covers"
-THUMB_SIZE = (300, 480)
-IMAGE_MIME = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
 PERIOD_LABEL = {"day": "daily_issues", "week": "weekly_issues", "month": "monthly_issues", "range": "range_issues"}
 
 
 @dataclass
 class Download:
-    format: str
+    format: str  # the edition's name
     label: str
     href: str
     size: int
     mime: str
+    for_readers: bool  # offered to e-readers (OPDS)
+    order: int
+
+    @property
+    def inline(self) -> bool:
+        """A page the browser shows (the web edition), rather than a file to download."""
+        return self.mime == "text/html"
 
     @property
     def size_text(self) -> str:
@@ -67,11 +68,12 @@ class Issue:
 
     @property
     def web(self) -> Download | None:
-        return next((d for d in self.downloads if d.format == "html"), None)
+        """The issue's page to read in a browser, if it has one."""
+        return next((d for d in self.downloads if d.inline), None)
 
     @property
     def reader_downloads(self) -> list[Download]:
-        return [d for d in self.downloads if d.format in READER_FORMATS]
+        return [d for d in self.downloads if d.for_readers]
 
 
 def human_size(n: int) -> str:
@@ -86,113 +88,46 @@ def _namespace(settings: Settings) -> uuid.UUID:
     return uuid.uuid5(uuid.NAMESPACE_URL, settings.site_url or f"digest:{settings.title}")
 
 
-def _primary(fmt: str, files: list[dict[str, Any]]) -> dict[str, Any]:
-    suffix = PRIMARY_SUFFIX.get(fmt)
-    return next((f for f in files if suffix and f["path"].endswith(suffix)), files[0])
+def _download(out_dir: Path, name: str, entry: EditionEntry) -> Download | None:
+    """The file a reader gets of one edition of an issue (``None``: unknown edition, or files missing)."""
+    try:
+        edition = editions.get(name)
+    except DigestError:
+        return None  # built by an edition no longer installed
+    if not records.intact(out_dir, entry):
+        return None
+    main = next((f for f in entry.files if f.path.endswith(edition.primary.suffix)), entry.files[0])
+    return Download(name, edition.label, main.path, main.size, edition.primary.mime, edition.for_readers,
+                    edition.order)
 
 
-def issues(out_dir: Path, settings: Settings) -> list[Issue]:
-    """The issues whose files are all in place, newest first."""
+def issues(out_dir: Path, settings: Settings) -> list[tuple[Issue, IssueRecord]]:
+    """The issues whose files are all in place, newest first, with their records."""
     ns = _namespace(settings)
     out = []
     for r in records.all_records(out_dir):
-        downloads = []
-        for fmt in sorted(r["formats"], key=lambda f: (FORMAT_ORDER.index(f) if f in FORMAT_ORDER else 99, f)):
-            entry = r["formats"][fmt]
-            if not records.intact(out_dir, entry):
-                continue
-            main = _primary(fmt, entry["files"])
-            downloads.append(Download(fmt, FORMAT_LABEL.get(fmt, fmt.upper()), main["path"], main["size"],
-                                      MIME.get(fmt, "application/octet-stream")))
+        downloads = sorted(filter(None, (_download(out_dir, name, e) for name, e in r.editions.items())),
+                           key=lambda d: (d.order, d.format))
         if not downloads:
             continue
-        out.append(Issue(
-            slug=r["slug"], period=r.get("period", "day"), start=date.fromisoformat(str(r["start"])),
-            end=date.fromisoformat(str(r["end"])), title=r.get("title", r["slug"]),
-            generated=datetime.fromisoformat(r["generated"]), count=int(r.get("count", 0)),
-            sections=[(str(t), int(n)) for t, n in r.get("sections", [])],
-            id=f"urn:uuid:{uuid.uuid5(ns, r['slug'])}", downloads=downloads,
-        ))
-    out.sort(key=lambda i: (i.end, i.start, i.slug), reverse=True)  # a week or month is new when it ends
+        out.append((Issue(
+            slug=r.slug, period=r.period, start=r.start, end=r.end, title=r.title, generated=r.generated,
+            count=r.count, sections=list(r.sections), id=f"urn:uuid:{uuid.uuid5(ns, r.slug)}", downloads=downloads,
+        ), r))
+    out.sort(key=lambda ir: (ir[0].end, ir[0].start, ir[0].slug), reverse=True)  # a week or month is new when it ends
     return out
 
 
-# -- covers ---------------------------------------------------------------------------------------
-def epub_cover(epub: Path) -> tuple[bytes, str] | None:
-    """The cover image inside an EPUB: EPUB 3 ``cover-image`` property, else the EPUB 2 meta."""
-    from lxml import etree
-
-    try:
-        with zipfile.ZipFile(epub) as z:
-            container = etree.fromstring(z.read("META-INF/container.xml"))
-            opf_path = container.find(".//{*}rootfile").get("full-path")
-            opf = etree.fromstring(z.read(opf_path))
-            items = opf.findall(".//{*}manifest/{*}item")
-            item = next((i for i in items if "cover-image" in (i.get("properties") or "").split()), None)
-            if item is None:
-                meta = next((m for m in opf.iter("{*}meta") if m.get("name") == "cover"), None)
-                if meta is not None:
-                    item = next((i for i in items if i.get("id") == meta.get("content")), None)
-            if item is None:
-                return None
-            href = posixpath.normpath(posixpath.join(posixpath.dirname(opf_path), item.get("href")))
-            ext = Path(href).suffix.lower()
-            if ext not in IMAGE_MIME:
-                return None
-            return z.read(href), ext
-    except (OSError, KeyError, AttributeError, zipfile.BadZipFile, etree.XMLSyntaxError):
-        return None
-
-
-def ensure_cover(out_dir: Path, slug: str, epub_files: list[dict[str, Any]]) -> tuple[str, str] | None:
-    """The cover and thumbnail of an issue (paths relative to OUT), made once per EPUB.
-
-    An image the EPUB exporter wrote next to the book is used as is; else the cover inside the EPUB
-    is copied to ``covers/``. The thumbnail is a small JPEG in ``covers/``. Called by the build right
-    after the EPUB is written (in the worker, so covers are made in parallel), and by the archive.
-    """
-    image = next((f["path"] for f in epub_files if Path(f["path"]).suffix.lower() in IMAGE_MIME), None)
-    epub = next((f["path"] for f in epub_files if f["path"].endswith(".epub")), None)
-    covers = out_dir / COVERS
-    if image is not None and (out_dir / image).is_file():
-        source: Path = out_dir / image
-    elif epub is not None and (out_dir / epub).is_file():
-        src_epub = out_dir / epub
-        existing = [p for p in (covers / f"{slug}{e}" for e in (".jpg", ".png")) if p.is_file()]
-        if existing and existing[0].stat().st_mtime_ns >= src_epub.stat().st_mtime_ns:
-            source = existing[0]
-        else:
-            got = epub_cover(src_epub)
-            if got is None:
-                return None
-            data, ext = got
-            target = covers / f"{slug}{'.jpg' if ext == '.jpeg' else ext}"
-            if existing and existing[0] == target and target.read_bytes() == data:
-                source = target  # a rebuilt EPUB with the same cover: the thumbnail stays valid too
-            else:
-                source = atomic_write(target, data)
-    else:
-        return None
-    thumb = covers / f"{slug}.thumb.jpg"
-    if not thumb.is_file() or thumb.stat().st_mtime_ns < source.stat().st_mtime_ns:
-        from PIL import Image
-
-        with Image.open(source) as im:
-            im.draft("RGB", THUMB_SIZE)  # a JPEG decodes at a fraction of its size: far less work
-            im = im.convert("RGB")
-            im.thumbnail(THUMB_SIZE)
-            buf = io.BytesIO()
-            im.save(buf, "JPEG", quality=80, optimize=True)
-        atomic_write(thumb, buf.getvalue())
-    return source.relative_to(out_dir).as_posix(), thumb.relative_to(out_dir).as_posix()
-
-
-def cover_for(out_dir: Path, epub_files: list[dict[str, Any]], issue: Issue) -> None:
-    got = ensure_cover(out_dir, issue.slug, epub_files)
-    if got is not None:
-        cover, thumb = got
-        issue.cover = (cover, IMAGE_MIME[Path(cover).suffix.lower()])
-        issue.thumbnail = (thumb, "image/jpeg")
+def cover_for(out_dir: Path, record: IssueRecord, issue: Issue) -> None:
+    """The issue's cover and thumbnail, from the first edition (in download order) that carries one."""
+    for d in issue.downloads:
+        edition = editions.get(d.format)
+        got = ensure_cover(out_dir, issue.slug, edition, record.editions[d.format])
+        if got is not None:
+            cover, thumb = got
+            issue.cover = (cover, IMAGE_MIME[Path(cover).suffix.lower()])
+            issue.thumbnail = (thumb, "image/jpeg")
+            return
 
 
 # -- writing --------------------------------------------------------------------------------------
@@ -226,11 +161,10 @@ def write_archive(out_dir: Path, settings: Settings, theme: Theme | None = None)
     if not settings.archive.enabled:
         return []
     theme = theme or load_theme(settings)
-    items = issues(out_dir, settings)
-    recs = {r["slug"]: r for r in records.all_records(out_dir)}
-    for issue in items:
-        if any(d.format == "epub" for d in issue.downloads):  # only an EPUB still in place
-            cover_for(out_dir, recs[issue.slug]["formats"]["epub"]["files"], issue)
+    found = issues(out_dir, settings)
+    for issue, record in found:
+        cover_for(out_dir, record, issue)
+    items = [issue for issue, _ in found]
     ns = _namespace(settings)
     updated = max((i.generated for i in items), default=datetime(1980, 1, 1, tzinfo=timezone.utc))
     by_month: dict[tuple[int, int], list[Issue]] = defaultdict(list)
@@ -271,3 +205,14 @@ def write_archive(out_dir: Path, settings: Settings, theme: Theme | None = None)
         "archive/opds-navigation.xml.j2", entries=nav_entries, feed_id=f"urn:uuid:{uuid.uuid5(ns, 'opds')}",
         **common)))
     return written
+
+
+def refresh(out_dir: Path, settings: Settings, wait: float = 600.0) -> list[Path]:
+    """``digest archive``: rewrite the archive of an output folder, under its lock (after editing the archive
+    templates or the ``[archive]`` settings, or deleting issue files by hand)."""
+    from digest.runtime.lock import output_lock
+
+    if not out_dir.is_dir():
+        raise ConfigError("output folder not found", out_dir)
+    with output_lock(out_dir, wait):
+        return write_archive(out_dir, settings)

@@ -1,1 +1,1 @@
-"""assemble"""
+"""Posts → one frozen :class:`~digest.model.Digest`: rendered (cached), de-duplicated, grouped, ordered."""

@@ -2,19 +2,19 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from collections import Counter, defaultdict
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timezone, tzinfo
 from functools import partial
-from pathlib import Path
 
-from digest import __version__
-from digest.runtime.cache import PostCache
-from digest.sources.collect import Collected, SourcePost
-from digest.errors import PostError, Problem
+from digest.config.settings import Settings, Shapes, shaping
+from digest.errors import PostError, Problem, Skipped
 from digest.model import Digest, Post, Section
-from digest.config.settings import Settings
+from digest.runtime import keys, parallel
+from digest.runtime.cache import Store
+from digest.runtime.env import Environment
+from digest.sources.collect import Collected
+from digest.sources.posts import SourcePost
 
 _SAFE = re.compile(r"[^A-Za-z0-9_-]+")
 _NORM = re.compile(r"[\s\u3000，。、；：！？,.;:!?“”\"'‘’（）()\[\]【】《》<>|｜-]+")
@@ -65,78 +65,59 @@ def section_title(settings: Settings, cat: str, posts: list[Post]) -> str:
     return cat
 
 
-def build_time(posts: list[Post], tz) -> datetime:
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.strip().isdigit():
-        return datetime.fromtimestamp(int(epoch), timezone.utc).astimezone(tz)
+def build_time(posts: list[Post], tz: tzinfo, source_date_epoch: int | None) -> datetime:
+    """When the issue was made: ``SOURCE_DATE_EPOCH`` if set, else its newest post (reproducible builds)."""
+    if source_date_epoch is not None:
+        return datetime.fromtimestamp(source_date_epoch, timezone.utc).astimezone(tz)
     if posts:
         return max(p.date for p in posts)
     return datetime(1980, 1, 1, tzinfo=tz)
 
 
-def _fingerprint_code() -> str:
-    """What rendering depends on besides the post and the settings: the rendering code itself."""
-    global _CODE
-    if _CODE is None:
-        here = Path(__file__).parent.parent
-        h = hashlib.sha1(__version__.encode())
-        for name in ("render/content.py", "render/links.py", "sources/collect.py", "model.py"):
-            h.update((here / name).read_bytes())
-        _CODE = h.hexdigest()
-    return _CODE
-
-
-_CODE: str | None = None
-# Settings a rendered post does not depend on (output, layout, editions, delivery); every other one counts.
-_NOT_RENDERING = {"site_root", "out", "formats", "theme", "template_overrides", "output_name", "article_order",
-                  "section_order", "sections", "strict", "include_unpublished", "include_future", "dedupe",
-                  "dedupe_days", "epub", "pdf", "email", "smtp", "archive"}
+def render_key_prefix(settings: Settings) -> str:
+    """What every rendered post's key shares: the settings that shape a post and the rendering code."""
+    return keys.key("rendered", inputs=(), settings=shaping(settings, Shapes.POST),
+                    code=keys.code_fingerprint("digest.render"))
 
 
 def render_posts(settings: Settings, collected: Collected, ids: list[str], *,
-                 use_cache: bool = True) -> tuple[list[Post], list[Problem]]:
+                 env: Environment) -> tuple[list[Post], list[Problem]]:
     """Each collected post rendered (sanitised, attributed, summarised); a rendered post is cached by
-    its content, id, the settings and the rendering code, so an in-day cron run re-renders only new posts."""
+    its content, id, the settings that shape it and the rendering code, so an in-day cron run re-renders
+    only new posts (and a web-only build and an EPUB build of the same day share them)."""
     problems = list(collected.problems)
-    shaping = settings.model_dump_json(exclude=_NOT_RENDERING)  # a web-only build and an EPUB build share posts
-    prefix = hashlib.sha1((_fingerprint_code() + shaping).encode()).hexdigest()
-    keys = {src.path.as_posix(): f"{prefix}:{src.content_hash}:{pid}" for src, pid in zip(collected.posts, ids)}
-    cache = PostCache(settings.site_root, enabled=use_cache, variant=settings.timezone)
-    try:
-        done = cache.rendered(keys)
+    prefix = render_key_prefix(settings)
+    keyed = {src.path.as_posix(): f"{prefix}:{src.content_hash}:{pid}" for src, pid in zip(collected.posts, ids)}
+    with Store(env.cache_dir, settings.site_root) as cache:
+        done = cache.rendered(keyed)
         todo = [(src, pid) for src, pid in zip(collected.posts, ids) if src.path.as_posix() not in done]
         fresh = dict(zip((src.path.as_posix() for src, _ in todo), _render(settings, todo)))
         posts: list[Post] = []
         for src in collected.posts:
             path = src.path.as_posix()
             if path in fresh:
-                cache.put_rendered(path, keys[path], fresh[path])
+                cache.put_rendered(path, keyed[path], fresh[path])
             got = done.get(path, fresh.get(path))
             # a str: the body went past the work limits (docs/safety.md): skipped, reported
-            posts.append(got) if isinstance(got, Post) else problems.append(Problem(src.path, got))
-    finally:
-        cache.close()
+            if isinstance(got, Post):
+                posts.append(got)
+            else:
+                problems.append(Skipped(src.path, str(got)))
     return posts, problems
 
 
-PARALLEL_FROM = 64  # uncached posts worth starting worker processes for
-
-
 def _render(settings: Settings, todo: list[tuple[SourcePost, str]]) -> list[Post | str]:
-    """Render ``todo`` in order; a post past the work limits gives its one-line reason instead.
-
-    Many posts (a new day, an empty cache) are shared out over the free cores (digest.parallel)."""
+    """Render ``todo`` in order (on the free cores when there are many); a post past the work limits gives
+    its one-line reason instead. When every post is cached the renderer is not even imported."""
     if not todo:
-        return []  # all cached: the renderer (markdown-it, nh3) is not even imported
-    if len(todo) >= PARALLEL_FROM:
-        from digest.render import content  # noqa: F401  (imported once here, inherited by forked workers)
-    from digest.runtime import parallel
-
-    return parallel.map_shares(partial(_render_share, settings), todo, at_least=PARALLEL_FROM)
+        return []
+    if len(todo) >= parallel.POST.fork_from:
+        from digest.render import post  # noqa: F401  (imported once here, inherited by forked workers)
+    return parallel.share_out(partial(_render_share, settings), todo, parallel.POST)
 
 
 def _render_share(settings: Settings, todo: list[tuple[SourcePost, str]]) -> list[Post | str]:
-    from digest.render.content import ContentRenderer  # only when some post is not cached yet
+    from digest.render.post import ContentRenderer  # only when some post is not cached yet
 
     renderer = ContentRenderer(settings)
     out: list[Post | str] = []
@@ -156,11 +137,11 @@ def assemble(
     *,
     period: str = "day",
     exclude_urls: frozenset[str] = frozenset(),
-    use_cache: bool = True,
+    env: Environment,
 ) -> Digest:
     """Render and group the collected posts. Exporters never re-parse anything after this."""
     ids = unique_ids(collected.posts)
-    posts, problems = render_posts(settings, collected, ids, use_cache=use_cache)
+    posts, problems = render_posts(settings, collected, ids, env=env)
     dropped = 0
     if settings.dedupe:
         posts, dropped = dedupe(posts)
@@ -185,6 +166,6 @@ def assemble(
         sections.append(Section(id=cat, title=section_title(settings, cat, items), anchor=anchor, posts=tuple(items)))
     return Digest(
         site_title=settings.title, site_url=settings.site_url, lang=settings.lang, timezone=settings.timezone,
-        start=start, end=end, sections=tuple(sections), generated=build_time(posts, settings.tz),
+        start=start, end=end, sections=tuple(sections), generated=build_time(posts, settings.tz, env.source_date_epoch),
         period=period, duplicates_dropped=dropped, problems=tuple(problems),
     )

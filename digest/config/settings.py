@@ -1,22 +1,31 @@
-"""One settings model, layered: defaults ← Jekyll ``_config.yml`` ← ``digest.toml`` ← CLI flags given.
+"""The settings model: what a site's ``_config.yml``, ``digest.toml`` and the flags given can say.
 
-Validated in one pass by pydantic; every problem (an unknown key, a wrong type) is reported together,
-each naming the file and the key.
+Every field says what it shapes — a post as read (``Shapes.SOURCE``), a post as rendered (``POST``), an
+issue and its editions (``ISSUE``), or no output at all (``NOTHING``: where and how a build runs) — so that
+each cache key takes exactly the settings that shape what it keeps (:func:`shaping`). Each edition
+declares its own options model (a subclass of :class:`EditionOptions`, in its folder); their tables are
+validated with the rest (:mod:`digest.config.load`) and kept in ``Settings.editions``.
 """
 from __future__ import annotations
 
-import tomllib
+from enum import IntEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-
-from digest.errors import ConfigError
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, field_validator
 
 CONFIG_NAME = "digest.toml"
+
+
+class Shapes(IntEnum):
+    """What a setting shapes; each level includes the ones below it."""
+
+    NOTHING = 0  # where and how a build runs: the output folder, the formats asked for, delivery
+    SOURCE = 1  # reading a post: its date, its size limit
+    POST = 2  # rendering a post: links, attribution, summary
+    ISSUE = 3  # an issue and its editions: title, sections, order, theme
 
 
 class _Strict(BaseModel):
@@ -46,38 +55,6 @@ class AttributionRules(_Strict):
     host_fallback: bool = True
 
 
-class EpubSettings(_Strict):
-    cover: bool = True
-    embed_fonts: bool = False
-    image_max_width: int = 1072
-    image_quality: int = Field(default=80, ge=1, le=95)
-    warn_size_mb: int = 50
-    cover_image: str | None = None  # a JPEG/PNG (relative to the site root) used as the cover instead
-    font: str | None = None  # a CJK font file for the cover and embed_fonts (default: found by fontconfig)
-    section_doc_kb: int = Field(default=100, ge=0)  # a section this small is one document, else one per article
-
-
-class PdfSettings(_Strict):
-    page_size: Literal["A4", "Letter", "A5", "ereader"] = "A4"
-    section_page_break: bool = True
-    variant: str | None = None  # e.g. "pdf/a-2b", "pdf/ua-1"
-    allow_missing_fonts: bool = False
-    workers: int = 0  # 0 = one per core
-
-
-class EmailSettings(_Strict):
-    subject: str = "{site_title} {date}"
-    from_addr: str | None = None
-    to: list[str] = []
-    kindle: list[str] = []
-    reply_to: str | None = None
-    unsubscribe: str | None = None  # an https URL or a mailto: address
-    web_url: str | None = None  # where the web edition of an issue is published ({slug}, {year})
-    max_html_bytes: int = 90_000
-    top_n: int = 0  # 0 = as many as fit in the size budget
-    attach: list[Literal["epub", "pdf"]] = []
-
-
 class SmtpSettings(_Strict):
     host: str = "localhost"
     port: int = 587
@@ -104,40 +81,48 @@ class ArchiveSettings(_Strict):
     opds_page_size: int = Field(default=100, ge=1)  # issues per OPDS acquisition page
 
 
+O = TypeVar("O", bound="EditionOptions")
+
+
+class EditionOptions(_Strict):
+    """The options of one edition (``[epub]``, ``[pdf]``… in digest.toml); each edition declares its own."""
+
+    TABLE: ClassVar[str] = ""
+
+
 class Settings(_Strict):
-    site_root: Path
-    title: str = "Digest"
-    description: str = ""
-    lang: str = "en"
-    timezone: str = "UTC"
-    url: str = ""
-    baseurl: str = ""
-    permalink: str = "date"
-    author: str | None = None
-    publisher: str | None = None
-    post_dirs: list[str] = []  # extra post folders besides _posts/ and */_posts/ (e.g. old_post)
-    theme: str = "default"
-    template_overrides: str | None = None  # a folder whose templates override the theme's
-    out: str | None = None  # output folder; relative to the site root (CLI --out: to the current folder)
-    formats: list[str] = ["html"]
-    output_name: str = "{year}/{slug}"
-    article_order: Literal["asc", "desc"] = "asc"
-    section_order: list[str] = []
-    sections: dict[str, str] = {}
-    summary_length: int = Field(default=120, ge=10)
-    include_unpublished: bool = False
-    include_future: bool = False
-    strict: bool = False
-    dedupe: bool = True
-    dedupe_days: int = Field(default=0, ge=0)
-    max_post_bytes: int = 10_000_000
-    attribution: AttributionRules = AttributionRules()
-    epub: EpubSettings = EpubSettings()
-    pdf: PdfSettings = PdfSettings()
-    email: EmailSettings = EmailSettings()
-    smtp: SmtpSettings = SmtpSettings()
-    network: NetworkSettings = NetworkSettings()
-    archive: ArchiveSettings = ArchiveSettings()
+    site_root: Annotated[Path, Shapes.NOTHING]
+    title: Annotated[str, Shapes.ISSUE] = "Digest"
+    description: Annotated[str, Shapes.ISSUE] = ""
+    lang: Annotated[str, Shapes.POST] = "en"
+    timezone: Annotated[str, Shapes.SOURCE] = "UTC"
+    url: Annotated[str, Shapes.POST] = ""
+    baseurl: Annotated[str, Shapes.POST] = ""
+    permalink: Annotated[str, Shapes.POST] = "date"
+    author: Annotated[str | None, Shapes.POST] = None
+    publisher: Annotated[str | None, Shapes.ISSUE] = None
+    post_dirs: Annotated[list[str], Shapes.SOURCE] = []  # extra post folders besides _posts/ and */_posts/
+    theme: Annotated[str, Shapes.ISSUE] = "default"
+    template_overrides: Annotated[str | None, Shapes.ISSUE] = None  # a folder whose templates override the theme's
+    out: Annotated[str | None, Shapes.NOTHING] = None  # output folder, relative to the site root
+    formats: Annotated[list[str], Shapes.NOTHING] = ["web"]
+    output_name: Annotated[str, Shapes.ISSUE] = "{year}/{slug}"
+    article_order: Annotated[Literal["asc", "desc"], Shapes.ISSUE] = "asc"
+    section_order: Annotated[list[str], Shapes.ISSUE] = []
+    sections: Annotated[dict[str, str], Shapes.ISSUE] = {}
+    summary_length: Annotated[int, Shapes.POST, Field(ge=10)] = 120
+    include_unpublished: Annotated[bool, Shapes.ISSUE] = False
+    include_future: Annotated[bool, Shapes.ISSUE] = False
+    strict: Annotated[bool, Shapes.ISSUE] = False
+    dedupe: Annotated[bool, Shapes.ISSUE] = True
+    dedupe_days: Annotated[int, Shapes.ISSUE, Field(ge=0)] = 0
+    max_post_bytes: Annotated[int, Shapes.SOURCE] = 10_000_000
+    attribution: Annotated[AttributionRules, Shapes.POST] = AttributionRules()
+    smtp: Annotated[SmtpSettings, Shapes.NOTHING] = SmtpSettings()
+    network: Annotated[NetworkSettings, Shapes.POST] = NetworkSettings()
+    archive: Annotated[ArchiveSettings, Shapes.NOTHING] = ArchiveSettings()
+    # each edition's options, by edition name ([epub], [pdf]…); the edition keys take their own
+    editions: Annotated[dict[str, SerializeAsAny[EditionOptions]], Shapes.NOTHING] = {}
 
     @field_validator("timezone")
     @classmethod
@@ -156,88 +141,23 @@ class Settings(_Strict):
     def site_url(self) -> str:
         return (self.url.rstrip("/") + "/" + self.baseurl.strip("/")).rstrip("/")
 
-
-# Jekyll keys we take from _config.yml; the rest of a Jekyll config is not ours to judge.
-_JEKYLL_KEYS = ("title", "description", "lang", "timezone", "url", "baseurl", "permalink", "author")
-
-
-def _read_jekyll(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
-        raise ConfigError(f"cannot read Jekyll config: {str(e).splitlines()[0]}", path) from None
-    if not isinstance(data, dict):
-        raise ConfigError("Jekyll config is not a mapping", path)
-    out: dict[str, Any] = {}
-    for key in _JEKYLL_KEYS:
-        value = data.get(key)
-        if value is None or value == "":
-            continue
-        if key == "author" and isinstance(value, dict):
-            value = value.get("name")
-        out[key] = str(value)
-    return out
+    def options(self, model: type[O]) -> O:
+        """One edition's options: as configured, else its defaults."""
+        got = self.editions.get(model.TABLE)
+        return got if isinstance(got, model) else model()
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as f:
-            return tomllib.load(f)
-    except FileNotFoundError:
-        raise ConfigError("config file not found", path) from None
-    except (OSError, tomllib.TOMLDecodeError) as e:
-        raise ConfigError(f"invalid TOML: {e}", path) from None
+def shaping(settings: Settings, level: Shapes) -> dict[str, Any]:
+    """The settings that shape what is made at ``level`` (their JSON values), for cache keys."""
+    keep = {name for name, field in Settings.model_fields.items() if Shapes.NOTHING < shapes(name) <= level}
+    return settings.model_dump(mode="json", include=keep)
 
 
-def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for k, v in over.items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict):
-            out[k] = _merge(out[k], v)
-        else:
-            out[k] = v
-    return out
+def shapes(field: str) -> Shapes:
+    """What one field of :class:`Settings` shapes (every field says; a test keeps it so)."""
+    return next(m for m in Settings.model_fields[field].metadata if isinstance(m, Shapes))
 
 
-def load_settings(
-    site_root: Path | str,
-    config_file: Path | str | None = None,
-    overrides: dict[str, Any] | None = None,
-) -> Settings:
-    """Read the site's settings. ``overrides`` holds only the CLI flags the user gave."""
-    root = Path(site_root)
-    if not root.is_dir():
-        raise ConfigError("site folder not found", root)
-    data: dict[str, Any] = {}
-    jekyll = root / "_config.yml"
-    if jekyll.is_file():
-        data.update(_read_jekyll(jekyll))
-    cfg = Path(config_file) if config_file else root / CONFIG_NAME
-    source = cfg
-    if config_file or cfg.is_file():
-        data = _merge(data, _read_toml(cfg))
-    if overrides:
-        data = _merge(data, {k: v for k, v in overrides.items() if v is not None})
-        source = cfg if cfg.is_file() else root
-    data["site_root"] = root
-    try:
-        return Settings.model_validate(data)
-    except ValidationError as e:
-        problems = []
-        for err in e.errors():
-            key = ".".join(str(x) for x in err["loc"])
-            where = " (command line)" if _given_in(overrides or {}, err["loc"]) else ""
-            if err["type"] == "extra_forbidden":
-                problems.append(f"unknown key {key!r}{where}")
-            else:
-                problems.append(f"{key}{where}: {err['msg']}")
-        raise ConfigError("; ".join(problems), source) from None
-
-
-def _given_in(overrides: dict[str, Any], loc: tuple[Any, ...]) -> bool:
-    node: Any = overrides
-    for part in loc:
-        if not isinstance(node, dict) or part not in node or node[part] is None:
-            return False
-        node = node[part]
-    return True
+def edition_shaping(settings: Settings, names: tuple[str, ...]) -> dict[str, Any]:
+    """The options of the named editions (an edition's own, and those of the editions it embeds)."""
+    return {name: opts.model_dump(mode="json") for name, opts in sorted(settings.editions.items()) if name in names}

@@ -1,55 +1,77 @@
-"""Exporter registry. Each format is one module with ``write(digest, out_dir, *, theme, settings)``.
+"""What an edition is: one class per format that declares itself, and writes one issue.
 
-Modules are imported only when their format is built, so start-up stays fast and a format's heavy
-dependencies (WeasyPrint, ebooklib) load only when needed. Third parties can add formats through the
-``digest.exporters`` entry-point group.
+Shared code (the build, its records, the archive, theme scaffolding, delivery) reads these declarations and
+never names a format. An edition's folder holds everything about it: its options model, its templates'
+context, its covers, images, fonts, merging and MIME pieces.
 """
 from __future__ import annotations
 
-import importlib
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar
 
-from digest.errors import ConfigError, MissingDependency
+from digest.config.settings import EditionOptions, Settings
+from digest.errors import ConfigError
 from digest.model import Digest
-from digest.config.settings import Settings
-
-BUILTIN = {
-    "html": "digest.editions.web",
-    "epub": "digest.editions.epub.book",
-    "pdf": "digest.editions.pdf.edition",
-    "email": "digest.editions.email.render",
-}
+from digest.runtime.env import Environment
+from digest.theming.loader import Theme
 
 
-class Exporter(Protocol):
-    def write(self, digest: Digest, out_dir: Path, *, theme: Any, settings: Settings) -> list[Path]: ...
+@dataclass(frozen=True)
+class Output:
+    """One kind of file an edition writes for an issue."""
+
+    suffix: str  # appended to the issue's output name, e.g. ".epub", ".email.html"
+    mime: str
+    primary: bool = False  # the file a reader downloads (one per edition)
 
 
-def entry_points(group: str):
-    from importlib.metadata import entry_points as found  # only when a format is not built in
+@dataclass(frozen=True)
+class WriteContext:
+    """Everything an edition needs besides the issue itself."""
 
-    return found(group=group)
-
-
-def available() -> list[str]:
-    names = set(BUILTIN)
-    names.update(ep.name for ep in entry_points(group="digest.editions"))
-    return sorted(names)
+    out_dir: Path
+    theme: Theme
+    settings: Settings
+    env: Environment
 
 
-def get(name: str) -> Exporter:
-    if name in BUILTIN:
-        try:
-            return importlib.import_module(BUILTIN[name])  # type: ignore[return-value]
-        except ModuleNotFoundError as e:
-            if e.name == BUILTIN[name]:
-                raise MissingDependency(f"the {name} edition is not available yet") from None
-            raise MissingDependency(f"the {name} edition needs the Python package {e.name!r}") from None
-    for ep in entry_points(group="digest.editions"):
-        if ep.name == name:
-            return ep.load()
-    raise ConfigError(f"unknown format {name!r} (known: {', '.join(available())})")
+class Edition:
+    """An output format. Subclasses set the class attributes and implement :meth:`write`."""
+
+    name: ClassVar[str]  # one name everywhere: --format, digest.toml's formats, records, the archive
+    label: ClassVar[str]  # what the archive calls it ("EPUB")
+    aliases: ClassVar[tuple[str, ...]] = ()  # other names --format accepts
+    outputs: ClassVar[tuple[Output, ...]]
+    options: ClassVar[type[EditionOptions] | None] = None  # its table in digest.toml ([name])
+    shaped_by: ClassVar[tuple[str, ...]] = ()  # other editions whose options change this one's files
+    parallel: ClassVar[bool] = True  # may be built in a worker process (``--jobs``)
+    for_readers: ClassVar[bool] = False  # offered for download in the OPDS catalog
+    order: ClassVar[int] = 50  # position in the archive's download lists
+    preload: ClassVar[tuple[str, ...]] = ()  # modules a worker process should import before its first issue
+    previewable: ClassVar[bool] = False  # one page a browser shows (:meth:`page`): what ``digest preview`` serves
+
+    @property
+    def theme_dir(self) -> str:
+        """The theme folder of the edition's templates (``web/``, ``epub/``…); also ``edition`` in templates."""
+        return self.name
+
+    @property
+    def primary(self) -> Output:
+        return next((o for o in self.outputs if o.primary), self.outputs[0])
+
+    def write(self, digest: Digest, ctx: WriteContext) -> list[Path]:
+        """Write the issue's files (atomically) and return their paths."""
+        raise NotImplementedError
+
+    def page(self, digest: Digest, ctx: WriteContext) -> str:
+        """The issue as one HTML page (only for a ``previewable`` edition)."""
+        raise NotImplementedError
+
+    def cover(self, files: list[Path]) -> tuple[bytes, str] | None:
+        """The issue's cover image (bytes, ``.jpg``/``.png``) in the files this edition wrote, if it has one:
+        the archive shows it, and e-readers' catalogs use it."""
+        return None
 
 
 def output_path(settings: Settings, digest: Digest, out_dir: Path, suffix: str) -> Path:

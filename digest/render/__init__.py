@@ -1,1 +1,1 @@
-"""render"""
+"""One post rendered: Markdown, sanitising, links, attribution, summary."""

@@ -1,28 +1,66 @@
-"""Worker processes, started the cheapest safe way.
+"""The one place that decides whether and how work is shared out over processes.
 
-``fork`` is instant and the workers inherit every module already imported, but forking a process that
-runs other threads (a progress spinner) could copy a lock mid-use; then a fork server with the needed
-modules preloaded is used, else ``spawn``. Work that is only worth it when the start is instant asks
-for ``fork_only``.
+Stages hand this module pure functions and the work; it decides from the amount of work, the free cores
+and whether forking is safe here:
+
+* :func:`share_out` — many small items (post files to index, posts to read or render): contiguous shares,
+  this process takes the first and forked children the rest; results joined in order.
+* :func:`run_jobs` / :func:`workers` — a few heavy independent jobs (issues of a back-fill, PDF chunks): a
+  process pool. Results come back in the jobs' order, whatever order they finish in.
+* :func:`alongside` — one task run in a forked child while this process goes on (drawing a cover).
+
+``fork`` is instant and the children inherit every module already imported, but forking a process that
+runs other threads (a progress spinner) could copy a lock mid-use; there a fork server with the needed
+modules preloaded is used, else ``spawn``; work that only pays with an instant start then runs here.
+Workers ignore Ctrl-C (the parent stops them) and die with their parent.
 """
 from __future__ import annotations
 
-import multiprocessing
 import os
 import pickle
 import signal
+import sys
 import threading
-from typing import TYPE_CHECKING, Callable, Iterable, Sequence, TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Generic, Iterable, Iterator, Sequence, TypeVar
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # multiprocessing itself is imported only when work is shared out (a cached build never is)
     from concurrent.futures import Executor
+    from multiprocessing.connection import Connection
+    from multiprocessing.context import BaseContext
 
 T = TypeVar("T")
 R = TypeVar("R")
+MAX_SHARES = 8
 
 
-def context(preload: Iterable[str] = (), *, fork_only: bool = False):
+@dataclass(frozen=True)
+class Cost:
+    """How much one item costs, as the thresholds at which sharing it out pays."""
+
+    fork_from: int  # items before forked children (an instant start) pay
+    pool_from: int | None = None  # items before a pool of any start method pays (None: never)
+
+
+HEAD = Cost(fork_from=256, pool_from=4000)  # reading the head of a post file
+POST = Cost(fork_from=64)  # reading, parsing or rendering a whole post
+
+
+def spare_cores() -> int:
+    """Cores this process may use: one inside a worker (its parent already spreads the work)."""
+    mp = sys.modules.get("multiprocessing")  # not imported yet: this process started no workers, is none
+    if mp is not None and mp.parent_process() is not None:
+        return 1
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _context(preload: Iterable[str] = (), *, fork_only: bool = False) -> BaseContext | None:
     """A multiprocessing context, or ``None`` when ``fork_only`` and forking is not safe here."""
+    import multiprocessing
+
     methods = multiprocessing.get_all_start_methods()
     if "fork" in methods and threading.active_count() == 1:
         return multiprocessing.get_context("fork")
@@ -35,30 +73,62 @@ def context(preload: Iterable[str] = (), *, fork_only: bool = False):
     return multiprocessing.get_context("spawn")
 
 
-def pool(workers: int, preload: Iterable[str] = (), *, fork_only: bool = False) -> Executor | None:
-    """A process pool of ``workers`` (``None``: none asked for, or no safe way to start them)."""
-    if workers < 1:
+def can_fork() -> bool:
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
+def worker_start() -> None:
+    """In a worker: Ctrl-C goes to the whole process group; only the parent acts on it (it says so on one
+    line and stops the workers). A worker stopped halfway through sending its result would leave the pool
+    waiting for the rest forever, and would print a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel sends SIGKILL to this worker when its parent dies (even by ``kill -9``)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() == 1:  # the parent died before the call above
+        os._exit(1)
+
+
+def workers(count: int, preload: Iterable[str] = ()) -> "Executor | None":
+    """A process pool of ``count`` workers for heavy jobs (``None`` when fewer than two are worth it)."""
+    if count < 2:
         return None
-    ctx = context(preload, fork_only=fork_only)
-    if ctx is None:
-        return None
+    ctx = _context(preload)
+    assert ctx is not None  # not fork-only: some context always exists
     from concurrent.futures import ProcessPoolExecutor
 
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=ignore_interrupt)
+    return ProcessPoolExecutor(max_workers=count, mp_context=ctx, initializer=worker_start)
 
 
-def ignore_interrupt() -> None:
-    """In a worker: Ctrl-C goes to the whole process group; only the parent acts on it (it says so on one
-    line and stops). A worker stopped halfway through sending its result would leave the pool waiting
-    for the rest forever, and would print a traceback."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def run_jobs(fn: Callable[[T], R], jobs: Sequence[T], count: int, preload: Iterable[str] = ()) -> Iterator[R]:
+    """``fn`` over ``jobs`` on up to ``count`` workers (here, one by one, when one is enough), in order."""
+    pool = workers(min(count, len(jobs)), preload)
+    if pool is None:
+        yield from map(fn, jobs)
+        return
+    try:
+        yield from pool.map(fn, jobs)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
-class Forked:
-    """``fn(arg)`` running in a forked child from now on; :meth:`result` waits for it (a child's exception
-    is raised here), :meth:`cancel` kills it. Only where forking is safe (``context(fork_only=True)``)."""
+class Background(Generic[R]):
+    """``fn(arg)`` running in a forked child; :meth:`result` waits for it (a child's exception is raised
+    here), :meth:`cancel` kills it. Made by :func:`alongside` only where forking is safe."""
 
     def __init__(self, fn: Callable[[T], R], arg: T):
+        import multiprocessing
+
         ctx = multiprocessing.get_context("fork")
         self._recv, send = ctx.Pipe(duplex=False)
         self._child = ctx.Process(target=_child, args=(fn, arg, send), daemon=True)
@@ -75,7 +145,7 @@ class Forked:
                                    ) from None
             if not ok:
                 raise value
-            return value
+            return value  # type: ignore[no-any-return]
         finally:
             self.cancel()
 
@@ -87,15 +157,20 @@ class Forked:
         self._recv.close()
 
 
+def alongside(fn: Callable[[T], R], arg: T) -> Background[R] | None:
+    """``fn(arg)`` started in a forked child when a spare core and a safe fork allow it, else ``None``
+    (the caller then runs it itself when it needs the result)."""
+    if spare_cores() > 1 and can_fork():
+        return Background(fn, arg)
+    return None
+
+
 def fork_map(fn: Callable[[T], R], jobs: Sequence[T]) -> list[R]:
     """``[fn(job) for job in jobs]``: this process runs the first job while forked children run the rest.
-
-    For short CPU work whose start must be instant. Only when forking is safe (``context(fork_only=True)``
-    is not None). A child's exception is raised here; if this process is interrupted or fails, the
-    children are killed before the exception goes on, so nothing is left running or half-read."""
-    children: list[Forked] = []
+    If this process is interrupted or fails, the children are killed before the exception goes on."""
+    children: list[Background[R]] = []
     try:
-        children.extend(Forked(fn, job) for job in jobs[1:])
+        children.extend(Background(fn, job) for job in jobs[1:])
         results = [fn(jobs[0])] if jobs else []
         return results + [child.result() for child in children]
     finally:
@@ -103,31 +178,30 @@ def fork_map(fn: Callable[[T], R], jobs: Sequence[T]) -> list[R]:
             child.cancel()
 
 
-def map_shares(fn: Callable[[list[T]], list[R]], items: list[T], *, at_least: int) -> list[R]:
-    """``fn(items)``, or when there are ``at_least`` items, free cores and forking is safe, ``fn`` over one
-    contiguous share per core (this process takes the first, forked children the rest), joined in order."""
-    shares = min(spare_cores(), 8, len(items) // max(1, at_least // 2))
-    if len(items) < at_least or shares < 2 or context(fork_only=True) is None:
+def share_out(fn: Callable[[list[T]], list[R]], items: list[T], cost: Cost,
+              preload: Iterable[str] = ()) -> list[R]:
+    """``fn(items)``, computed in contiguous shares on the free cores when there are enough items to pay
+    for it; the same results, in the same order, either way."""
+    cores = min(spare_cores(), MAX_SHARES)
+    if cores < 2 or len(items) < cost.fork_from:
         return fn(items)
-    size = -(-len(items) // shares)
-    return [got for share in fork_map(fn, [items[i : i + size] for i in range(0, len(items), size)]) for got in share]
+    if can_fork():
+        shares = min(cores, len(items) // max(1, cost.fork_from // 2))
+        size = -(-len(items) // shares)
+        parts = fork_map(fn, [items[i : i + size] for i in range(0, len(items), size)])
+        return [got for part in parts for got in part]
+    if cost.pool_from is None or len(items) < cost.pool_from:
+        return fn(items)
+    size = max(500, len(items) // (cores * 4))  # many small chunks, so the workers end together
+    chunks = [items[i : i + size] for i in range(0, len(items), size)]
+    return [got for part in run_jobs(fn, chunks, cores, preload) for got in part]
 
 
-def _child(fn: Callable, arg: object, send) -> None:
-    ignore_interrupt()  # the parent stops this process when it is interrupted
+def _child(fn: Callable[[Any], Any], arg: object, send: Connection) -> None:
+    worker_start()
     try:
         out = (True, fn(arg))
     except Exception as e:  # noqa: BLE001  (handed to the parent, which raises it)
         out = (False, e)
     send.send_bytes(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
     send.close()
-
-
-def spare_cores() -> int:
-    """Cores this process may use for helpers: none inside a worker (its parent already spreads the work)."""
-    if multiprocessing.parent_process() is not None:
-        return 1
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1

@@ -19,6 +19,21 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable
 
+from digest.build.issue import make_digest
+from digest.config.settings import CONFIG_NAME, Settings
+from digest.editions import all_editions, load_settings
+from digest.editions.base import Edition, WriteContext
+from digest.errors import ConfigError, DigestError, NothingToBuild
+from digest.runtime.env import Environment
+from digest.runtime.files import atomic_write
+from digest.sources.discover import filename_date, find_post_files, name_filter
+from digest.theming.loader import load_theme
+
+
+def page_edition() -> Edition:
+    """The edition that makes one HTML page of an issue (the web edition): what the preview shows."""
+    return next(e for e in all_editions() if e.previewable)
+
 VERSION_PATH = "/__preview__/version"
 PAGE = "index.html"
 _RELOAD = f"""<script>/* digest preview: reload after each rebuild */
@@ -49,16 +64,11 @@ class Preview:
     def page(self) -> Path:
         return self.out_dir / PAGE
 
-    def _settings(self):
-        from digest.config.settings import load_settings
-
+    def _settings(self) -> Settings:
         return load_settings(self.site, self.config, self.overrides)
 
     def watched(self) -> list[Path]:
         """Files and folders whose change means a rebuild (folders: a post added or removed)."""
-        from digest.sources.discover import find_post_files, name_filter
-        from digest.config.settings import CONFIG_NAME
-
         paths = [self.site / "_config.yml", self.config or self.site / CONFIG_NAME]
         try:
             settings = self._settings()
@@ -72,8 +82,6 @@ class Preview:
                     paths.append(self.site / rel)
                     paths.append(self.site / rel.parent)
         try:
-            from digest.theming.loader import load_theme
-
             dirs = load_theme(settings).dirs
         except Exception:
             dirs = []
@@ -96,22 +104,16 @@ class Preview:
 
     def build(self) -> bool:
         """Build the page (or an error page). True when the build succeeded."""
-        from digest.build.issue import make_digest
-        from digest.errors import DigestError
-        from digest.editions import web
-        from digest.runtime.files import atomic_write
-        from digest.theming.loader import load_theme
-
         started = time.perf_counter()
         try:
             settings = self._settings()
             day = self.day or newest_day(settings)
             if day is None:
-                from digest.errors import NothingToBuild
-
                 raise NothingToBuild("no dated posts found", self.site)
-            digest = make_digest(settings, day, day)
-            page = web.render(digest, theme=load_theme(settings), settings=settings)
+            env = Environment.from_os()
+            digest = make_digest(settings, day, day, env=env)
+            ctx = WriteContext(self.out_dir, load_theme(settings, cache_dir=env.cache_dir), settings, env)
+            page = page_edition().page(digest, ctx)
             self.error = None
             ok = True
             msg = f"built {day}: {digest.count} articles in {time.perf_counter() - started:.2f} s"
@@ -135,10 +137,8 @@ class Preview:
         return True
 
 
-def newest_day(settings) -> date | None:
+def newest_day(settings: Settings) -> date | None:
     """The newest day a post's file name carries (the preview's default day)."""
-    from digest.sources.discover import filename_date, find_post_files
-
     days = [d for f in find_post_files(settings) if (d := filename_date(f.name))]
     return max(days, default=None)
 
@@ -200,3 +200,22 @@ def run(preview: Preview, host: str, port: int, interval: float = 0.5,
     finally:
         server.shutdown()
         server.server_close()
+
+
+def preview_site(site: Path, day: date | None, config: Path | None, overrides: dict[str, Any], port: int, *,
+                 log: Callable[[str], None]) -> bool:
+    """``digest preview``: build into a temporary folder and serve it on 127.0.0.1 until interrupted
+    (then True); the folder is removed afterwards."""
+    import shutil
+    import tempfile
+
+    out = Path(tempfile.mkdtemp(prefix="digest-preview-"))
+    try:
+        run(Preview(site, day, out, config, overrides, log=log), "127.0.0.1", port)
+    except KeyboardInterrupt:
+        return True
+    except OSError as e:
+        raise ConfigError(f"cannot serve on 127.0.0.1:{port}: {e.strerror or e}") from None
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    return False

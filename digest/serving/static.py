@@ -15,7 +15,10 @@ from functools import partial
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Callable
 from urllib.parse import unquote, urlsplit
+
+from digest.errors import ConfigError
 
 TYPES = {
     ".epub": "application/epub+zip",
@@ -113,3 +116,22 @@ def make_server(out_dir: Path, host: str = "0.0.0.0", port: int = 8000, quiet: b
     server.quiet = quiet  # type: ignore[attr-defined]
     server.daemon_threads = True
     return server
+
+
+def serve_folder(out_dir: Path, host: str, port: int, quiet: bool, *, announce: Callable[[str], None]) -> None:
+    """``digest serve``: serve ``out_dir`` read-only until interrupted (Ctrl-C stops it quietly)."""
+    if not out_dir.is_dir():
+        raise ConfigError("output folder not found", out_dir)
+    try:
+        server = make_server(out_dir, host, port, quiet)
+    except OSError as e:
+        raise ConfigError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+    shown = "localhost" if host in ("0.0.0.0", "::") else host
+    announce(f"serving {out_dir.resolve()} read-only at http://{shown}:{server.server_address[1]}/ "
+             f"(OPDS catalog: /opds.xml); Ctrl-C stops")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()

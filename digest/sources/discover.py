@@ -8,12 +8,13 @@ from __future__ import annotations
 import os
 import re
 import stat
-from datetime import date
+from collections import defaultdict
+from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable
 
-from digest.errors import Problem
+from digest.errors import Problem, Skipped
 from digest.config.settings import Settings
 
 POST_EXTENSIONS = (".md", ".markdown", ".mkd", ".mkdn", ".mdown", ".html", ".htm")
@@ -80,10 +81,10 @@ def stat_entries(root: Path, paths: Iterable[str]) -> tuple[list[tuple[str, int,
         try:
             st = os.stat(base + p)
         except OSError as e:
-            problems.append(Problem(Path(p), f"cannot read: {e.strerror or e}"))
+            problems.append(Skipped(Path(p), f"cannot read: {e.strerror or e}"))
             continue
         if not stat.S_ISREG(st.st_mode):
-            problems.append(Problem(Path(p), "not a regular file"))
+            problems.append(Skipped(Path(p), "not a regular file"))
             continue
         out.append((p, st.st_mtime_ns, st.st_size))
     return out, problems
@@ -123,3 +124,42 @@ def folder_categories(rel: Path) -> tuple[str, ...]:
     if "_posts" in parts:
         return tuple(p for p in parts[: parts.index("_posts")])
     return ()
+
+
+def _head_day(path: str) -> date | None:
+    name = path[path.rfind("/") + 1 :]
+    return day_of_name(name[:11] + "x.md") if len(name) >= 11 else None
+
+
+class PostFiles:
+    """A site's post files grouped by file-name date, for many range look-ups (a long back-fill)."""
+
+    def __init__(self, files: Iterable[str]):
+        """``files``: relative posix paths (``collect.list_post_files``); a year is 100,000+ of them."""
+        self.by_day: dict[date | None, list[str]] = defaultdict(list)
+        by_head: dict[str, list[str]] = defaultdict(list)
+        for f in files:  # group by the name's first 11 characters, then date each group once
+            by_head[f[f.rfind("/") + 1 :][:11]].append(f)
+        for fs in by_head.values():
+            # (a name with a date but no slug, "2022-04-19-.md", is a candidate of that day; the
+            # collector reads it as undated)
+            self.by_day[day_of_name(fs[0]) or _head_day(fs[0])] += fs
+
+    def names_between(self, lo: date, hi: date) -> list[str]:
+        """Relative paths dated in [lo, hi], and those with no date in their name, sorted."""
+        out = list(self.by_day.get(None, ()))
+        if (hi - lo).days < len(self.by_day):
+            for i in range((hi - lo).days + 1):
+                out += self.by_day.get(lo + timedelta(days=i), ())
+        else:
+            out += [f for d, fs in self.by_day.items() if d is not None and lo <= d <= hi for f in fs]
+        return sorted(out)
+
+    def between(self, lo: date, hi: date) -> list[Path]:
+        return [Path(f) for f in self.names_between(lo, hi)]
+
+
+def candidate_files(settings: Settings, start: date, end: date, *, files: PostFiles | None = None) -> list[Path]:
+    """The post files the collector may read for [start, end] (by file-name date, ±1 day)."""
+    files = PostFiles(list_post_files(settings)) if files is None else files
+    return files.between(start - timedelta(days=1), end + timedelta(days=1))

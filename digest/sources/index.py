@@ -17,14 +17,15 @@ from typing import Iterable
 
 import yaml
 
-from digest.runtime.cache import PostCache
-from digest.sources.collect import PostMeta, load_front_matter, parse_post, post_meta
+from digest.config.settings import Settings, Shapes, shaping
 from digest.errors import PostError
-from digest.config.settings import Settings
+from digest.runtime import keys, parallel
+from digest.runtime.cache import HeadRow, Store
+from digest.runtime.env import Environment
+from digest.sources.frontmatter import load_front_matter
+from digest.sources.posts import PostMeta, parse_post, post_meta
 
 HEAD_BYTES = 2048
-PARALLEL_FROM = 4000  # files to parse before a pool of workers (any start method) pays
-FORK_FROM = 256  # files to parse before forked workers (an instant start) pay
 _NEEDED = frozenset({"date", "title", "categories", "category", "tags", "tag", "published", "slug"})
 _KEY = re.compile(r"[A-Za-z_][\w-]*")
 _RESOLVER = yaml.resolver.Resolver()
@@ -103,7 +104,13 @@ class IndexEntry:
     published: bool
 
 
-_SEP = "\x1f"
+SEP = "\x1f"
+
+
+def source_prefix(settings: Settings, kind: str) -> str:
+    """The part of a source cache key shared by every file: the settings that shape reading, the code."""
+    return keys.key(kind, inputs=(), settings=shaping(settings, Shapes.SOURCE),
+                    code=keys.code_fingerprint("digest.sources"))
 
 
 def read_meta(root: Path, rel: str, settings: Settings) -> PostMeta | str:
@@ -130,41 +137,36 @@ def read_meta(root: Path, rel: str, settings: Settings) -> PostMeta | str:
         return e.message
 
 
-def _row(entry: Entry, meta: PostMeta | str) -> tuple:
+def _row(entry: Entry, meta: PostMeta | str) -> HeadRow:
     path, mtime, size = entry
     if isinstance(meta, str):
         return (path, mtime, size, None, None, None, None, None, meta)
-    return (path, mtime, size, meta.date.toordinal(), meta.date.timestamp(), _SEP.join(meta.categories),
-            _SEP.join(meta.tags), int(meta.published), None)
+    return (path, mtime, size, meta.date.toordinal(), meta.date.timestamp(), SEP.join(meta.categories),
+            SEP.join(meta.tags), int(meta.published), None)
 
 
-def _read_chunk(args: tuple[str, list[Entry], Settings]) -> list[tuple]:
-    root, entries, settings = args
-    return _read_entries(root, settings, entries)
-
-
-def _read_entries(root: str, settings: Settings, entries: list[Entry]) -> list[tuple]:
+def _read_entries(root: str, settings: Settings, entries: list[Entry]) -> list[HeadRow]:
     return [_row(e, read_meta(Path(root), e[0], settings)) for e in entries]
 
 
 def _entry(path: str, day, ts, cats, tags, published, error) -> IndexEntry | str:
     if error is not None:
         return error
-    return IndexEntry(path, date.fromordinal(day), ts, tuple(cats.split(_SEP)) if cats else (),
-                      tuple(tags.split(_SEP)) if tags else (), bool(published))
+    return IndexEntry(path, date.fromordinal(day), ts, tuple(cats.split(SEP)) if cats else (),
+                      tuple(tags.split(SEP)) if tags else (), bool(published))
 
 
-def scan_rows(settings: Settings, entries: Iterable[Entry], *, use_cache: bool = True,
-              all_entries: bool = False) -> dict[str, tuple]:
+def scan_rows(settings: Settings, entries: Iterable[Entry], *, env: Environment,
+              all_entries: bool = False) -> dict[str, HeadRow]:
     """Index rows for ``entries`` — path → (path, mtime_ns, size, day ordinal, timestamp, categories,
-    tags, published, error) — cached ones reused, the rest read (in worker processes when many).
+    tags, published, error) — cached ones reused, the rest read (on the free cores when many).
     ``all_entries`` says ``entries`` is the whole site (one query instead of many)."""
     entries = list(entries)
     root = settings.site_root.resolve()
-    cache = PostCache(settings.site_root, enabled=use_cache, variant=settings.timezone)
-    try:
-        stored = cache.meta_rows(None if all_entries else [e[0] for e in entries])
-        out: dict[str, tuple] = {}
+    with Store(env.cache_dir, settings.site_root) as cache:
+        prefix = source_prefix(settings, "head") if cache.enabled else ""
+        stored = cache.heads(prefix, None if all_entries else [e[0] for e in entries])
+        out: dict[str, HeadRow] = {}
         todo = []
         for e in entries:
             row = stored.get(e[0])
@@ -172,34 +174,16 @@ def scan_rows(settings: Settings, entries: Iterable[Entry], *, use_cache: bool =
                 out[e[0]] = row
             else:
                 todo.append(e)
-        rows: list[tuple] = []
         if todo:
-            rows = _read_all(settings, root, todo)
-        for row in rows:
-            out[row[0]] = row
-            cache.put_meta(row)
-    finally:
-        cache.close()
+            for row in parallel.share_out(partial(_read_entries, str(root), settings), todo, parallel.HEAD,
+                                          preload=("digest.sources.index",)):
+                out[row[0]] = row
+                cache.put_head(prefix, row)
     return out
 
 
-def _read_all(settings: Settings, root: Path, todo: list[Entry]) -> list[tuple]:
-    """Index rows of ``todo``, read in worker processes when there are many."""
-    from digest.runtime import parallel
-
-    workers = min(parallel.spare_cores(), 8)
-    pool = parallel.pool(workers, ["digest.sources.index"]) if len(todo) >= PARALLEL_FROM and workers > 1 else None
-    if pool is not None:  # a whole site: many small chunks, so the workers end together
-        size = max(500, len(todo) // (workers * 4))
-        chunks = [(str(root), todo[i : i + size], settings) for i in range(0, len(todo), size)]
-        with pool:
-            return [r for part in pool.map(_read_chunk, chunks) for r in part]
-    # a few days' candidates: shared out over forked workers when there are enough
-    return parallel.map_shares(partial(_read_entries, str(root), settings), todo, at_least=FORK_FROM)
-
-
-def scan(settings: Settings, entries: Iterable[Entry], *, use_cache: bool = True,
+def scan(settings: Settings, entries: Iterable[Entry], *, env: Environment,
          all_entries: bool = False) -> dict[str, IndexEntry | str]:
     """Index entries (or the one-line reason a file cannot be read) for ``entries``."""
-    rows = scan_rows(settings, entries, use_cache=use_cache, all_entries=all_entries)
+    rows = scan_rows(settings, entries, env=env, all_entries=all_entries)
     return {path: _entry(*row[:1], *row[3:]) for path, row in rows.items()}

@@ -1,9 +1,11 @@
 """Themes: template lookup (overrides → theme → parents → default), labels, filters, error mapping."""
 from __future__ import annotations
 
+import hashlib
 import os
 import tomllib
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,6 @@ from digest.errors import ThemeError
 from digest.config.settings import Settings
 
 _PKG = Path(__file__).resolve().parent.parent
-EDITIONS = ("web", "epub", "pdf", "email")  # the ``edition`` of base_context; each may have ``[options.<edition>]``
 
 
 def themes_root() -> Path:
@@ -66,6 +67,7 @@ class Theme:
     options: dict[str, Any] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
     named: dict[str, Path] = field(default_factory=dict)  # "NAME:path" reaches one theme's own file
+    bytecode_dir: Path | None = None  # compiled templates kept here between runs (None: not kept)
     env: jinja2.Environment = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -79,7 +81,7 @@ class Theme:
             trim_blocks=True,
             lstrip_blocks=True,
             auto_reload=False,  # one build renders each template many times; files do not change meanwhile
-            bytecode_cache=_bytecode_cache(),
+            bytecode_cache=_bytecode_cache(self.bytecode_dir),
         )
         self.env.filters.update(hhmm=_hhmm, isodate=_isodate, longdate=self.long_date, headlines=headlines)
 
@@ -88,9 +90,15 @@ class Theme:
         fmt = self.labels.get("date_format", "{y}-{m:02d}-{d:02d}")
         return fmt.format(y=value.year, m=value.month, d=value.day)
 
+    @cached_property
+    def folders(self) -> frozenset[str]:
+        """The theme chain's template folders (one per edition, plus ``partials``, ``archive``…)."""
+        return frozenset(p.name for d in self.dirs if d.is_dir() for p in d.iterdir() if p.is_dir())
+
     def options_for(self, edition: str | None) -> dict[str, Any]:
-        """The options one edition sees: ``[options]`` with its ``[options.<edition>]`` table on top."""
-        opts = {k: v for k, v in self.options.items() if k not in EDITIONS or not isinstance(v, dict)}
+        """The options one edition sees: ``[options]`` with its ``[options.<edition>]`` table on top (an
+        ``[options.<name>]`` table named like one of the theme's folders belongs to that edition only)."""
+        opts = {k: v for k, v in self.options.items() if not (isinstance(v, dict) and k in self.folders)}
         sub = self.options.get(edition) if edition else None
         if isinstance(sub, dict):
             opts.update(sub)
@@ -149,12 +157,12 @@ def headlines(digest: Any, n: int = 6) -> list[Any]:
     return list(digest.top_headlines(n))
 
 
-def _bytecode_cache() -> jinja2.BytecodeCache | None:
+def _bytecode_cache(folder: Path | None) -> jinja2.BytecodeCache | None:
     """Compiled templates kept between runs (keyed by the template's source checksum, so always fresh)."""
-    from digest.runtime.cache import cache_dir
-
+    if folder is None:
+        return None
     try:
-        d = cache_dir() / "jinja"
+        d = folder / "jinja"
         d.mkdir(parents=True, exist_ok=True)
         return jinja2.FileSystemBytecodeCache(str(d))
     except OSError:
@@ -173,8 +181,9 @@ def language_key(lang: str) -> str:
     return (lang or "en").split("-")[0].split("_")[0].lower()
 
 
-def load_theme(settings: Settings, name: str | None = None) -> Theme:
-    """The theme chain for ``settings.theme`` (or ``name``) plus the user's override folder."""
+def load_theme(settings: Settings, name: str | None = None, *, cache_dir: Path | None = None) -> Theme:
+    """The theme chain for ``settings.theme`` (or ``name``) plus the user's override folder; compiled
+    templates are kept in ``cache_dir`` when one is given."""
     first = resolve_theme_dir(name or settings.theme, settings.site_root)
     chain: list[Path] = []
     meta_chain: list[dict[str, Any]] = []
@@ -214,4 +223,21 @@ def load_theme(settings: Settings, name: str | None = None) -> Theme:
     for d, meta in zip(reversed(chain), reversed(meta_chain)):
         named[d.name] = named[str(meta.get("name", d.name))] = d
     return Theme(name=str(meta_chain[0].get("name", first.name)), dirs=dirs, options=options, labels=labels,
-                 named=named)
+                 named=named, bytecode_dir=cache_dir)
+
+
+def fingerprint(theme: Theme, skip: frozenset[str] = frozenset({"archive"})) -> str:
+    """Every file of the theme chain (override folder first) by relative path and bytes, except the top
+    folders in ``skip`` (the archive's templates do not change issues)."""
+    h = hashlib.sha256()
+    for i, d in enumerate(theme.dirs):
+        for here, subdirs, files in os.walk(d):
+            rel_here = Path(here).relative_to(d)
+            subdirs[:] = sorted(s for s in subdirs if not s.startswith(".") and s != "__pycache__"
+                                and not (rel_here == Path(".") and s in skip))
+            for name in sorted(files):
+                if name.startswith("."):
+                    continue
+                h.update(f"{i}:{(rel_here / name).as_posix()}\0".encode())
+                h.update(hashlib.sha256(Path(here, name).read_bytes()).hexdigest().encode())
+    return h.hexdigest()

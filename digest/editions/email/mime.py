@@ -13,20 +13,38 @@ from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, getaddresses, parseaddr
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Literal
+from dataclasses import dataclass
+from typing import Iterable, Literal
 from urllib.parse import urlsplit
 
-from digest.errors import ConfigError
 from digest.config.settings import Settings
+from digest.editions.email.options import EmailOptions
+from digest.errors import ConfigError
+from digest.model import Digest
 
-if TYPE_CHECKING:
-    from digest.editions.email.render import EmailEdition
 
 # CRLF line ends (the wire format) and 7-bit transfer encodings (base64 / quoted-printable),
 # so the message passes unchanged through servers without 8BITMIME.
 POLICY = policy.SMTP.clone(cte_type="7bit")
 Kind = Literal["email", "kindle"]
 _TYPES = {".epub": "application/epub+zip", ".pdf": "application/pdf", ".html": "text/html"}
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    """One issue rendered for email: both parts, the subject and what was left for the web edition."""
+
+    digest: Digest
+    subject: str
+    html: str
+    text: str
+    per_section: int  # articles shown per section (the largest N that fits)
+    hidden: int  # articles not shown in the message (each counted in an "N more" line)
+    web_url: str | None
+
+    @property
+    def html_bytes(self) -> int:
+        return len(self.html.encode("utf-8"))
 
 
 def check_address(value: str, key: str) -> str:
@@ -62,8 +80,9 @@ def unsubscribe_links(value: str | None) -> tuple[str | None, str | None]:
 def mail_domain(settings: Settings) -> str:
     """The right-hand side of Message-IDs: the site's host, else the sender's domain."""
     host = urlsplit(settings.site_url).hostname
-    if not host and settings.email.from_addr:
-        host = bare_address(settings.email.from_addr).rpartition("@")[2]
+    sender = settings.options(EmailOptions).from_addr
+    if not host and sender:
+        host = bare_address(sender).rpartition("@")[2]
     return host or "digest.invalid"
 
 
@@ -75,8 +94,9 @@ def message_id(settings: Settings, slug: str, kind: str, to: Iterable[str]) -> s
 
 
 def _sender(settings: Settings, site_title: str) -> str:
-    if settings.email.from_addr:
-        return check_address(settings.email.from_addr, "email.from_addr")
+    sender = settings.options(EmailOptions).from_addr
+    if sender:
+        return check_address(sender, "email.from_addr")
     return formataddr((one_line(site_title), f"digest@{mail_domain(settings)}"))
 
 
@@ -105,7 +125,7 @@ def _fix_boundaries(msg: EmailMessage) -> None:
         p.set_boundary(f"=_digest_{seed}_{i}")
 
 
-def compose(edition: "EmailEdition", settings: Settings, *, to: list[str], kind: Kind = "email",
+def compose(edition: RenderedEmail, settings: Settings, *, to: list[str], kind: Kind = "email",
             attachments: Iterable[Path] = ()) -> EmailMessage:
     """The message for ``to``. ``email``: text + HTML alternatives (+ attachments);
     ``kindle``: the text part and the attached EPUB (Send to Kindle reads only the attachment)."""
@@ -115,13 +135,14 @@ def compose(edition: "EmailEdition", settings: Settings, *, to: list[str], kind:
     msg["From"] = _sender(settings, digest.site_title)
     recipients = [check_address(a, "recipient") for a in to]
     msg["To"] = ", ".join(recipients) if recipients else "undisclosed-recipients:;"
-    if settings.email.reply_to:
-        msg["Reply-To"] = check_address(settings.email.reply_to, "email.reply_to")
+    options = settings.options(EmailOptions)
+    if options.reply_to:
+        msg["Reply-To"] = check_address(options.reply_to, "email.reply_to")
     msg["Date"] = format_datetime(digest.generated)
     msg["Message-ID"] = message_id(settings, digest.slug, kind, recipients)
     if kind == "email":
         msg["List-Id"] = f"{one_line(digest.site_title)} <digest.{mail_domain(settings)}>"
-        https, mailto = unsubscribe_links(settings.email.unsubscribe)
+        https, mailto = unsubscribe_links(options.unsubscribe)
         links = [f"<{u}>" for u in (https, mailto) if u]
         if links:
             msg["List-Unsubscribe"] = ", ".join(links)

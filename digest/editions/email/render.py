@@ -7,24 +7,24 @@ Nothing is dropped silently; the text part shows the same articles and the same 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import css_inline
 
-from digest.errors import ConfigError
-from digest.runtime.files import atomic_write
-from digest.editions.email.mime import compose, message_bytes, unsubscribe_links
-from digest.model import Digest, Post, Section
 from digest.config.settings import Settings
+from digest.editions.base import WriteContext, base_context, output_path
+from digest.editions.email.mime import RenderedEmail, compose, message_bytes, unsubscribe_links
+from digest.editions.email.options import EmailOptions
+from digest.errors import ConfigError
+from digest.model import Digest, Post, Section
+from digest.runtime.files import atomic_write
 from digest.theming.loader import Theme
-from digest.editions.base import base_context, output_path
 
 HTML_SUFFIX = ".email.html"
 TEXT_SUFFIX = ".email.txt"
-EML_SUFFIX = ".eml"
+EML_SUFFIX = ".eml"  # the ready-to-send message (the edition's primary file)
 PREHEADER_CHARS = 110
 
 _INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False, minify_css=True)
@@ -32,26 +32,9 @@ _INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=Fal
 Shown = list[tuple[Section, tuple[Post, ...], int]]
 
 
-@dataclass(frozen=True)
-class EmailEdition:
-    """One issue rendered for email: both parts, the subject and what was left for the web edition."""
-
-    digest: Digest
-    subject: str
-    html: str
-    text: str
-    per_section: int  # articles shown per section (the largest N that fits)
-    hidden: int  # articles not shown in the message (each counted in an "N more" line)
-    web_url: str | None
-
-    @property
-    def html_bytes(self) -> int:
-        return len(self.html.encode("utf-8"))
-
-
 def web_url(digest: Digest, settings: Settings) -> str | None:
     """The issue's web edition (``email.web_url`` template), else the site's home page."""
-    tpl = settings.email.web_url
+    tpl = settings.options(EmailOptions).web_url
     if tpl:
         try:
             return tpl.format(year=f"{digest.start:%Y}", month=f"{digest.start:%m}", slug=digest.slug)
@@ -68,7 +51,7 @@ def date_text(digest: Digest, theme: Theme) -> str:
 
 def subject(digest: Digest, theme: Theme, settings: Settings) -> str:
     try:
-        return settings.email.subject.format(site_title=digest.site_title, date=date_text(digest, theme),
+        return settings.options(EmailOptions).subject.format(site_title=digest.site_title, date=date_text(digest, theme),
                                              count=digest.count, slug=digest.slug)
     except (KeyError, IndexError, ValueError) as e:
         raise ConfigError(f"email.subject: bad placeholder {e} "
@@ -93,7 +76,7 @@ class _Renderer:
         self.digest, self.theme = digest, theme
         self.subject = subject(digest, theme, settings)
         self.web_url = web_url(digest, settings)
-        https, mailto = unsubscribe_links(settings.email.unsubscribe)
+        https, mailto = unsubscribe_links(settings.options(EmailOptions).unsubscribe)
         self.ctx: dict[str, Any] = {
             **base_context(digest, settings, "email"),
             "subject": self.subject, "web_url": self.web_url, "date_text": date_text(digest, theme),
@@ -146,17 +129,18 @@ def _fit(r: _Renderer, cap: int, cap_size: int, budget: int) -> tuple[int, str]:
     return lo, lo_html
 
 
-def render(digest: Digest, *, theme: Theme, settings: Settings) -> EmailEdition:
+def render(digest: Digest, *, theme: Theme, settings: Settings) -> RenderedEmail:
     """Render the email edition, showing as many articles per section as the size budget allows."""
     r = _Renderer(digest, theme, settings)
-    budget = settings.email.max_html_bytes
+    options = settings.options(EmailOptions)
+    budget = options.max_html_bytes
     longest = max((len(s.posts) for s in digest.sections), default=0)
-    cap = min(settings.email.top_n, longest) if settings.email.top_n > 0 else longest
+    cap = min(options.top_n, longest) if options.top_n > 0 else longest
     best, html = cap, r.html(cap)
     if _size(html) > budget:
         best, html = _fit(r, cap, _size(html), budget)
     hidden = sum(max(0, len(s.posts) - best) for s in digest.sections)
-    return EmailEdition(digest=digest, subject=r.subject, html=html, text=r.text(best), per_section=best,
+    return RenderedEmail(digest=digest, subject=r.subject, html=html, text=r.text(best), per_section=best,
                         hidden=hidden, web_url=r.web_url)
 
 
@@ -165,13 +149,9 @@ def paths(digest: Digest, out_dir: Path, settings: Settings) -> tuple[Path, Path
             output_path(settings, digest, out_dir, EML_SUFFIX))
 
 
-def write_edition(edition: EmailEdition, out_dir: Path, settings: Settings) -> list[Path]:
+def write_edition(edition: RenderedEmail, out_dir: Path, settings: Settings) -> list[Path]:
     """Write ``.email.html``, ``.email.txt`` and the ``.eml`` addressed to ``email.to``."""
     html_path, text_path, eml_path = paths(edition.digest, out_dir, settings)
-    msg = compose(edition, settings, to=list(settings.email.to))
+    msg = compose(edition, settings, to=list(settings.options(EmailOptions).to))
     return [atomic_write(html_path, edition.html), atomic_write(text_path, edition.text),
             atomic_write(eml_path, message_bytes(msg))]
-
-
-def write(digest: Digest, out_dir: Path, *, theme: Theme, settings: Settings) -> list[Path]:
-    return write_edition(render(digest, theme=theme, settings=settings), out_dir, settings)

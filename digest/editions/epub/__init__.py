@@ -1,1 +1,69 @@
-"""editions/epub"""
+"""The EPUB edition: an EPUB 3 (with an EPUB 2 NCX for older readers) laid out like a periodical."""
+from __future__ import annotations
+
+import logging
+import posixpath
+import zipfile
+from pathlib import Path
+from typing import ClassVar
+
+from digest.editions.base import Edition, Output, WriteContext, output_path
+from digest.editions.epub.options import EpubOptions
+from digest.model import Digest
+from digest.runtime.files import atomic_write
+
+log = logging.getLogger("digest.epub")
+COVER_TYPES = (".jpg", ".jpeg", ".png")
+
+
+class EpubEdition(Edition):
+    name = "epub"
+    label = "EPUB"
+    outputs: ClassVar[tuple[Output, ...]] = (Output(".epub", "application/epub+zip", primary=True),)
+    options = EpubOptions
+    for_readers = True
+    order = 10
+    preload = ("digest.editions.epub.book", "lxml.etree", "PIL.Image")
+
+    def write(self, digest: Digest, ctx: WriteContext) -> list[Path]:
+        from digest.editions.epub.book import render
+
+        data = render(digest, ctx)
+        path = atomic_write(output_path(ctx.settings, digest, ctx.out_dir, self.primary.suffix), data)
+        limit = ctx.settings.options(EpubOptions).warn_size_mb
+        if len(data) > limit * 1024 * 1024:
+            log.warning("%s: %.1f MB is above %d MB, the Send-to-Kindle limit", path, len(data) / 1048576, limit)
+        return [path]
+
+    def cover(self, files: list[Path]) -> tuple[bytes, str] | None:
+        """The cover image inside the EPUB: the EPUB 3 ``cover-image`` item, else the EPUB 2 ``cover`` meta."""
+        epub = next((f for f in files if f.suffix == ".epub"), None)
+        return None if epub is None else cover_of(epub)
+
+
+def cover_of(epub: Path) -> tuple[bytes, str] | None:
+    from lxml import etree
+
+    try:
+        with zipfile.ZipFile(epub) as z:
+            container = etree.fromstring(z.read("META-INF/container.xml"))
+            opf_path = container.find(".//{*}rootfile").get("full-path")
+            opf = etree.fromstring(z.read(opf_path))
+            items = opf.findall(".//{*}manifest/{*}item")
+            item = next((i for i in items if "cover-image" in (i.get("properties") or "").split()), None)
+            if item is None:
+                meta = next((m for m in opf.iter("{*}meta") if m.get("name") == "cover"), None)
+                if meta is not None:
+                    item = next((i for i in items if i.get("id") == meta.get("content")), None)
+            if item is None:
+                return None
+            href = posixpath.normpath(posixpath.join(posixpath.dirname(opf_path), item.get("href")))
+            ext = Path(href).suffix.lower()
+            if ext not in COVER_TYPES:
+                return None
+            return z.read(href), ext
+    except (OSError, KeyError, AttributeError, zipfile.BadZipFile, etree.XMLSyntaxError):
+        return None
+
+
+EDITION = EpubEdition

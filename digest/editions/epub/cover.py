@@ -7,17 +7,18 @@ from the theme options ``paper``, ``ink``, ``muted`` and ``accent``.
 """
 from __future__ import annotations
 
-import hashlib
 import io
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from digest.runtime.cache import PostCache, caching
+from digest.editions.base import WriteContext
 from digest.editions.epub.fonts import find_cjk_font
+from digest.editions.epub.options import EpubOptions
 from digest.errors import ConfigError, MissingDependency
 from digest.model import Digest
-from digest.config.settings import Settings
+from digest.runtime import keys, parallel
+from digest.runtime.cache import Store
 from digest.theming.loader import Theme
 
 if TYPE_CHECKING:
@@ -31,10 +32,12 @@ _TOKENS = re.compile(r"[A-Za-z0-9][A-Za-z0-9.,:%'’\-/]*|\s+|.", re.S)
 _NO_LINE_START = set("，。、；：？！）】」』”’》〉…%,.;:?!)]")
 
 
-def _given(theme: Theme, settings: Settings) -> tuple[bytes, str] | None:
+def _given(ctx: WriteContext) -> tuple[bytes, str] | None:
     """The cover image the settings or the theme supply (used as is), if any."""
-    if settings.epub.cover_image:
-        path = (settings.site_root / settings.epub.cover_image).resolve()
+    theme, settings = ctx.theme, ctx.settings
+    chosen = settings.options(EpubOptions).cover_image
+    if chosen:
+        path = (settings.site_root / chosen).resolve()
         if not path.is_file():
             raise ConfigError("epub.cover_image: file not found", path)
         return _as_is(path)
@@ -118,10 +121,11 @@ def _fit(text: str, path: Path, index: int, start: int, width: int, smallest: in
         size -= 10
 
 
-def cover_inputs(digest: Digest, *, theme: Theme, settings: Settings) -> dict:
+def cover_inputs(digest: Digest, ctx: WriteContext) -> dict[str, Any]:
     """Everything the drawn cover shows and is drawn with; the cover is a function of this alone."""
+    theme, settings = ctx.theme, ctx.settings
     opts = theme.options_for("epub")
-    configured = settings.epub.font
+    configured = settings.options(EpubOptions).font
     fonts = {name: find_cjk_font(kind, bold, configured) for name, kind, bold in
              (("serif_bold", "serif", True), ("serif", "serif", False), ("sans", "sans", False),
               ("sans_bold", "sans", True))}
@@ -141,32 +145,25 @@ def cover_inputs(digest: Digest, *, theme: Theme, settings: Settings) -> dict:
     }
 
 
-def cache_key(inputs: dict) -> str:
-    """A key for the drawn cover: its inputs, the font and background files' identities, this code."""
-    h = hashlib.sha256(Path(__file__).read_bytes())
+def cache_key(inputs: dict[str, Any]) -> str:
+    """The drawn cover's key: what it shows, the font and background files (their identities), the code."""
     files = [f.path for f in inputs["fonts"].values()] + ([inputs["background"]] if inputs["background"] else [])
-    for f in files:
-        st = f.stat()
-        h.update(f"{f}:{st.st_size}:{st.st_mtime_ns}".encode())
-    h.update(repr(sorted(inputs.items())).encode())
-    return "cover:" + h.hexdigest()
+    stats = [f"{f}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in files]
+    shown = repr(sorted((k, v) for k, v in inputs.items() if k not in ("fonts", "background")))
+    return keys.key("cover", inputs=[shown, *stats], code=keys.code_fingerprint("digest.editions.epub.cover"))
 
 
 class PendingCover:
     """A cover being made; :meth:`result` waits for it: (image bytes, ``jpg`` or ``png``)."""
 
-    def __init__(self, ready: tuple[bytes, str] | None = None, *, inputs: dict | None = None, key: str = "",
-                 settings: Settings | None = None, fork: bool = False):
-        self._ready, self._inputs, self._key, self._settings = ready, inputs, key, settings
-        self._drawing = None
-        if ready is None and fork:
-            from digest.runtime import parallel
-
-            if parallel.spare_cores() > 1 and parallel.context(fork_only=True) is not None:
-                self._drawing = parallel.Forked(_draw, inputs)  # truly alongside the rest of the book
+    def __init__(self, ready: tuple[bytes, str] | None = None, *, inputs: dict[str, Any] | None = None,
+                 key: str = "", ctx: WriteContext | None = None, fork: bool = False):
+        self._ready, self._inputs, self._key, self._ctx = ready, inputs, key, ctx
+        self._drawing = parallel.alongside(_draw, inputs) if ready is None and fork else None
 
     def result(self) -> tuple[bytes, str]:
         if self._ready is None:
+            assert self._inputs is not None and self._ctx is not None
             data = None
             if self._drawing is not None:
                 try:
@@ -175,7 +172,7 @@ class PendingCover:
                     data = None
             if not data:  # drawn here, in this process
                 data = _draw(self._inputs)
-            with PostCache(self._settings.site_root, enabled=caching(), variant="covers") as cache:
+            with Store(self._ctx.env.cache_dir, self._ctx.settings.site_root) as cache:
                 cache.put_blob(self._key, data)
             self._ready = (data, "jpg")
         return self._ready
@@ -186,29 +183,29 @@ class PendingCover:
             self._drawing.cancel()
 
 
-def start_cover(digest: Digest, *, theme: Theme, settings: Settings) -> PendingCover:
+def start_cover(digest: Digest, ctx: WriteContext) -> PendingCover:
     """Begin making the issue's cover: a given image or a cached drawing at once; else it is drawn in a
     forked process (when that is safe) while the caller goes on."""
-    given = _given(theme, settings)
-    return PendingCover(given) if given else _drawn(digest, theme, settings, fork=True)
+    given = _given(ctx)
+    return PendingCover(given) if given else _drawn(digest, ctx, fork=True)
 
 
-def draw_cover(digest: Digest, *, theme: Theme, settings: Settings) -> bytes:
+def draw_cover(digest: Digest, ctx: WriteContext) -> bytes:
     """The drawn cover (JPEG), reused from the cache when the same inputs drew it before."""
-    return _drawn(digest, theme, settings, fork=False).result()[0]
+    return _drawn(digest, ctx, fork=False).result()[0]
 
 
-def _drawn(digest: Digest, theme: Theme, settings: Settings, *, fork: bool) -> PendingCover:
-    inputs = cover_inputs(digest, theme=theme, settings=settings)
+def _drawn(digest: Digest, ctx: WriteContext, *, fork: bool) -> PendingCover:
+    inputs = cover_inputs(digest, ctx)
     key = cache_key(inputs)
-    with PostCache(settings.site_root, enabled=caching(), variant="covers") as cache:
+    with Store(ctx.env.cache_dir, ctx.settings.site_root) as cache:
         data = cache.blob(key)
     if data is not None:
         return PendingCover((data, "jpg"))
-    return PendingCover(inputs=inputs, key=key, settings=settings, fork=fork)
+    return PendingCover(inputs=inputs, key=key, ctx=ctx, fork=fork)
 
 
-def _draw(inputs: dict) -> bytes:
+def _draw(inputs: dict[str, Any]) -> bytes:
     from PIL import Image, ImageDraw, ImageOps
 
     c = {key: _colour(value, COLOURS[key]) for key, value in inputs["colours"].items()}

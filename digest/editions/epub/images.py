@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from digest.config.settings import Settings
+from digest.editions.epub.options import EpubOptions
 
 LOCAL_MAX_BYTES = 50_000_000
 _FORMATS = {"JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF"}
@@ -40,8 +41,13 @@ class Images:
     """Packs the images of one issue; each source is processed once, identical results stored once."""
 
     settings: Settings
+    options: EpubOptions | None = None  # default: the settings' [epub] table
     items: dict[str, Packed] = field(default_factory=dict)
     _seen: dict[str, Packed | Refused] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.options is None:
+            self.options = self.settings.options(EpubOptions)
 
     def pack(self, src: str) -> Packed:
         """The packaged image for ``src``; raises :class:`Refused` (remote not fetched, outside, broken)."""
@@ -92,8 +98,8 @@ class Images:
             if not net.fetch_images:
                 raise Refused(f"remote image not fetched: {src}")
             data = fetch(src, timeout=net.timeout, max_bytes=net.max_bytes, allow_private=net.allow_private)
-        packed = compress(data, max_width=self.settings.epub.image_max_width,
-                          quality=self.settings.epub.image_quality, what=src)
+        options = self.options or self.settings.options(EpubOptions)
+        packed = compress(data, max_width=options.image_max_width, quality=options.image_quality, what=src)
         return self.items.setdefault(packed.name, packed)
 
 

@@ -1,1 +1,90 @@
-"""editions/pdf"""
+"""The PDF edition: WeasyPrint through the theme's print templates (``themes/default/pdf/``).
+
+The body is laid out in chunks on worker processes (:mod:`.render`), then joined with pikepdf
+(:mod:`.merge`): links, bookmarks (section → article) and metadata. Memory stays bounded by the chunk
+size, not by the day. A PDF/A or PDF/UA variant, or ``section_page_break = false`` (the body must flow
+across sections), is laid out in one WeasyPrint pass instead: slower, but exactly WeasyPrint's own output.
+"""
+from __future__ import annotations
+
+import tempfile
+from importlib.metadata import version
+from pathlib import Path
+from typing import ClassVar
+
+from digest.config.settings import Settings
+from digest.editions.base import Edition, Output, WriteContext, output_path
+from digest.editions.pdf.options import PdfOptions
+from digest.errors import ConfigError
+from digest.model import Digest
+from digest.runtime.files import atomic_path
+
+
+class PdfEdition(Edition):
+    name = "pdf"
+    label = "PDF"
+    outputs: ClassVar[tuple[Output, ...]] = (Output(".pdf", "application/pdf", primary=True),)
+    options = PdfOptions
+    for_readers = True
+    order = 20
+    preload = ("digest.editions.pdf.render", "weasyprint")
+
+    def write(self, digest: Digest, ctx: WriteContext) -> list[Path]:
+        from digest.editions.pdf.fonts import check_fonts, report_missing
+        from digest.editions.pdf.merge import assemble_pdf
+        from digest.editions.pdf.plan import outline
+        from digest.editions.pdf.render import Renderer, render_chunked, render_single
+
+        options = ctx.settings.options(PdfOptions)
+        check_fonts(digest, options)
+        variant = _variant(options)
+        path = output_path(ctx.settings, digest, ctx.out_dir, self.primary.suffix)
+        r = Renderer(digest, ctx)
+        with atomic_path(path) as tmp_out, tempfile.TemporaryDirectory(prefix="digest-pdf-") as tmp:
+            if variant or not options.section_page_break:
+                laid = render_single(r, tmp_out, variant)
+            else:
+                done = render_chunked(r, Path(tmp))
+                marks = outline(digest, ctx.theme)
+                assemble_pdf(done.front, done.body, done.stubs, tmp_out, outline=marks,
+                             metadata=_metadata(digest, ctx.settings), lang=digest.lang,
+                             destinations=[m.anchor for top in marks for m in (top, *top.children)])
+                laid = done.all
+            report_missing(digest, (cp for item in laid for cp in item.missing))
+        return [path]
+
+
+def _metadata(digest: Digest, settings: Settings) -> dict[str, str]:
+    g = digest.generated
+    off = g.utcoffset()
+    if off is None:
+        zone = "Z"
+    else:
+        minutes = int(off.total_seconds() // 60)
+        sign = "+" if minutes >= 0 else "-"
+        zone = f"{sign}{abs(minutes) // 60:02d}'{abs(minutes) % 60:02d}'"
+    date = f"D:{g:%Y%m%d%H%M%S}{zone}"
+    meta = {"/Title": digest.title, "/Creator": "digest", "/Producer": f"WeasyPrint {version('weasyprint')}, pikepdf",
+            "/CreationDate": date, "/ModDate": date,
+            "/Subject": settings.description or digest.title}
+    author = settings.author or settings.publisher
+    if author:
+        meta["/Author"] = author
+    if settings.publisher:
+        meta["/Publisher"] = settings.publisher
+    return meta
+
+
+def _variant(options: PdfOptions) -> str | None:
+    v = options.variant
+    if v is None or v == "":
+        return None
+    from weasyprint.pdf import VARIANTS
+
+    v = v.lower()
+    if v not in VARIANTS:
+        raise ConfigError(f"pdf.variant {options.variant!r} is not one of: {', '.join(sorted(VARIANTS))}")
+    return v
+
+
+EDITION = PdfEdition

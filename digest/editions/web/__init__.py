@@ -1,22 +1,31 @@
-"""The web edition: one self-contained HTML file per digest (CSS inlined, no scripts)."""
+"""The web edition: one self-contained HTML file per issue (CSS inlined, no scripts)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
-from digest.runtime.files import atomic_write
+from digest.editions.base import Edition, Output, WriteContext, base_context, output_path
 from digest.model import Digest
-from digest.config.settings import Settings
-from digest.theming.loader import Theme
-from digest.editions.base import base_context, output_path
-
-SUFFIX = ".html"
+from digest.runtime.files import atomic_write
 
 
-def render(digest: Digest, *, theme: Theme, settings: Settings) -> str:
-    return theme.render("web/digest.html.j2", css=theme.read_text("web/style.css"),
-                        **base_context(digest, settings, "web"))
+class WebEdition(Edition):
+    name = "web"
+    label = "Web"
+    aliases = ("html",)
+    outputs: ClassVar[tuple[Output, ...]] = (Output(".html", "text/html", primary=True),)
+    for_readers = True
+    order = 30
+    previewable = True
+
+    def page(self, digest: Digest, ctx: WriteContext) -> str:
+        theme = ctx.theme
+        return theme.render("web/digest.html.j2", css=theme.read_text("web/style.css"),
+                            **base_context(digest, ctx.settings, "web"))
+
+    def write(self, digest: Digest, ctx: WriteContext) -> list[Path]:
+        path = output_path(ctx.settings, digest, ctx.out_dir, self.primary.suffix)
+        return [atomic_write(path, self.page(digest, ctx))]
 
 
-def write(digest: Digest, out_dir: Path, *, theme: Theme, settings: Settings) -> list[Path]:
-    html = render(digest, theme=theme, settings=settings)
-    return [atomic_write(output_path(settings, digest, out_dir, SUFFIX), html)]
+EDITION = WebEdition

@@ -1,0 +1,77 @@
+"""Attribution rules: where an article comes from, found in its front matter or, by the site's rules, in its body.
+
+Front matter wins (``source``/``outlet``, ``source_url``/``original_url``/…, ``author``); otherwise the rules
+of ``[attribution]`` (regular expressions): an outlet line, a bare original-URL line, site-chrome lines
+removed, and the original URL's host named through the ``hosts`` table.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from digest.config.settings import AttributionRules
+from digest.render.links import absolutize
+from digest.render.text import SPACES
+
+OUTLET_KEYS = ("source", "outlet")
+URL_KEYS = ("source_url", "original_url", "original", "canonical_url", "link")
+
+
+def front_value(front: dict[str, Any], key: str) -> Any:
+    """A front-matter value, or ``None`` when absent or empty."""
+    value = front.get(key)
+    return value if value not in (None, "") else None
+
+
+class AttributionFinder:
+    """The site's attribution rules, compiled once per build."""
+
+    def __init__(self, rules: AttributionRules):
+        self.rules = rules
+        self._sources = [re.compile(p, re.M) for p in rules.source_patterns]
+        self._url_line = re.compile(rules.original_url_pattern, re.M)
+        self._chrome = [re.compile(p, re.M) for p in rules.chrome_patterns]
+
+    def strip_chrome(self, body: str) -> tuple[str, str | None]:
+        """Remove site chrome lines and find the original-URL line (the last one wins)."""
+        for rx in self._chrome:
+            body = rx.sub("", body)
+        url: str | None = None
+        found = list(self._url_line.finditer(body))
+        if found:
+            url = found[-1].group(1) or None
+            if self.rules.strip_original_url_line:
+                body = self._url_line.sub("", body)
+        return body, url
+
+    def outlet_in(self, text: str) -> str | None:
+        for rx in self._sources:
+            m = rx.search(text)
+            if m and m.group(1).strip():
+                return SPACES.sub(" ", m.group(1)).strip()
+        return None
+
+    def outlet_of_host(self, url: str | None) -> str | None:
+        host = (urlsplit(url).hostname or "") if url else ""
+        if not host:
+            return None
+        labels = host.split(".")
+        for i in range(len(labels) - 1):
+            name = self.rules.hosts.get(".".join(labels[i:]))
+            if name:
+                return name
+        return host if self.rules.host_fallback else None
+
+    def original_url(self, front: dict[str, Any], body: str, post_url: str | None, site_url: str) -> str | None:
+        """The original article's URL as the post states it (front matter, else the URL line), resolved;
+        only http(s)."""
+        found = next((str(v) for k in URL_KEYS if (v := front_value(front, k)) is not None), None)
+        if found is None:
+            _, found = self.strip_chrome(body)
+        if not found:
+            return None
+        url = absolutize(found, post_url or "", site_url)
+        if url and url.split(":", 1)[0].lower() in ("http", "https"):
+            return url
+        return None

@@ -1,0 +1,93 @@
+"""One post rendered: a :class:`~digest.sources.posts.SourcePost` becomes a :class:`~digest.model.Post`.
+
+Its body goes through Markdown and the sanitiser; it is attributed (front matter, else the site's rules)
+and summarised (front matter, else the lead quote, else the first paragraph that is not an outlet line).
+"""
+from __future__ import annotations
+
+import re
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import quote
+
+from digest.config.settings import Settings
+from digest.model import Attribution, Post
+from digest.render.attribution import OUTLET_KEYS, URL_KEYS, AttributionFinder, front_value
+from digest.render.links import absolutize, permalink_path
+from digest.render.markdown import MarkdownRenderer
+from digest.render.sanitize import Sanitizer, safe_link
+from digest.render.text import cut, one_line, plain_text
+from digest.sources.frontmatter import clean_line
+from digest.sources.posts import SourcePost
+
+# Front-matter keys digest understands; every other key goes to ``Post.extra``.
+KNOWN_KEYS = frozenset({
+    "layout", "title", "date", "categories", "category", "tags", "tag", "published", "slug", "permalink",
+    "source", "outlet", "source_url", "original_url", "original", "canonical_url", "link", "author",
+    "excerpt", "description", "summary",
+})
+_SUMMARY_KEYS = ("excerpt", "description", "summary")
+_LEAD_QUOTE = re.compile(r"^\s*<blockquote>(.*?)</blockquote>", re.S)
+_PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.S)
+
+
+class ContentRenderer:
+    """Turns a :class:`SourcePost` into a :class:`Post`; one instance per build (compiled rules)."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.markdown = MarkdownRenderer()
+        self.sanitizer = Sanitizer(settings.site_url)
+        self.attribution = AttributionFinder(settings.attribution)
+
+    def sanitize(self, fragment: str, post_id: str, base_url: str) -> str:
+        return self.sanitizer.sanitize(fragment, post_id, base_url)
+
+    def summary_of(self, front: dict[str, Any], html: str, text: str) -> str:
+        limit = self.settings.summary_length
+        for key in _SUMMARY_KEYS:
+            value = front_value(front, key)
+            if value:
+                return cut(plain_text(self.sanitize(str(value), "s", "")), limit)
+        m = _LEAD_QUOTE.match(html)
+        if m:
+            quoted = plain_text(m.group(1))
+            if quoted:
+                return cut(quoted, limit)
+        for m in _PARAGRAPH.finditer(html):
+            para = plain_text(m.group(1))
+            if para and not self.attribution.outlet_in(para):
+                return cut(para, limit)
+        return cut(text, limit)
+
+    def post_url(self, src: SourcePost) -> str | None:
+        if not self.settings.url:
+            return None
+        custom = src.front.get("permalink")
+        path = quote(clean_line(str(custom)), safe="/:@!$&'()*+,;=-._~%") if custom else permalink_path(
+            self.settings.permalink, when=src.date, categories=src.categories,
+            title=src.slug, slug=src.slug,
+        )
+        return safe_link(self.settings.site_url + "/" + path.lstrip("/"))
+
+    def render(self, src: SourcePost, post_id: str) -> Post:
+        front = src.front
+        post_url = self.post_url(src)
+        body, url_line = self.attribution.strip_chrome(src.body)
+        html = self.sanitize(self.markdown.render(body), post_id, post_url or self.settings.site_url + "/")
+        text = plain_text(html)
+        original = next((str(v) for k in URL_KEYS if (v := front_value(front, k))), None) or url_line
+        if original:
+            original = safe_link(absolutize(original, post_url or "", self.settings.site_url))
+        named = (one_line(front_value(front, k)) for k in OUTLET_KEYS)
+        outlet = (next(filter(None, named), None) or self.attribution.outlet_in(text)
+                  or self.attribution.outlet_of_host(original))
+        attribution = Attribution(outlet=one_line(outlet), original_url=original, post_url=post_url,
+                                  author=one_line(front_value(front, "author")))
+        extra = {k: v for k, v in front.items() if k not in KNOWN_KEYS}
+        return Post(
+            id=post_id, path=src.path, title=src.title, date=src.date, categories=src.categories,
+            tags=src.tags, html=html, text=text, summary=self.summary_of(front, html, text),
+            attribution=attribution, slug=src.slug, content_hash=src.content_hash,
+            extra=MappingProxyType(extra),
+        )

@@ -1,0 +1,181 @@
+"""A post as read from disk: its front matter, body and metadata (local date, title, sections…)."""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from datetime import timezone as dt_timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from digest.config.settings import Settings
+from digest.errors import PostError
+from digest.sources.discover import NAME_RE, filename_date, folder_categories
+from digest.sources.frontmatter import (
+    MAX_NAME_CHARS, MAX_NAMES, MAX_TITLE_CHARS, MAX_YEAR, clean_line, decode, is_scalar, load_front_matter,
+    short_repr, split_front_matter,
+)
+
+DATE_RE = re.compile(
+    r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})"
+    r"(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6})\d*)?)?)?"
+    r"\s*(Z|[+-]\d{2}:?\d{2})?\s*$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PostMeta:
+    """What the index needs of a post (its day, sections, publication), without the body."""
+
+    date: datetime  # aware, in the site's time zone
+    title: str
+    slug: str
+    categories: tuple[str, ...]
+    tags: tuple[str, ...]
+    published: bool
+    notices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SourcePost:
+    """A post as read from disk: front matter, Markdown body, and its metadata (date, sections…)."""
+
+    path: Path  # relative to the site root
+    front: dict[str, Any]
+    body: str
+    content_hash: str
+    meta: PostMeta
+
+    date = property(lambda self: self.meta.date)
+    title = property(lambda self: self.meta.title)
+    slug = property(lambda self: self.meta.slug)
+    categories = property(lambda self: self.meta.categories)
+    tags = property(lambda self: self.meta.tags)
+    published = property(lambda self: self.meta.published)
+    notices = property(lambda self: self.meta.notices)
+
+
+def split_words(value: Any) -> tuple[str, ...]:
+    """``categories``/``tags`` as a space-separated string or a list → a tuple of names.
+
+    Only scalar items count (a nested list or mapping is ignored); each name is one clean line,
+    at most ``MAX_NAME_CHARS`` long, and at most ``MAX_NAMES`` names are kept.
+    """
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        items: list[Any] = clean_line(value).split()
+    elif isinstance(value, (list, tuple)):
+        items = [v for v in value if is_scalar(v)]
+    elif is_scalar(value):
+        items = [value]
+    else:
+        return ()
+    out: list[str] = []
+    for v in items[:MAX_NAMES]:
+        name = clean_line(str(v))[:MAX_NAME_CHARS].strip()
+        if name:
+            out.append(name)
+    return tuple(out)
+
+
+@lru_cache(maxsize=64)
+def _offset(text: str) -> dt_timezone:
+    """``Z``, ``+0800`` or ``+08:00`` → a fixed-offset time zone."""
+    if text == "Z":
+        return dt_timezone.utc
+    digits = text[1:].replace(":", "")
+    minutes = int(digits[:2]) * 60 + int(digits[2:4])
+    if minutes >= 24 * 60:
+        raise ValueError(f"invalid UTC offset {text!r}")
+    return dt_timezone(timedelta(minutes=-minutes if text[0] == "-" else minutes))
+
+
+def parse_date(value: Any, tz: ZoneInfo) -> datetime:
+    """A front-matter date (YAML datetime, date or string, with or without offset) → aware datetime."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=tz) if value.tzinfo is None else value.astimezone(tz)
+    if isinstance(value, date):
+        return datetime.combine(value, time(), tz)
+    if isinstance(value, str):
+        m = DATE_RE.match(value)
+        if m:
+            y, mo, d, h, mi, s, frac, off = m.groups()
+            try:
+                dt = datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0),
+                              int((frac or "0").ljust(6, "0")))
+                if off is None:
+                    return dt.replace(tzinfo=tz)
+                return dt.replace(tzinfo=_offset(off)).astimezone(tz)
+            except ValueError:
+                pass
+    raise ValueError(f"invalid date {value!r}")
+
+
+def parse_post(rel: Path, data: bytes, settings: Settings) -> SourcePost:
+    """Parse one post's bytes. Raises :class:`PostError` with a one-line reason."""
+    if len(data) > settings.max_post_bytes:
+        raise PostError(f"file is {len(data):,} bytes, over the {settings.max_post_bytes:,}-byte limit")
+    text, note = decode(data)
+    notices = [note] if note else []
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise PostError("empty file")
+    lead = text.lstrip()
+    if lead is not text and lead.startswith("---") and not text.startswith("---"):
+        notices.append("blank line before the front matter (Jekyll would not read it); read anyway")
+    fm, body = split_front_matter(lead)
+    front = load_front_matter(fm) if fm is not None else {}
+    meta = post_meta(rel, front, settings, notices)
+    return SourcePost(path=rel, front=front, body=body, content_hash=hashlib.sha256(data).hexdigest()[:20], meta=meta)
+
+
+def post_meta(rel: Path, front: dict[str, Any], settings: Settings, notices: list[str] | None = None) -> PostMeta:
+    """Date (site time zone), title, slug, categories, tags, published — from front matter and file name."""
+    notices = list(notices or [])
+    tz = settings.tz
+    name_date = filename_date(rel.name)
+    raw_date = front.get("date")
+    if raw_date is not None and raw_date != "":
+        try:
+            when = parse_date(raw_date, tz)
+            if when.year > MAX_YEAR:  # a typo or garbage; also past what ZIP (EPUB) timestamps can hold
+                raise ValueError(raw_date)
+        except (ValueError, OverflowError, TypeError):
+            if name_date is None:
+                raise PostError(f"invalid date {short_repr(raw_date)} and no date in the file name") from None
+            notices.append(f"invalid date {short_repr(raw_date)}; used the file-name date {name_date}")
+            when = datetime.combine(name_date, time(), tz)
+    elif name_date is not None:
+        if "date" in front:
+            notices.append(f"empty date; used the file-name date {name_date}")
+        when = datetime.combine(name_date, time(), tz)
+    else:
+        raise PostError("no date: neither a 'date' in the front matter nor a YYYY-MM-DD- file name")
+    m = NAME_RE.match(rel.name)
+    raw_slug = front.get("slug")
+    slug = clean_line(str(raw_slug if is_scalar(raw_slug) and raw_slug != "" else (m[4] if m else rel.stem)))
+    slug = slug[:MAX_NAME_CHARS * 2] or "post"
+    raw_title = front.get("title")
+    if raw_title is None or is_scalar(raw_title):
+        title = clean_line("" if raw_title is None else str(raw_title))
+    elif isinstance(raw_title, (list, tuple)) and all(is_scalar(v) for v in raw_title):
+        title = clean_line(" ".join(str(v) for v in raw_title))
+        notices.append("title is a list; joined its items")
+    else:
+        title = ""
+        notices.append(f"title is {short_repr(raw_title)}, not text")
+    if len(title) > MAX_TITLE_CHARS:
+        notices.append(f"title is {len(title):,} characters; cut to {MAX_TITLE_CHARS}")
+        title = title[: MAX_TITLE_CHARS - 1].rstrip() + "…"
+    if not title:
+        notices.append("empty title; used the file name")
+        title = slug
+    cats = split_words(front.get("categories")) or split_words(front.get("category"))
+    cats = tuple(dict.fromkeys(folder_categories(rel) + cats))
+    tags = split_words(front.get("tags")) or split_words(front.get("tag"))
+    published = front.get("published", True) not in (False, "false", "no")
+    return PostMeta(when, title, slug, cats, tags, published, tuple(notices))
