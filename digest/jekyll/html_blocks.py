@@ -174,7 +174,7 @@ def _raw(lines: _Lines, out: _Segments, name: str, text: str, parse_block_html: 
 
 def _emit(state: StateBlock, segments: _Segments, start: int, last: int) -> None:
     render = kd(state.env)
-    for kind, text in segments:
+    for index, (kind, text) in enumerate(segments):
         if kind == "block" and render.html_depth < MAX_HTML_NESTING:
             render.html_depth += 1
             inner: list[Token] = []
@@ -192,8 +192,10 @@ def _emit(state: StateBlock, segments: _Segments, start: int, last: int) -> None
             token.level = state.level + 1
             state.tokens.append(token)
         else:
+            inside_span = index + 1 < len(segments) and segments[index + 1][0] == "span"
             token = state.push("html_block", "", 0)
-            token.content, token.map = text if text.endswith("\n") else text + "\n", [start, last + 1]
+            token.content = text if text.endswith("\n") or inside_span else text + "\n"
+            token.map = [start, last + 1]
 
 
 def html_element(state: StateBlock, start: int, end: int, silent: bool) -> bool:

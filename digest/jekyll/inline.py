@@ -103,6 +103,16 @@ def _span_extension(state: StateInline, ext: re.Match[str], silent: bool) -> boo
     return True
 
 
+def guillemets(state: StateInline, silent: bool) -> bool:
+    """``<<`` is a guillemet in kramdown before it can start an HTML tag (``<<x>>`` is «x»)."""
+    if not state.src.startswith("<<", state.pos):
+        return False
+    if not silent:
+        state.pending += "<<"
+    state.pos += 2
+    return True
+
+
 def resolve_span_ials(state: StateInline) -> None:
     """Give each span IAL's attributes to the element just before it; after text it stays text."""
     tokens = state.tokens
@@ -118,6 +128,8 @@ def resolve_span_ials(state: StateInline) -> None:
 
 
 def _target(tokens: list[Token], i: int) -> Token | None:
+    while i > 0 and tokens[i - 1].type == "text" and not tokens[i - 1].content:
+        i -= 1  # what is left of a ``**`` delimiter
     prev = tokens[i - 1] if i > 0 else None
     if prev is None or prev.type in ("text", "softbreak", "hardbreak", "kd_span_ial") or prev.nesting == 1:
         return None
@@ -135,7 +147,9 @@ def _target(tokens: list[Token], i: int) -> Token | None:
     return None
 
 
-def use(md: MarkdownIt, math: bool) -> None:
+def use(md: MarkdownIt, math: bool, typographic_symbols: bool) -> None:
+    if typographic_symbols:
+        md.inline.ruler.before("html_inline", "kd_guillemets", guillemets)
     if math:
         md.inline.ruler.before("escape", "kd_math_brackets", math_brackets)
         md.inline.ruler.before("backticks", "kd_math_dollars", math_dollars)

@@ -84,7 +84,7 @@ def build(options: MarkdownOptions) -> MarkdownIt:
     tables.use(md)
     blocks.use(md)
     html_blocks.use(md)
-    inline.use(md, options.math)
+    inline.use(md, options.math, options.typographic_symbols)
     if not options.math:
         md.block.ruler.disable("kd_math_block")
     typography.use(md)

@@ -20,12 +20,8 @@ _KD_OTHER = re.compile(r"[^a-zA-Z0-9 -]")
 _SPACES = r"[\s\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+"
 
 
-def _sibling_before(tokens: list[Token], i: int) -> Token | None:
-    """The opening token of the block just before ``tokens[i]`` at its level (other IALs skipped)."""
-    level = tokens[i].level
-    j = i - 1
-    while j >= 0 and tokens[j].type == "kd_ial" and tokens[j].level == level:
-        j -= 1
+def _sibling_before(tokens: list[Token], j: int, level: int) -> Token | None:
+    """The opening token of the block ending at ``tokens[j]`` (level ``level``), if it is one."""
     if j < 0 or tokens[j].level != level or tokens[j].nesting == 1:
         return None
     if tokens[j].nesting == 0:
@@ -36,21 +32,30 @@ def _sibling_before(tokens: list[Token], i: int) -> Token | None:
     return None
 
 
-def _sibling_after(tokens: list[Token], i: int) -> Token | None:
-    """The block just after ``tokens[i]`` at its level (other IALs skipped)."""
-    level = tokens[i].level
-    j = i + 1
-    while j < len(tokens) and tokens[j].type == "kd_ial" and tokens[j].level == level:
-        j += 1
+def _sibling_after(tokens: list[Token], j: int, level: int) -> Token | None:
     if j >= len(tokens) or tokens[j].level != level or tokens[j].nesting < 0:
         return None
     t = tokens[j]
     return None if t.type == "inline" or t.type.startswith("kd_") else t
 
 
+def _around(tokens: list[Token]) -> tuple[list[int], list[int]]:
+    """For each token, the nearest index before and after it that is not an IAL (linear, so a
+    run of thousands of IALs costs no more than their number)."""
+    n = len(tokens)
+    before, after = [-1] * n, [n] * n
+    for i in range(1, n):
+        before[i] = before[i - 1] if tokens[i - 1].type == "kd_ial" else i - 1
+    for i in range(n - 2, -1, -1):
+        after[i] = after[i + 1] if tokens[i + 1].type == "kd_ial" else i + 1
+    return before, after
+
+
 def block_ials(state: StateCore) -> None:
     """Give IALs to blocks; take ``{#id}`` off header text."""
     tokens, alds = state.tokens, kd(state.env).alds
+    before, after = _around(tokens) if any(t.type == "kd_ial" for t in tokens) else ([], [])
+    found: dict[int, Token | None] = {}
     for i, token in enumerate(tokens):
         if token.type == "heading_open" and i + 1 < len(tokens):
             inline = tokens[i + 1]
@@ -58,13 +63,14 @@ def block_ials(state: StateCore) -> None:
             if m:
                 inline.content = inline.content.rstrip()[:m.start()].rstrip()
                 token.attrSet("id", m[1])
-        if token.type != "kd_ial":
+        if token.type != "kd_ial" or token.meta["position"] == "lost":
             continue
-        position = token.meta["position"]
-        target = (_sibling_before(tokens, i) if position == "after"
-                  else _sibling_after(tokens, i) if position == "before" else None)
-        if target is not None:
-            al.apply(target, al.resolve(token.meta["attrs"], alds))
+        j = before[i] if token.meta["position"] == "after" else after[i]
+        if j not in found:
+            found[j] = (_sibling_before(tokens, j, token.level) if token.meta["position"] == "after"
+                        else _sibling_after(tokens, j, token.level))
+        if found[j] is not None:
+            al.apply(found[j], al.resolve(token.meta["attrs"], alds))  # type: ignore[arg-type]
 
 
 def _gfm_chars(text: str) -> str:
