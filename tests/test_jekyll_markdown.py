@@ -7,7 +7,15 @@ import time
 import nh3
 import pytest
 
-from digest.jekyll import Code, MarkdownConfigError, MarkdownError, MarkdownOptions, MarkdownRenderer, Math, fill
+from digest.jekyll import (
+    Code,
+    MarkdownConfigError,
+    MarkdownError,
+    MarkdownOptions,
+    MarkdownRenderer,
+    Math,
+    fill,
+)
 
 GFM = MarkdownRenderer()
 KRAMDOWN = MarkdownRenderer(MarkdownOptions(input="kramdown"))

@@ -19,6 +19,9 @@ _ENVIRONMENTS = re.compile(r"\\(begin|end)\s*\{(aligned|equation\*?|split)\}")
 _SVG_ID = re.compile(r'(id="|href="#)([^"]+)"')
 _MAX_TEX = 20_000  # characters; a formula longer than a page of TeX is refused, not converted
 _MML = "{http://www.w3.org/1998/Math/MathML}"
+_REASONS = {"NoAvailableTokensError": "a brace is not closed or a command lacks its argument",
+            "MissingSuperScriptOrSubscriptError": "^ or _ without what goes above or below",
+            "DoubleSubscriptsError": "two subscripts in a row", "DoubleSuperscriptsError": "two superscripts in a row"}
 
 
 class MathError(ValueError):
@@ -62,7 +65,7 @@ def to_mathml(tex: str, display: bool) -> str:
     except RecursionError:
         raise MathError("formula nested too deeply") from None
     except Exception as e:  # noqa: BLE001  latex2mathml raises many kinds; each means bad TeX
-        reason = str(e).splitlines()[0] if str(e).strip() else type(e).__name__
+        reason = str(e).splitlines()[0] if str(e).strip() else _REASONS.get(type(e).__name__, type(e).__name__)
         raise MathError(f"TeX not understood: {reason}") from None
     _check(mathml)
     return mathml

@@ -108,6 +108,8 @@ def kramdown_table(state: StateBlock, start: int, end: int, silent: bool) -> boo
         return False
     sections, aligns, next_line = parsed
     columns = max((len(row) for _, rows in sections for row in rows), default=0)
+    # A cell costs about as much as four parser steps (its tokens and its own inline parse).
+    kd(state.env).charge(4 * columns * sum(len(rows) for _, rows in sections))
     aligns = (aligns + [""] * columns)[:columns]
     table = state.push("table_open", "table", 1)
     table.map = [start, next_line]
