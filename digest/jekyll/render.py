@@ -1,0 +1,109 @@
+"""HTML for the tokens kramdown writes differently from CommonMark: code and maths become
+placeholders (the trusted HTML comes later, after sanitising), footnotes carry kramdown's
+``fn:``/``fnref:`` ids (links written for the Jekyll site keep working), and task-list items show
+a ballot box (a sanitiser removes ``<input>``)."""
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from markdown_it.utils import OptionsDict
+
+from .state import kd
+
+_Rule = Any  # markdown-it passes the renderer itself as ``self``
+
+
+def _language(token: Token) -> str | None:
+    """The fence's first word before any ``?`` (kramdown-parser-gfm), else a ``language-*`` class."""
+    info = token.info.strip() if token.type == "fence" else ""
+    if info:
+        return info.split()[0].split("?")[0] or None
+    classes = str(token.attrGet("class") or "").split()
+    lang = next((c[len("language-"):] for c in classes if c.startswith("language-")), None)
+    if lang:
+        rest = " ".join(c for c in classes if not c.startswith("language-"))
+        if rest:
+            token.attrSet("class", rest)
+        else:
+            token.attrs.pop("class", None)
+    return lang
+
+
+def code(self: _Rule, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any) -> str:
+    token = tokens[idx]
+    state = kd(env)
+    lang = _language(token)
+    placeholder = state.code_token(token.content, lang, state.options.line_numbers)
+    return f"<div{self.renderAttrs(token)}>{placeholder}</div>\n"
+
+
+def math_block(self: _Rule, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any) -> str:
+    token = tokens[idx]
+    return f"<div{self.renderAttrs(token)}>{kd(env).math_token(token.content, True)}</div>\n"
+
+
+def math_inline(self: _Rule, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any) -> str:
+    token = tokens[idx]
+    return kd(env).math_token(token.content, bool((token.meta or {}).get("display")))
+
+
+def _name(token: Token) -> str:
+    return html.escape(str(token.meta.get("label") or token.meta["id"] + 1))
+
+
+def footnote_ref(self: _Rule, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any) -> str:
+    token = tokens[idx]
+    name, sub = _name(token), token.meta.get("subId", 0)
+    number = token.meta["id"] + kd(env).options.footnote_nr
+    ref_id = f"fnref:{name}" + (f":{sub}" if sub else "")
+    return (f'<sup id="{ref_id}"><a href="#fn:{name}" class="footnote" rel="footnote" role="doc-noteref">'
+            f"{number}</a></sup>")
+
+
+def footnote_block_open(self: _Rule, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any) -> str:
+    start = kd(env).options.footnote_nr
+    return '<div class="footnotes" role="doc-endnotes">\n' + (f'<ol start="{start}">\n' if start != 1 else "<ol>\n")
+
+
+def footnote_block_close(self: _Rule, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any) -> str:
+    return "</ol>\n</div>\n"
+
+
+def footnote_open(self: _Rule, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any) -> str:
+    return f'<li id="fn:{_name(tokens[idx])}">'
+
+
+def footnote_close(self: _Rule, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any) -> str:
+    return "</li>\n"
+
+
+def footnote_anchor(self: _Rule, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any) -> str:
+    token = tokens[idx]
+    text = kd(env).options.footnote_backlink
+    if not text:
+        return ""
+    name, sub = _name(token), token.meta.get("subId", 0)
+    target = f"fnref:{name}" + (f":{sub}" if sub else "")
+    label = html.escape(text, quote=False) + (f"<sup>{sub + 1}</sup>" if sub else "")
+    return f'\u00a0<a href="#{target}" class="reversefootnote" role="doc-backlink">{label}</a>'
+
+
+def list_item(self: _Rule, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any) -> str:
+    token = tokens[idx]
+    if token.meta and "checked" in token.meta:
+        token.attrSet("class", "task-list-item")
+        return f"{self.renderToken(tokens, idx, options, env)}{'☑' if token.meta['checked'] else '☐'} "
+    return str(self.renderToken(tokens, idx, options, env))
+
+
+def use(md: MarkdownIt) -> None:
+    for name, rule in (("fence", code), ("code_block", code), ("math_block", math_block),
+                       ("math_inline", math_inline), ("footnote_ref", footnote_ref),
+                       ("footnote_block_open", footnote_block_open), ("footnote_block_close", footnote_block_close),
+                       ("footnote_open", footnote_open), ("footnote_close", footnote_close),
+                       ("footnote_anchor", footnote_anchor), ("list_item_open", list_item)):
+        md.add_render_rule(name, rule)
