@@ -7,6 +7,7 @@ text is kept with the markup removed, see ``liquid.py``), a work limit stops the
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +62,17 @@ def _too_long(value: object, limit: int) -> bool:
         return True
 
 
+def _filter_failure(name: str, err: Exception, value: object) -> str:
+    """One line in the author's terms: no Python function names."""
+    text = str(err.message) if isinstance(err, LiquidError) else str(err)
+    text = text.removeprefix(f"{name}: ")
+    if re.search(r"\(\) (?:missing|takes|got)", text):
+        text = "wrong number of arguments"
+    elif not isinstance(err, LiquidError):
+        text = f"cannot filter a {type(value).__name__}"
+    return f"{name}: {text}"
+
+
 class JekyllContext(RenderContext):
     """Unknown filters leave the value as it was and are reported; ranges longer than the loop
     limit are refused before a filter turns them into a list."""
@@ -79,10 +91,8 @@ class JekyllContext(RenderContext):
                 raise LoopIterationLimitError(f"range longer than {limit} given to '{name}'", token=token)
             try:
                 return func(left, *args, **kwargs)
-            except FilterArgumentError as err:
-                if not str(err.message).startswith(f"{name}:"):
-                    raise FilterArgumentError(f"{name}: {err.message}", token=token) from err
-                raise
+            except (FilterArgumentError, TypeError) as err:
+                raise FilterArgumentError(_filter_failure(name, err, left), token=token) from err
 
         return guarded
 
@@ -178,6 +188,7 @@ class JekyllEnvironment(Environment):
 
     def setup_tags_and_filters(self, *, extra: bool = False) -> None:
         super().setup_tags_and_filters(extra=False)
+        del self.tags["render"]  # not in Jekyll's Liquid 4; python-liquid's would look for templates
         self.add_tag(_GuardedForTag)
         self._register(self)
         self.tags = {name: _Tracked(self, tag) for name, tag in self.tags.items()}

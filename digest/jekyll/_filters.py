@@ -52,6 +52,8 @@ def text(value: object) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, (list, tuple, Mapping)):
+        return ruby_inspect(value)
     return str(value)
 
 

@@ -13,16 +13,17 @@ from pathlib import Path, PurePosixPath
 from typing import TextIO
 
 from liquid import Environment, RenderContext
-from liquid.ast import Node
+from liquid.ast import IllegalNode, Node
 from liquid.builtin.expressions import parse_primitive, tokenize
 from liquid.exceptions import LiquidError
 from liquid.expression import Expression
 from liquid.stream import TokenStream
 from liquid.tag import Tag
 from liquid.template import BoundTemplate
-from liquid.token import TOKEN_EOF, TOKEN_EXPRESSION, Token
+from liquid.token import TOKEN_EOF, TOKEN_EXPRESSION, TOKEN_TAG, Token
 
 from ._env import JekyllEnvironment, jekyll_env
+from ._scan import unclosed
 from ._state import Abort, IncludeFrame, RenderState
 from ._support import has_liquid, markup, render_sub, sub_template
 
@@ -150,6 +151,10 @@ def _parse(env: JekyllEnvironment, text: str, name: str) -> Parsed:
     every post that uses it, at the line of the post's include tag."""
     outer = env.state
     inner = RenderState(source=text, first_line=1, path=name, page={}, max_problems=20)
+    broken = unclosed(text)
+    if broken is not None:
+        inner.report(Token(TOKEN_TAG, "", broken.index, text), broken.message)
+        return Parsed(env.from_string("", name=name), text, tuple((p.line, p.message) for p in inner.final()))
     env.state = inner
     try:
         template = env.from_string(text, name=name)
@@ -173,7 +178,7 @@ class IncludeTag(Tag):
         if match is None:
             if state is not None:
                 state.report(tag, f"{self.name}: no file named")
-            return IncludeNode(tag, self.name, "", {})
+            return IllegalNode(tag)
         file_text = match.group("file")
         file: str | BoundTemplate = sub_template(self.env, file_text, tag) if has_liquid(file_text) else file_text
         params = _params(self.env, match.group("params"), token, match.start("params"), tag, self.name)

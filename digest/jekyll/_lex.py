@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from liquid import lex
 from liquid.token import TOKEN_CONTENT, TOKEN_TAG, Token
 
+from . import _scan
+
 # The tag name the lexer gives a whole highlight block: a space cannot occur in a tag name
 # written in a post, so only this lexer can produce it.
 HIGHLIGHT_BLOCK = "highlight block"
@@ -118,31 +120,12 @@ class Highlight:
         return f"{head}{fence}{self.info_string()}\n{body}{indent}{fence}{tail}"
 
 
-_MARKUP = re.compile(
-    rf"(?P<highlight>{_HIGHLIGHT})"
-    r"|\{%-?[ \t\r\n]*raw[ \t\r\n]*-?%\}(?P<raw>.*?)\{%-?[ \t\r\n]*endraw[ \t\r\n]*-?%\}"
-    r"|\{%-?[ \t\r\n]*comment[ \t\r\n]*-?%\}.*?\{%-?[ \t\r\n]*endcomment[ \t\r\n]*-?%\}"
-    r"|\{%(?:(?!\n[ \t]*\n).)*?%\}|\{\{(?:(?!\n[ \t]*\n).)*?\}\}|\{%|\{\{",
-    re.DOTALL,
-)
-
-
 def strip_markup(source: str) -> str:
-    """The text with every Liquid tag and output removed: what a reader keeps of a post whose
-    Liquid cannot run. Raw blocks keep their content, highlight blocks become code blocks and
-    comment blocks go; an unclosed ``{{`` or ``{%`` loses only its two characters."""
+    """The post's text with its Liquid markup removed (see ``_scan.strip_markup``), highlight
+    blocks made into code."""
 
-    def replace(match: re.Match[str]) -> str:
-        if match.group("highlight") is not None:
-            block = Highlight.parse(source, match.start())
-            line_start = source.rfind("\n", 0, match.start()) + 1
-            return block.fenced(source[line_start:match.start()]) if block else ""
-        raw = match.group("raw")
-        return raw if raw is not None else ""
+    def fence(line: str, start: int) -> str:
+        block = Highlight.parse(source, start)
+        return block.fenced(line) if block else ""
 
-    return _MARKUP.sub(replace, source)
-
-
-def line_of(source: str, index: int) -> int:
-    """1-based line of a character index."""
-    return source.count("\n", 0, max(index, 0)) + 1
+    return _scan.strip_markup(source, fence)

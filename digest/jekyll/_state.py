@@ -7,6 +7,8 @@ include's own file and line).
 """
 from __future__ import annotations
 
+import re
+from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,7 +16,7 @@ from typing import Any
 from liquid.exceptions import LiquidError
 from liquid.token import TOKEN_TAG, Token
 
-from ._lex import line_of
+_NEWLINE = re.compile("\n")
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class Limits:
     includes_per_post: int = 1_000  # include renders in one post: a fan-out of includes stops here
     include_bytes: int = 1_000_000  # one include file
     problems_per_post: int = 20  # problems listed for one post; the rest are counted
+    markup_per_post: int = 10_000  # tags and outputs in one post: parse time grows with them
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,16 @@ class RenderState:
     failure: LiquidProblem | None = None  # a syntax error in the post: its Liquid cannot run
     _seen: set[tuple[int | None, str]] = field(default_factory=set)
     _names: set[str] = field(default_factory=set)
+    _newlines: dict[int, tuple[str, list[int]]] = field(default_factory=dict)
+
+    def line_in(self, source: str, index: int) -> int:
+        """1-based line of an index: newlines are indexed once per text, so that many problems
+        in a long post cost a lookup each, not a count over the text."""
+        known = self._newlines.get(id(source))
+        if known is None or known[0] is not source:
+            known = (source, [match.start() for match in _NEWLINE.finditer(source)])
+            self._newlines[id(source)] = known
+        return bisect_left(known[1], index) + 1
 
     def add(self, line: int | None, message: str) -> None:
         key = (line, message)
@@ -136,12 +149,12 @@ class RenderState:
             token = self.open_tags[-1]
         valid = token is not None and token.start_index >= 0 and bool(token.source)
         if valid and token is not None and token.source is self.source:
-            return self.first_line + line_of(self.source, token.start_index) - 1, ""
+            return self.first_line + self.line_in(self.source, token.start_index) - 1, ""
         if self.includes:
             frame = self.includes[-1]
             inner = ""
             if valid and token is not None and token.source is frame.source:
-                inner = f", line {line_of(frame.source, token.start_index)}"
+                inner = f", line {self.line_in(frame.source, token.start_index)}"
             return self.includes[0].line, f" (in include '{frame.name}'{inner})"
         if self.anchors:
             return self.anchors[-1], ""

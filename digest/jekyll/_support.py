@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from liquid import Environment, RenderContext
+from liquid.exceptions import LiquidSyntaxError
 from liquid.stream import TokenStream
 from liquid.template import BoundTemplate
 from liquid.token import TOKEN_EXPRESSION, Token
 
 from ._env import jekyll_env
+from ._scan import unclosed
 
 
 def has_liquid(text: str) -> bool:
@@ -25,6 +27,9 @@ def markup(stream: TokenStream, tag: Token) -> tuple[str, Token]:
 def sub_template(env: Environment, text: str, token: Token) -> BoundTemplate:
     """Liquid written inside a tag's argument (``caption:"{{ page.title }}"``): parsed by the
     same environment, its errors reported at the tag's line."""
+    broken = unclosed(text)
+    if broken is not None:
+        raise LiquidSyntaxError(broken.message, token=token)
     state = jekyll_env(env).state
     if state is None:
         return env.from_string(text)

@@ -57,7 +57,9 @@ class HighlightTag(Tag):
         if code is None:
             raise LiquidSyntaxError("'highlight' block could not be read", token=token)
         state = jekyll_env(self.env).state
-        if code.bad_options and state is not None:
+        if not code.lang and not code.bad_options and state is not None:
+            state.report(token, "highlight: no language given (expected LANG [linenos])")
+        elif code.bad_options and state is not None:
             state.report(token, f"highlight: cannot read '{code.bad_options}' (expected LANG [linenos] "
                                 f"[mark_lines=\"1 2\"])")
         return HighlightNode(token, code)

@@ -20,6 +20,7 @@ from typing import Any
 
 from liquid.exceptions import LiquidError
 from liquid.tag import Tag
+from liquid.token import TOKEN_TAG, Token
 
 from ._arrays import array_filters
 from ._embeds import DEFAULT_LABELS, FigureTag, embed_tags
@@ -27,6 +28,7 @@ from ._env import JekyllEnvironment, Services, new_environment
 from ._filters import text_filters
 from ._include import IncludeCachedTag, IncludeRelativeTag, IncludeTag
 from ._lex import strip_markup
+from ._scan import unclosed
 from ._state import Abort, Limits, LiquidProblem, RenderState, error_message
 from ._tags import HighlightTag, LinkTag, PostUrlTag, UnclosedHighlightTag
 from .site import JekyllSite
@@ -82,6 +84,13 @@ class LiquidRenderer:
             self.env.state = None
 
     def _render(self, text: str, page: Mapping[str, Any], state: RenderState) -> LiquidResult:
+        markup = text.count("{%") + text.count("{{")
+        if markup > self.limits.markup_per_post:
+            cause = LiquidProblem(None, f"more than {self.limits.markup_per_post} Liquid tags and outputs")
+            return self._fallback(text, state, cause, _STOPPED)
+        broken = unclosed(text)
+        if broken is not None:
+            return self._fallback(text, state, state.problem(Token(TOKEN_TAG, "", broken.index, text), broken.message))
         try:
             state.parsing_post = True
             template = self.env.from_string(text, path=state.path)
