@@ -226,6 +226,18 @@ def test_an_include_symlinked_out_of_the_site_is_refused(tmp_path: Path, monkeyp
         "include 'dir/private.txt': leads outside the includes folder (symlink?), refused at line 2"]
 
 
+def test_an_includes_folder_symlinked_out_of_the_site_is_refused(tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    shutil.copytree(FIXTURE, root, ignore=shutil.ignore_patterns("_includes"))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "card.html").write_text("FROM-OUTSIDE", encoding="utf-8")
+    (root / "_includes").symlink_to(elsewhere)
+    result = render(make_renderer(root), "{% include card.html %}")
+    assert result.text == "" and messages(result) == [
+        "include 'card.html': leads outside the includes folder (symlink?), refused at line 1"]
+
+
 def test_problems_inside_an_include_name_the_include_and_the_post_line(liquid: LiquidRenderer) -> None:
     for _ in range(2):  # the second post gets them too, although the include is parsed once
         result = render(liquid, "Intro\n\n{% include quirky.html x=1 %}")

@@ -178,18 +178,18 @@ def sort(value: object, prop: object = None, nils: object = "first") -> object:
     return [item for _key, item in keyed]
 
 
-def _sample_filter(seed: Callable[[], str]) -> Callable[..., object]:
-    def sample(value: object, count: object = 1) -> object:
-        items = _items(value)
-        if items is None:
-            return value
-        chooser = random.Random(f"{seed()}|{len(items)}")
-        number = to_integer(count)
-        if number == 1:
-            return chooser.choice(items) if items else None
-        return chooser.sample(items, max(0, min(number, len(items))))
-
-    return sample
+@with_context
+def sample(value: object, count: object = 1, *, context: RenderContext) -> object:
+    """Seeded with the post's path and the array's length: random-looking, the same each build."""
+    items = _items(value)
+    if items is None:
+        return value
+    state = jekyll_env(context.env).state
+    chooser = random.Random(f"{state.path if state else ''}|{len(items)}")
+    number = to_integer(count)
+    if number == 1:
+        return chooser.choice(items) if items else None
+    return chooser.sample(items, max(0, min(number, len(items))))
 
 
 def push(value: object, item: object) -> object:
@@ -220,10 +220,10 @@ def array_to_sentence_string(value: object, connector: object = "and") -> object
     return f"{', '.join(items[:-1])}, {word} {items[-1]}"
 
 
-def array_filters(seed: Callable[[], str]) -> dict[str, Callable[..., Any]]:
+def array_filters() -> dict[str, Callable[..., Any]]:
     return {
         "where": where, "where_exp": where_exp, "find": find, "find_exp": find_exp,
-        "group_by": group_by, "group_by_exp": group_by_exp, "sort": sort, "sample": _sample_filter(seed),
+        "group_by": group_by, "group_by_exp": group_by_exp, "sort": sort, "sample": sample,
         "push": push, "pop": pop, "shift": shift, "unshift": unshift,
         "array_to_sentence_string": array_to_sentence_string,
     }

@@ -30,7 +30,7 @@ from liquid.exceptions import (
 from liquid.stream import TokenStream
 from liquid.tag import Tag
 from liquid.template import BoundTemplate
-from liquid.token import TOKEN_EXPRESSION, TOKEN_ILLEGAL, Token
+from liquid.token import TOKEN_CONTENT, TOKEN_EXPRESSION, TOKEN_ILLEGAL, Token
 
 from ._lex import make_tokenizer
 from ._state import Abort, Limits, RenderState, error_message
@@ -44,6 +44,7 @@ class Services:
     site: JekyllSite
     labels: Mapping[str, str]
     markdownify: Callable[[str], str] | None
+
 
 _INNER_TAGS = frozenset({"else", "elsif", "when"})
 _BLOCKS_LEXED_WHOLE = frozenset({"raw"})  # reaching the parser as a tag means it was never closed
@@ -191,7 +192,7 @@ class JekyllEnvironment(Environment):
         del self.tags["render"]  # not in Jekyll's Liquid 4; python-liquid's would look for templates
         self.add_tag(_GuardedForTag)
         self._register(self)
-        self.tags = {name: _Tracked(self, tag) for name, tag in self.tags.items()}
+        self.tags = {name: tag if name == TOKEN_CONTENT else _Tracked(self, tag) for name, tag in self.tags.items()}
         self.tags[TOKEN_ILLEGAL] = _UnknownTag(self)
 
     def error(self, exc: type[LiquidError] | LiquidError, msg: str | None = None,

@@ -27,8 +27,8 @@ from ._scan import unclosed
 from ._state import Abort, IncludeFrame, RenderState
 from ._support import has_liquid, markup, render_sub, sub_template
 
-_FILE_AND_PARAMS = re.compile(r"\s*(?P<file>(?:\{\{.*?\}\}|[^\s{])+)(?P<params>.*)\Z", re.DOTALL)
 _PARAM = re.compile(r"""([\w-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|([\w.\-\[\]'"]+))""", re.DOTALL)
+_MAX_PARAMS = 8_000  # an unclosed quote is looked for to the end, once per parameter: bounded
 _VALID_NAME = re.compile(r"[\w/.\-()+~#@ ]+")
 _ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 
@@ -64,7 +64,7 @@ class IncludeNode(Node):
         if isinstance(found, str):
             state.report(self.token, f"{self.kind} '{name}': {found}")
             return 0
-        parsed = _load(env, state, found, name)
+        parsed = _load(env, found, name)
         if parsed is None:
             state.report(self.token, f"{self.kind} '{name}': cannot be read as UTF-8 text within "
                                      f"{env.limits.include_bytes} bytes")
@@ -121,16 +121,17 @@ def _locate(env: JekyllEnvironment, state: RenderState, kind: str, name: str) ->
     try:
         base = base.resolve()
         target = (base / rel).resolve()
+        root = site.root.resolve()
     except (OSError, RuntimeError):
         return "cannot be resolved"
-    if not target.is_relative_to(base):
+    if not target.is_relative_to(base) or not target.is_relative_to(root):
         return "leads outside the includes folder (symlink?), refused"
     if not target.is_file():
         return "no such file" + ("" if kind == "include_relative" else f" in {site.includes_dir.name}/")
     return target
 
 
-def _load(env: JekyllEnvironment, state: RenderState, path: Path, name: str) -> Parsed | None:
+def _load(env: JekyllEnvironment, path: Path, name: str) -> Parsed | None:
     cache = env.include_cache
     if path in cache:
         cached = cache[path]
@@ -173,15 +174,15 @@ class IncludeTag(Tag):
     def parse(self, stream: TokenStream) -> Node:
         tag = stream.current
         text, token = markup(stream, tag)
-        match = _FILE_AND_PARAMS.match(text)
+        end = _file_end(text)
         state = jekyll_env(self.env).state
-        if match is None:
+        if not end:
             if state is not None:
                 state.report(tag, f"{self.name}: no file named")
             return IllegalNode(tag)
-        file_text = match.group("file")
+        file_text = text[:end]
         file: str | BoundTemplate = sub_template(self.env, file_text, tag) if has_liquid(file_text) else file_text
-        params = _params(self.env, match.group("params"), token, match.start("params"), tag, self.name)
+        params = _params(self.env, text[end:], token, end, tag, self.name)
         return IncludeNode(tag, self.name, file, params)
 
 
@@ -193,10 +194,28 @@ class IncludeRelativeTag(IncludeTag):
     name = "include_relative"
 
 
+def _file_end(text: str) -> int:
+    """Where the file name ends: at the first space outside ``{{ }}`` (``posts/{{ page.kind }}.html``)."""
+    index = 0
+    while index < len(text) and not text[index].isspace():
+        if text.startswith("{{", index):
+            close = text.find("}}", index + 2)
+            if close < 0:
+                return len(text)
+            index = close + 2
+        else:
+            index += 1
+    return index
+
+
 def _params(env: Environment, text: str, token: Token, offset: int, tag: Token, kind: str) -> dict[str, Value]:
     params: dict[str, Value] = {}
     position = 0
     state = jekyll_env(env).state
+    if len(text) > _MAX_PARAMS:
+        if state is not None:
+            state.report(tag, f"{kind}: parameters longer than {_MAX_PARAMS} characters, not read")
+        return params
     for match in _PARAM.finditer(text):
         if text[position:match.start()].strip() and state is not None:
             state.report(tag, f"{kind}: cannot read the parameters '{' '.join(text.split())}'")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from liquid.exceptions import LiquidError
@@ -29,7 +30,7 @@ from ._filters import text_filters
 from ._include import IncludeCachedTag, IncludeRelativeTag, IncludeTag
 from ._lex import strip_markup
 from ._scan import unclosed
-from ._state import Abort, Limits, LiquidProblem, RenderState, error_message
+from ._state import Abort, Limits, LiquidProblem, RenderState, error_message, one_line
 from ._tags import HighlightTag, LinkTag, PostUrlTag, UnclosedHighlightTag
 from .site import JekyllSite
 
@@ -57,7 +58,6 @@ class LiquidRenderer:
         self.site = site
         self.limits = limits
         self._site_vars = site.variables()
-        self._path = ""
         self.env = new_environment(limits, self._register, Services(site, labels, markdownify))
 
     def _register(self, env: JekyllEnvironment) -> None:
@@ -65,7 +65,7 @@ class LiquidRenderer:
                                  IncludeRelativeTag, PostUrlTag, LinkTag, FigureTag, *embed_tags()]
         for tag in tags:
             env.add_tag(tag)
-        filters = {**text_filters(self.site, env.services.markdownify), **array_filters(lambda: self._path)}
+        filters = {**text_filters(self.site, env.services.markdownify), **array_filters()}
         for name, func in filters.items():
             env.add_filter(name, func)
 
@@ -77,7 +77,7 @@ class LiquidRenderer:
             return LiquidResult(text, ())
         state = RenderState(source=text, first_line=first_line, path=path, page=page,
                             max_problems=self.limits.problems_per_post)
-        self.env.state, self._path = state, path
+        self.env.state = state
         try:
             return self._render(text, page, state)
         finally:
@@ -107,7 +107,7 @@ class LiquidRenderer:
         except (RecursionError, MemoryError):
             return self._fallback(text, state, LiquidProblem(None, "nested too deep"), _STOPPED)
         except Exception as err:  # noqa: BLE001 - a post must never stop the build
-            return self._fallback(text, state, LiquidProblem(None, f"{type(err).__name__}: {err}"), _STOPPED)
+            return self._fallback(text, state, LiquidProblem(None, one_line(f"{type(err).__name__}: {err}")), _STOPPED)
         return LiquidResult(output, state.final())
 
     def _fallback(self, text: str, state: RenderState, cause: LiquidProblem,
@@ -117,4 +117,4 @@ class LiquidRenderer:
         return LiquidResult(strip_markup(text), problems, ran=False)
 
 
-_JEKYLL: Mapping[str, str] = {"environment": "production", "version": "4.3.3"}
+_JEKYLL: Mapping[str, str] = MappingProxyType({"environment": "production", "version": "4.3.3"})
