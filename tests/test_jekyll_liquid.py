@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from digest.jekyll import (
@@ -588,3 +590,24 @@ def test_a_post_made_of_markup_is_not_parsed(liquid: LiquidRenderer) -> None:
     assert time.process_time() - start < 1.0
     assert messages(result) == [STOPPED + "more than 10000 Liquid tags and outputs"]
     assert result.text == "\n" * 10_001
+
+
+# --- any mixture of markup --------------------------------------------------------------------
+
+FRAGMENTS = ["\n\nalpha\n\n", "beta ", "\n", "{% if page.title %}", "{% else %}", "{% endif %}", "{{ page.title }}",
+             "{{", "}}", "{%", "%}", "{% raw %}", "{% endraw %}", "{% highlight js %}", "{% endhighlight %}",
+             "{% comment %}", "{% endcomment %}", "{% for i in (1..3) %}", "{% endfor %}", "{% notice %}",
+             "{% endnotice %}", "{% include card.html title=page.title %}", "{% include nope.html %}",
+             "{{ page.tags | where_exp: 'x', 'x == 1' | size }}", "{{ x | nosuch }}", "{%- assign y = 2 -%}",
+             "{% post_url 2019-01-01-first %}", "{% figure caption:\"c\" %}", "{% endfigure %}", "`", "~~~\n"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=40))
+def test_any_mixture_renders_without_raising_and_the_same_twice(liquid: LiquidRenderer, parts: list[str]) -> None:
+    text = "".join(parts)
+    first, second = render(liquid, text), render(liquid, text)
+    assert first == second
+    assert all(problem.message and "\n" not in problem.message for problem in first.problems)
+    if not first.ran and "comment" not in text:  # a paragraph of prose is never taken for markup
+        assert first.text.count("alpha") == text.count("alpha")

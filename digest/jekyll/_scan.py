@@ -50,7 +50,8 @@ class _Walk:
 
     def __init__(self, source: str, lenient: bool) -> None:
         self.source = source
-        self.lenient = lenient  # an unclosed opener is dropped, and no markup spans a blank line
+        # lenient: an unclosed opener is dropped, and markup spans no blank line and no other opener
+        self.lenient = lenient
         self.absent: set[str] = set()
         self.ahead: dict[str, tuple[int, int, int]] = {}  # closer -> (searched from, its start, its end)
         self.blank = -1  # the next blank line at or after the last position asked about
@@ -115,7 +116,7 @@ def walk(source: str, *, lenient: bool) -> tuple[list[Piece], Unclosed | None]:
 
 def _output(state: _Walk, start: int) -> Piece | Unclosed:
     end = state.find("}}", start + 2)
-    if end < 0:
+    if end < 0 or (state.lenient and state.source.find("{{", start + 2, end) >= 0):
         return Unclosed("'{{' was never closed (no '}}')", start, start + 2)
     return Piece("output", start, end + 2)
 
@@ -130,7 +131,7 @@ def _tag(state: _Walk, start: int) -> Piece | Unclosed:
                 return Unclosed(f"'{block}' block was never closed (no 'end{block}')", start, head.end())
             return Piece(block, start, closer[1], (head.end(), closer[0]))
     end = state.find("%}", start + 2)
-    if end < 0:
+    if end < 0 or (state.lenient and source.find("{%", start + 2, end) >= 0):
         return Unclosed("'{%' was never closed (no '%}')", start, start + 2)
     name = _TAG_NAME.match(source, start)
     if name is not None and name.group(1) == "comment" and "comment" not in state.absent:
