@@ -1,17 +1,15 @@
-"""Jekyll's Markdown (kramdown), maths and highlighted code, for digest's rendering stage.
+"""Jekyll as it is: its Liquid dialect, kramdown-compatible Markdown, maths and highlighted code.
 
-Self-contained: these modules import only the standard library and third-party packages.
+Self-contained: these modules import only the standard library and third-party packages; the rendering
+stage (:mod:`digest.render`) wires them into the pipeline.
 """
-from .markdown import (
-           Code,
-           MarkdownError,
-           MarkdownOptions,
-           MarkdownRenderer,
-           MarkdownResult,
-           Math,
-           fill,
-)
+from .liquid import DEFAULT_LABELS, Limits, LiquidProblem, LiquidRenderer, LiquidResult
+from .markdown import Code, MarkdownError, MarkdownOptions, MarkdownRenderer, MarkdownResult, Math, fill
 from .options import MarkdownConfigError
+from .site import DataLimits, JekyllSite, SiteData, link_resolver, load_site_data, post_resolver
 
-__all__ = ["Code", "MarkdownConfigError", "MarkdownError", "MarkdownOptions", "MarkdownRenderer", "MarkdownResult",
-           "Math", "fill"]
+__all__ = [
+    "DEFAULT_LABELS", "Code", "DataLimits", "JekyllSite", "Limits", "LiquidProblem", "LiquidRenderer",
+    "LiquidResult", "MarkdownConfigError", "MarkdownError", "MarkdownOptions", "MarkdownRenderer", "MarkdownResult",
+    "Math", "SiteData", "fill", "link_resolver", "load_site_data", "post_resolver",
+]
