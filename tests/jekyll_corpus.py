@@ -1,4 +1,4 @@
-"""The four real Jekyll sites of tests/data/liquid/corpus, read as a test needs them: each
+"""The four real Jekyll sites of tests/sites/jekyll, read as a test needs them: each
 post's front matter and body, and resolvers built from the file names and each site's
 permalink (enough of Jekyll's permalink rules for these four sites)."""
 from __future__ import annotations
@@ -14,7 +14,7 @@ import yaml
 
 from digest.jekyll import JekyllSite, link_resolver, load_site_data, post_resolver
 
-CORPUS = Path(__file__).parent / "data" / "liquid" / "corpus"
+CORPUS = Path(__file__).parent / "sites" / "jekyll"
 # site folder -> (site root inside it, config file inside it)
 SITES = {
     "text-theme": (".", "docs/_config.yml"),

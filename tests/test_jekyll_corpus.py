@@ -1,4 +1,4 @@
-"""Every post of four real Jekyll sites (tests/data/kramdown/corpus, copied from shared/corpus/jekyll)
+"""Every post of four real Jekyll sites (tests/sites/jekyll, copied from shared/corpus/jekyll)
 through the kramdown stage: no kramdown syntax left as text, maths and fenced languages captured,
 in-page links landing on ids of the same post. Liquid is not processed here: ``{% raw %}`` keeps its
 content, other tags are dropped (``post_url``/``link`` become a URL of another page)."""
@@ -14,7 +14,7 @@ import yaml
 
 from digest.jekyll import MarkdownOptions, MarkdownRenderer
 
-CORPUS = Path(__file__).parent / "data" / "kramdown" / "corpus"
+CORPUS = Path(__file__).parent / "sites" / "jekyll"
 SITES = {"text-theme": "text-theme/docs/_config.yml", "made-mistakes": "made-mistakes/_config.yml",
          "18f": "18f/_config.yml", "cfap": "cfap/_config.yml"}
 _RAW = re.compile(r"\{%-?\s*raw\s*-?%\}(.*?)\{%-?\s*endraw\s*-?%\}", re.DOTALL)

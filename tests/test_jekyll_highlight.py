@@ -1,11 +1,11 @@
-"""digest.jekyll.highlight: Rouge-style language names, plain fallbacks, AA-contrast stylesheet."""
+"""digest.jekyll.kramdown.highlight: Rouge-style language names, plain fallbacks, AA-contrast stylesheet."""
 from __future__ import annotations
 
 import re
 
 import pytest
 
-from digest.jekyll.highlight import contrast, highlight, lexer_for, stylesheet
+from digest.jekyll.kramdown.highlight import contrast, highlight, lexer_for, stylesheet
 
 
 @pytest.mark.parametrize(("written", "lexer"), [

@@ -1,4 +1,4 @@
-"""Every post of the four real Jekyll sites (tests/data/liquid/corpus) through digest.jekyll.
+"""Every post of the four real Jekyll sites (tests/sites/jekyll) through digest.jekyll.
 
 After Liquid no ``{%``/``{{`` is left except inside what ``{% raw %}`` protected, every
 ``post_url``/``link`` resolves (to the URL its target's permalink gives), and the only problem

@@ -1,4 +1,4 @@
-"""digest.jekyll.math: TeX from real posts to MathML and to self-contained SVG."""
+"""digest.jekyll.kramdown.math: TeX from real posts to MathML and to self-contained SVG."""
 from __future__ import annotations
 
 import re
@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from digest.jekyll.math import MathError, to_mathml, to_svg
+from digest.jekyll.kramdown.math import MathError, to_mathml, to_svg
 
 MML = "{http://www.w3.org/1998/Math/MathML}"
 CORPUS_TEX = [

@@ -1,4 +1,4 @@
-"""digest.jekyll.site: site.data read with bounds and only from inside the site; the
+"""digest.jekyll.liquid.site: site.data read with bounds and only from inside the site; the
 post_url/link resolvers match as Jekyll 4 does; url, baseurl and includes_dir from the config."""
 from __future__ import annotations
 

@@ -4,9 +4,9 @@ Self-contained: these modules import only the standard library and third-party p
 stage (:mod:`digest.render`) wires them into the pipeline.
 """
 from .liquid import DEFAULT_LABELS, Limits, LiquidProblem, LiquidRenderer, LiquidResult
-from .markdown import Code, MarkdownError, MarkdownOptions, MarkdownRenderer, MarkdownResult, Math, fill
-from .options import MarkdownConfigError
-from .site import DataLimits, JekyllSite, SiteData, link_resolver, load_site_data, post_resolver
+from .kramdown import Code, MarkdownError, MarkdownOptions, MarkdownRenderer, MarkdownResult, Math, fill
+from .kramdown import MarkdownConfigError
+from .liquid import DataLimits, JekyllSite, SiteData, link_resolver, load_site_data, post_resolver
 
 __all__ = [
     "DEFAULT_LABELS", "Code", "DataLimits", "JekyllSite", "Limits", "LiquidProblem", "LiquidRenderer",
