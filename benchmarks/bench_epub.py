@@ -95,7 +95,7 @@ def run(workdir: Path) -> list[dict]:
     cold, warm, html = _median(colds, "digest build"), _median(warms, "digest build"), _median(webs, "digest html")
     floor = _median(floors, "start-up floor")
     size_kb = next(out.rglob(f"{DAY}.epub")).stat().st_size / 1024
-    fonts = _measure(build + ["--embed-fonts"], env={"DIGEST_CACHE_DIR": str(warm_cache)})
+    fonts = _measure([*build, "--embed-fonts"], env={"DIGEST_CACHE_DIR": str(warm_cache)})
     shutil.rmtree(warm_cache, ignore_errors=True)
 
     rows: list[dict] = []

@@ -1,6 +1,7 @@
 """One command for every benchmark: ``python -m benchmarks.run [--only scale,epub,…] [--workdir DIR]``.
 
-Makes the workloads with benchmarks/make_site.py (a copy of ../shared/tools/make_site.py), runs each benchmark module (digest and the peer
+Makes the workloads with benchmarks/make_site.py (a copy of ../shared/tools/make_site.py), runs each benchmark module
+(digest and the peer
 tools in the same run), prints one table with times, peak memory and ratios, and writes it to
 benchmarks/RESULTS.md (the README quotes that file).
 """

@@ -28,7 +28,7 @@ _API = {
     "Attribution": "digest.model",
     "DigestError": "digest.errors",
 }
-__all__ = sorted(_API) + ["__version__"]
+__all__ = [*sorted(_API), "__version__"]
 
 
 def __getattr__(name: str) -> Any:

@@ -1,12 +1,13 @@
 """The digest model: small, typed, frozen records built once and only read by exporters."""
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from datetime import date, datetime
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from digest.errors import Problem
 
@@ -30,7 +31,7 @@ class Post:
     id: str  # unique inside a digest; safe as an HTML/XML id and as a file name
     path: Path  # the source file, relative to the site root
     title: str
-    date: datetime  # aware, in the site's time zone
+    date: dt.datetime  # aware, in the site's time zone
     categories: tuple[str, ...]
     tags: tuple[str, ...]
     html: str  # sanitised body (HTML fragment, ids prefixed with ``id``)
@@ -41,7 +42,7 @@ class Post:
     content_hash: str  # hash of the source file's bytes
     extra: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)  # front-matter keys digest does not know
 
-    def __reduce__(self):  # pickling (the render cache): ``extra`` is a read-only mapping proxy
+    def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:  # pickling: ``extra`` is a read-only mapping proxy
         fields = {f: getattr(self, f) for f in self.__dataclass_fields__}
         fields["extra"] = dict(self.extra)
         return (_make_post, (fields,))
@@ -51,11 +52,11 @@ class Post:
         return self.categories[0] if self.categories else "uncategorized"
 
     @property
-    def day(self) -> date:
+    def day(self) -> dt.date:
         return self.date.date()
 
 
-def _make_post(fields: dict[str, Any]) -> "Post":
+def _make_post(fields: dict[str, Any]) -> Post:
     return Post(**{**fields, "extra": MappingProxyType(fields["extra"])})
 
 
@@ -69,7 +70,7 @@ class Section:
     posts: tuple[Post, ...]
 
 
-def issue_slug(start: date, end: date, period: str = "day") -> str:
+def issue_slug(start: dt.date, end: dt.date, period: str = "day") -> str:
     """The stable file stem of an issue: ``2021-12-08``, ``2021-W49``, ``2021-12`` or ``A_B`` for a range."""
     if period == "week":
         y, w, _ = start.isocalendar()
@@ -89,10 +90,10 @@ class Digest:
     site_url: str
     lang: str
     timezone: str
-    start: date
-    end: date
+    start: dt.date
+    end: dt.date
     sections: tuple[Section, ...]
-    generated: datetime  # SOURCE_DATE_EPOCH, else the newest post's date: keeps builds reproducible
+    generated: dt.datetime  # SOURCE_DATE_EPOCH, else the newest post's date: keeps builds reproducible
     period: str = "day"  # day | week | month | range
     duplicates_dropped: int = 0
     problems: tuple[Problem, ...] = ()

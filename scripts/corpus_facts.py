@@ -268,7 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.features:
         import corpus_features
 
-        result: dict[str, Any] = {f.name: corpus_features.count(load_site(f), find_posts(load_site(f))) for f in folders}
+        result: dict[str, Any] = {f.name: corpus_features.count(load_site(f), find_posts(load_site(f)))
+                                  for f in folders}
     else:
         result = {"as_of": as_of.date().isoformat(), "sites": {f.name: site_facts(f, as_of) for f in folders}}
     text = json.dumps(result, ensure_ascii=False, indent=1, sort_keys=True) + "\n"

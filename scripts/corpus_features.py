@@ -38,7 +38,8 @@ def tally(counter: Counter[str], posts: Counter[str]) -> dict[str, str]:
 def count(site: cf.Site, files: list[cf.PostFile]) -> dict[str, Any]:
     far = datetime(9999, 1, 1, tzinfo=UTC)
     facts = [cf.scan_post(site, pf, far) for pf in files]
-    sums: dict[str, Counter[str]] = {k: Counter() for k in ("live_tags", "raw_tags", "live_outputs", "live_filters", "kramdown")}
+    kinds = ("live_tags", "raw_tags", "live_outputs", "live_filters", "kramdown")
+    sums: dict[str, Counter[str]] = {k: Counter() for k in kinds}
     posts: dict[str, Counter[str]] = {k: Counter() for k in sums}
     for pf in files:
         _, _, body = cf.front_matter(pf.path.read_text(encoding="utf-8"))
@@ -66,9 +67,10 @@ def summary(site: cf.Site, facts: list[dict[str, Any]], files: list[cf.PostFile]
     fronts = [cf.front_matter(pf.path.read_text(encoding="utf-8"))[0] for pf in files]
     return {
         "posts": len(facts),
-        "maths": f"display {sum(f['maths']['display'] for f in facts)}, inline {sum(f['maths']['inline'] for f in facts)}"
-                 f", \\( or \\[ {sum(f['maths']['paren_delimiters'] for f in facts)}"
-                 f" ({sum(1 for f in facts if f['maths']['display'] + f['maths']['inline'])} posts)",
+        "maths": (f"display {sum(f['maths']['display'] for f in facts)}, "
+                  f"inline {sum(f['maths']['inline'] for f in facts)}"
+                  f", \\( or \\[ {sum(f['maths']['paren_delimiters'] for f in facts)}"
+                  f" ({sum(1 for f in facts if f['maths']['display'] + f['maths']['inline'])} posts)"),
         "code_languages": dict(langs.most_common()),
         "plain_fences": sum(f["plain_fences"] for f in facts),
         "images": {"local_found": sum(1 for i in images if i["exists"]),

@@ -173,7 +173,7 @@ EMAIL_HEADERS = frozenset({
 def check_eml(path: Path) -> list[str]:
     """Only the headers digest writes (nothing injected); every HTML part clean."""
     msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
-    found = [f"{path.name}: header {k!r}" for k in msg.keys() if k.lower() not in EMAIL_HEADERS]
+    found = [f"{path.name}: header {k!r}" for k in msg if k.lower() not in EMAIL_HEADERS]
     for k, v in msg.items():
         if "\n" in str(v) or "\r" in str(v):
             found.append(f"{path.name}: header {k} holds a line break")

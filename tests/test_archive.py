@@ -10,10 +10,10 @@ import pytest
 from lxml import etree
 from PIL import Image
 
+from digest import load_settings
 from digest.archive import catalog as archive
 from digest.archive import records as manifest
 from digest.build import BuildOptions, build
-from digest import load_settings
 from tests.conftest import DAY, EXAMPLE, LATE_DAY
 
 ATOM = "{http://www.w3.org/2005/Atom}"

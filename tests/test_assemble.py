@@ -1,10 +1,10 @@
 from datetime import date
 
+from digest import load_settings
 from digest.assemble.assemble import assemble
 from digest.build import make_digest, periods
-from digest.sources.collect import collect
-from digest import load_settings
 from digest.runtime.env import Environment
+from digest.sources.collect import collect
 
 NO_CACHE = Environment.from_os(cache=False)
 from tests.conftest import DAY, EXAMPLE

@@ -17,15 +17,15 @@ import pytest
 from filelock import FileLock
 from typer.testing import CliRunner
 
-from digest.archive import records as manifest
-from digest.build import BuildOptions, build
-from digest.cli.app import app
-from digest.sources.collect import collect
-from digest.render.post import ContentRenderer
-from digest.build.keys import content_hash
-from digest.render.attribution import AttributionFinder
 from digest import load_settings
+from digest.archive import records as manifest
+from digest.build import build
+from digest.build.keys import content_hash
+from digest.cli.app import app
+from digest.render.attribution import AttributionFinder
+from digest.render.post import ContentRenderer
 from digest.runtime.env import Environment
+from digest.sources.collect import collect
 from tests.conftest import DAY, EXAMPLE, ROOT
 
 runner = CliRunner()
@@ -337,7 +337,7 @@ def test_sigkill_during_writing_leaves_the_old_files(site_300, tmp_path):
         killed_mid_write += 1
         target = out / "2022" / tmp.name[1:].rsplit(".", 2)[0]  # ".<name>.<random>.tmp" → <name>
         assert target in old and target.read_bytes() == old[target], f"{target.name} changed under a killed build"
-        for path, data in old.items():  # each file is the old one or a complete new one, never a part
+        for _path, _data in old.items():  # each file is the old one or a complete new one, never a part
             with zipfile.ZipFile(out / "2022" / f"{day}.epub") as z:
                 assert z.testzip() is None
             html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(

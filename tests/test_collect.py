@@ -3,12 +3,12 @@ from pathlib import Path
 
 import pytest
 
-from digest.sources.collect import collect
-from digest.sources.posts import parse_date, parse_post, split_words
-from digest.sources.discover import filename_date, find_post_files
-from digest.errors import PostError
 from digest import load_settings
+from digest.errors import PostError
 from digest.runtime.env import Environment
+from digest.sources.collect import collect
+from digest.sources.discover import filename_date, find_post_files
+from digest.sources.posts import parse_date, parse_post, split_words
 
 NO_CACHE = Environment.from_os(cache=False)
 from tests.conftest import DAY, EXAMPLE, LATE_DAY

@@ -3,16 +3,18 @@ from pathlib import Path
 
 import pytest
 
+from digest import load_settings
 from digest.assemble.assemble import unique_ids
-from digest.sources.collect import collect
-from digest.sources.posts import parse_post
+from digest.render.links import permalink_path
 from digest.render.post import ContentRenderer
 from digest.render.text import cut, plain_text
-from digest.render.links import permalink_path
-from digest import load_settings
 from digest.runtime.env import Environment
+from digest.sources.collect import collect
+from digest.sources.posts import parse_post
 
 NO_CACHE = Environment.from_os(cache=False)
+from datetime import UTC
+
 from tests.conftest import DAY, EXAMPLE, LATE_DAY
 
 
@@ -21,7 +23,7 @@ def example_posts():
     s = load_settings(EXAMPLE)
     r = ContentRenderer(s)
     srcs = collect(s, DAY, LATE_DAY, env=NO_CACHE).posts
-    return {src.path.name: r.render(src, pid) for src, pid in zip(srcs, unique_ids(srcs))}
+    return {src.path.name: r.render(src, pid) for src, pid in zip(srcs, unique_ids(srcs), strict=True)}
 
 
 def render_one(body: str, front: str = 'title: "T"', **over):
@@ -133,9 +135,9 @@ def test_plain_text_keeps_blocks():
 
 
 def test_permalink_styles():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    w = datetime(2022, 4, 19, 13, 0, tzinfo=timezone.utc)
+    w = datetime(2022, 4, 19, 13, 0, tzinfo=UTC)
     kw = dict(when=w, categories=("EMNews",), title="t1", slug="T 1")
     assert permalink_path("date", **kw) == "/emnews/2022/04/19/t1.html"
     assert permalink_path("pretty", **kw) == "/emnews/2022/04/19/t1/"

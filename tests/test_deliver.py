@@ -14,11 +14,10 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from typer.testing import CliRunner
 
+from digest import load_settings
 from digest.cli.app import app
 from digest.errors import DeliveryError
-from digest import load_settings
 from digest.runtime.env import Environment
-
 from tests.conftest import DAY, EXAMPLE
 
 PASSWORD = "c0rrect-h0rse-BATTERY-staple"

@@ -10,13 +10,13 @@ import lxml.html
 import pytest
 from typer.testing import CliRunner
 
+from digest import load_settings
 from digest.build import make_digest, write_issue
 from digest.cli.app import app
 from digest.editions.email import render as email_edition
 from digest.model import Digest
-from digest import load_settings
-from digest.theming.loader import load_theme
 from digest.runtime.env import Environment
+from digest.theming.loader import load_theme
 
 NO_CACHE = Environment.from_os(cache=False)
 from tests.conftest import DAY, EXAMPLE, LATE_DAY
@@ -106,7 +106,7 @@ def test_html_is_self_contained_inlined_and_mail_friendly(example):
 
 
 def test_html_articles_have_link_time_summary_and_attribution(example):
-    settings, issue, _ = example
+    _settings, issue, _ = example
     doc = _doc(files(issue)[".email.html"])
     digest = issue.digest
     titles = _shown_titles(doc)
@@ -126,7 +126,7 @@ def test_html_articles_have_link_time_summary_and_attribution(example):
 
 
 def test_too_big_day_says_how_many_more_in_html_and_text(example):
-    settings, issue, _ = example
+    _settings, issue, _ = example
     digest = issue.digest
     doc = _doc(files(issue)[".email.html"])
     shown = len(_shown_titles(doc))
@@ -174,7 +174,7 @@ def test_top_n_and_budget_settings(tmp_path):
 
 
 def test_300_post_day_fits_and_drops_nothing_silently(big):
-    settings, issue, _ = big
+    _settings, issue, _ = big
     digest = issue.digest
     assert digest.count >= 290 and len(digest.sections) == 6
     path = files(issue)[".email.html"]
@@ -197,7 +197,7 @@ def test_300_post_day_fits_and_drops_nothing_silently(big):
 
 
 def test_eml_is_a_valid_multipart_alternative(example):
-    settings, issue, _ = example
+    _settings, issue, _ = example
     raw = files(issue)[".eml"].read_bytes()
     assert b"\r\n" in raw and b"\n" not in raw.replace(b"\r\n", b"")
     msg = message_from_bytes(raw, policy=policy.default)
@@ -217,7 +217,7 @@ def test_eml_is_a_valid_multipart_alternative(example):
 def test_output_is_reproducible(example, tmp_path):
     _, issue, _ = example
     _, again = _build(EXAMPLE, DAY, tmp_path)
-    for a, b in zip(sorted(issue.files), sorted(again.files)):
+    for a, b in zip(sorted(issue.files), sorted(again.files), strict=True):
         assert a.read_bytes() == b.read_bytes(), a.name
 
 

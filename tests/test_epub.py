@@ -10,22 +10,22 @@ import shutil
 import subprocess
 import threading
 import zipfile
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path, PurePosixPath
 
 import pytest
+from conftest import DAY, EXAMPLE, LATE_DAY
 from lxml import etree
 from PIL import Image
 
-from conftest import DAY, EXAMPLE, LATE_DAY
+from digest import load_settings
 from digest.build import make_digest, write_issue
 from digest.editions.base import WriteContext
+from digest.editions.epub import book as epub_exporter
 from digest.editions.epub.images import Images, Refused, fetch
 from digest.errors import ConfigError, MissingDependency, ThemeError
-from digest.editions.epub import book as epub_exporter
-from digest import load_settings
-from digest.theming.loader import load_theme
 from digest.runtime.env import Environment
+from digest.theming.loader import load_theme
 
 NO_CACHE = Environment.from_os(cache=False)
 
@@ -182,10 +182,10 @@ def test_nav_and_ncx_nest_sections_then_articles_in_digest_order(books, name):
     ncx, ncx_doc = _ncx_tree(book)
     for tree in (nav, ncx):
         assert [t for t, _, _ in tree] == [s.title for s in digest.sections]
-        for (title, href, kids), section in zip(tree, digest.sections):
+        for (_title, href, kids), section in zip(tree, digest.sections, strict=True):
             assert book.target(href).find(".//x:h1", NS).text == section.title
             assert [k[0] for k in kids] == [p.title for p in section.posts]
-            for (k_title, k_href), post in zip(kids, section.posts):
+            for (_k_title, k_href), post in zip(kids, section.posts, strict=True):
                 article = book.target(k_href)
                 if article.tag.endswith("html"):
                     article = article.find(".//x:article", NS)
@@ -214,7 +214,7 @@ def test_contents_page_lists_sections_articles_and_summaries(books):
     doc = book.xml("contents.xhtml")
     sections = doc.findall(".//x:section[@class='toc-section']", NS)
     assert [s.findtext("x:h3/x:a", namespaces=NS) for s in sections] == [s.title for s in digest.sections]
-    for el, section in zip(sections, digest.sections):
+    for el, section in zip(sections, digest.sections, strict=True):
         items = el.findall("x:ol/x:li", NS)
         assert [li.findtext("x:a", namespaces=NS) for li in items] == [p.title for p in section.posts]
         assert [li.findtext("x:p[@class='summary']", namespaces=NS) for li in items] == [p.summary for p in section.posts]
@@ -226,7 +226,7 @@ def test_every_article_has_attribution_and_navigation(books, name):
     posts = digest.posts
     nav_hrefs = [a.get("href") for a in book.xml("nav.xhtml").xpath("//x:li/x:ol/x:li/x:a", namespaces=NS)]
     assert len(nav_hrefs) == len(posts)
-    for i, (post, h) in enumerate(zip(posts, nav_hrefs)):
+    for i, (post, h) in enumerate(zip(posts, nav_hrefs, strict=True)):
         article = book.target(h)
         if article.tag.endswith("html"):
             article = article.find(".//x:article", NS)
@@ -265,7 +265,7 @@ def test_metadata_title_language_date_identifier_series(books):
     assert md.findtext("opf:meta[@property='belongs-to-collection']", namespaces=NS) == "金融消息"
     assert md.findtext("opf:meta[@property='group-position']", namespaces=NS) == "20211208"
     modified = md.findtext("opf:meta[@property='dcterms:modified']", namespaces=NS)
-    assert modified == digest.generated.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert modified == digest.generated.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     a11y = {m.get("property"): m.text for m in md.iterfind("opf:meta", NS) if m.get("property", "").startswith("schema:")}
     assert a11y["schema:accessModeSufficient"] == "textual" and a11y["schema:accessibilityHazard"] == "none"
     for doc in ("contents.xhtml", "s-emnews.xhtml", "nav.xhtml"):
@@ -274,7 +274,7 @@ def test_metadata_title_language_date_identifier_series(books):
 
 
 def test_cover_is_generated_and_marked_in_the_opf(books):
-    book, digest = books["make_site-300"]
+    book, _digest = books["make_site-300"]
     items = book.manifest()
     cover_id = book.meta("cover")
     cover = items[cover_id]
@@ -311,12 +311,12 @@ def test_busy_day_rebuild_is_byte_identical(books, site_300, tmp_path):
 
 def test_zip_layout_is_fixed_and_source_date_epoch_is_honoured(tmp_path, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    path, digest = build(EXAMPLE, LATE_DAY, tmp_path)
+    path, _digest = build(EXAMPLE, LATE_DAY, tmp_path)
     with zipfile.ZipFile(path) as z:
         infos = z.infolist()
         assert infos[0].filename == "mimetype" and infos[0].compress_type == zipfile.ZIP_STORED
         assert z.read("mimetype") == b"application/epub+zip" and infos[0].extra == b""
-        want = datetime.fromtimestamp(1700000000, timezone.utc)
+        want = datetime.fromtimestamp(1700000000, UTC)
         assert {i.date_time for i in infos} == {(want.year, want.month, want.day, want.hour, want.minute, want.second)}
     assert Book(path).opf.findtext("opf:metadata/opf:meta[@property='dcterms:modified']", namespaces=NS) == \
         "2023-11-14T22:13:20Z"
@@ -383,14 +383,14 @@ def test_local_images_are_packaged_scaled_and_the_rest_become_alt_text(image_sit
 class _Handler(http.server.BaseHTTPRequestHandler):
     png = b""
 
-    def do_GET(self):  # noqa: N802 (http.server API)
+    def do_GET(self):
         if self.path == "/img.png":
             body, ctype = self.png, "image/png"
         elif self.path == "/page":
             body, ctype = b"<html></html>", "text/html"
         elif self.path == "/redirect":
             self.send_response(302)
-            self.send_header("Location", "http://127.0.0.1:%d/img.png" % self.server.server_port)
+            self.send_header("Location", f"http://127.0.0.1:{self.server.server_port}/img.png")
             self.end_headers()
             return
         else:
@@ -587,7 +587,7 @@ def test_drawn_cover_is_reused_until_what_it_shows_changes(example_site, tmp_pat
     first, _ = build(example_site, LATE_DAY, tmp_path / "a")
     again, _ = build(example_site, LATE_DAY, tmp_path / "b")
     assert len(drawn) == 1  # the second build took the cover from the cache
-    cover = lambda p: Book(p).read(Book(p).manifest()[Book(p).meta("cover")].get("href"))  # noqa: E731
+    cover = lambda p: Book(p).read(Book(p).manifest()[Book(p).meta("cover")].get("href"))
     assert cover(again) == cover(first) == drawn[0]
     assert first.read_bytes() == again.read_bytes()
 

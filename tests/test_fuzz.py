@@ -13,25 +13,24 @@ Settings are modest and derandomized so CI is stable and fast.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import zipfile
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings, strategies as st
-
 from active_content import check_html, check_xhtml
-from digest import editions
-from digest.editions.base import WriteContext
-from digest.runtime.env import Environment
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from digest import editions, load_settings
 from digest.assemble.assemble import assemble
+from digest.editions.base import WriteContext
+from digest.errors import DigestError
+from digest.runtime.env import Environment
 from digest.sources.collect import Collected
 from digest.sources.posts import parse_post
-from digest.errors import DigestError
-from digest import load_settings
 from digest.theming.loader import load_theme
 
 DAY = date(2022, 1, 5)
@@ -88,7 +87,7 @@ BODY = st.lists(st.one_of(MARKDOWN, html_fragment(), PIECE), max_size=12).map(
     lambda parts: "\n\n".join(parts))
 
 SCALAR = st.one_of(TEXT, WORDS, st.integers(-10**12, 10**12), st.floats(allow_nan=True), st.booleans(), st.none(),
-                   st.dates(), st.datetimes(timezones=st.sampled_from([None, timezone.utc,
+                   st.dates(), st.datetimes(timezones=st.sampled_from([None, UTC,
                                                                         timezone(timedelta(hours=8))])), URL)
 VALUE = st.recursive(SCALAR, lambda inner: st.one_of(st.lists(inner, max_size=4),
                                                      st.dictionaries(TEXT, inner, max_size=3)), max_leaves=8)
@@ -241,7 +240,7 @@ def test_cli_build_and_check_never_show_a_traceback(tmp_path_factory, posts, nam
     site = tmp_path_factory.mktemp("cli") / "site"
     (site / "_posts").mkdir(parents=True)
     (site / "_config.yml").write_text("title: Fuzz\ntimezone: Asia/Shanghai\nurl: https://example.org\n", encoding="utf-8")
-    for name, data in zip(names, posts):
+    for name, data in zip(names, posts, strict=False):  # as many posts as were made
         (site / "_posts" / name).write_bytes(data)
     for args in (["build", str(site), "--date", DAY.isoformat(), "-f", "html", "--out", str(site.parent / "out")],
                  ["check", str(site)], ["list", str(site)]):

@@ -3,8 +3,8 @@ import re
 import html5lib
 import pytest
 
-from digest.build import BuildOptions, build
 from digest import load_settings
+from digest.build import build
 from tests.conftest import DAY, EXAMPLE, LATE_DAY
 
 

@@ -2,14 +2,16 @@ from datetime import date
 from pathlib import Path
 
 import yaml
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
-from digest.sources.collect import collect
-from digest.sources.posts import parse_post
-from digest.sources.index import quick_front, read_meta, scan
-from digest.sources.inventory import inventory
 from digest import load_settings
 from digest.runtime.env import Environment
+from digest.sources.collect import collect
+from digest.sources.index import quick_front, read_meta, scan
+from digest.sources.inventory import inventory
+from digest.sources.posts import parse_post
 
 NO_CACHE = Environment.from_os(cache=False)
 from tests.conftest import EXAMPLE, make_big_site

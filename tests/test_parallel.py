@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -59,4 +60,4 @@ def test_ctrl_c_stops_parent_and_children_at_once_without_tracebacks():
     _, err = proc.communicate(timeout=10)
     assert proc.returncode != 0 and err.count("Traceback") == 1 and "KeyboardInterrupt" in err  # the parent's only
     for pid in children:
-        assert not os.path.exists(f"/proc/{pid}") or "Z" in open(f"/proc/{pid}/stat").read().split()[2]
+        assert not os.path.exists(f"/proc/{pid}") or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]

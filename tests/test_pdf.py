@@ -14,14 +14,14 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from conftest import EXAMPLE, LATE_DAY, make_big_site
 from pypdf import PdfReader
 
-from conftest import EXAMPLE, LATE_DAY, make_big_site
+from digest import load_settings
 from digest.build import make_digest, write_issue
-from digest.errors import ConfigError
 from digest.editions.pdf import plan as pdf_plan
 from digest.editions.pdf import render as pdf_render
-from digest import load_settings
+from digest.errors import ConfigError
 from digest.theming.loader import load_theme
 
 pytestmark = pytest.mark.skipif(not shutil.which("pdftotext") or not shutil.which("pdffonts"),
@@ -190,10 +190,10 @@ def test_bookmarks_nest_sections_and_articles(multi):
     assert marks[0][0] == "目录"
     assert [m[0] for m in marks[1:]] == [s.title for s in digest.sections]
     pages = pages_text(path)
-    for (title, page, children), section in zip(marks[1:], digest.sections):
+    for (_title, page, children), section in zip(marks[1:], digest.sections, strict=True):
         assert [c[0] for c in children] == [p.title for p in section.posts]
         assert squash(section.title) in pages[page]
-        for (child, child_page), post in zip(children, section.posts):
+        for (child, child_page), post in zip(children, section.posts, strict=True):
             assert squash(post.title) in pages[child_page], f"bookmark {child!r} → page {child_page + 1}"
 
 
@@ -208,7 +208,7 @@ def test_contents_numbers_point_to_the_right_pages(multi):
     # in contents order: sections and articles; each number is the page that shows that title
     pages = pages_text(path)
     titles = [t for s in digest.sections for t in (s.title, *(p.title for p in s.posts))]
-    for title, (_, target) in zip(titles, numbers):
+    for title, (_, target) in zip(titles, numbers, strict=True):
         assert squash(title) in pages[target], title
 
 

@@ -7,10 +7,10 @@ import threading
 import pytest
 from typer.testing import CliRunner
 
-from digest.build import BuildOptions, build
+from digest import load_settings
+from digest.build import build
 from digest.cli.app import app
 from digest.serving.static import make_server
-from digest import load_settings
 from tests.conftest import DAY, EXAMPLE
 
 SECRET = b"top secret outside the folder"

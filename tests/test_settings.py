@@ -1,8 +1,8 @@
 import pytest
 
-from digest.errors import ConfigError
 from digest import load_settings
 from digest.editions.pdf.options import PdfOptions
+from digest.errors import ConfigError
 from tests.conftest import EXAMPLE
 
 
@@ -43,5 +43,5 @@ def test_bad_values_and_bad_files(tmp_path):
         load_settings(tmp_path / "missing")
     (tmp_path / "digest.toml").unlink()
     (tmp_path / "_config.yml").write_text("title: [unclosed\n")
-    with pytest.raises(ConfigError, match="_config.yml"):
+    with pytest.raises(ConfigError, match=r"_config\.yml"):
         load_settings(tmp_path)

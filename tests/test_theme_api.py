@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import tomllib
 import zipfile
@@ -14,14 +13,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from digest.build import make_digest, write_issue
-from digest.editions.base import WriteContext
-from digest.cli.app import app
-from digest.theming.scaffold import scaffold
-from digest.errors import ThemeError
 from digest import load_settings
-from digest.theming.loader import Theme, builtin_themes, load_theme, themes_root
+from digest.build import make_digest, write_issue
+from digest.cli.app import app
+from digest.editions.base import WriteContext
+from digest.errors import ThemeError
 from digest.runtime.env import Environment
+from digest.theming.loader import Theme, builtin_themes, load_theme, themes_root
+from digest.theming.scaffold import scaffold
 
 NO_CACHE = Environment.from_os(cache=False)
 from tests.conftest import DAY, ROOT, web_page
@@ -59,7 +58,7 @@ LABELS = re.findall(r"`(\w+)`", DOC["Labels"].split(":\n\n", 1)[1])
 
 
 def test_the_documentation_lists_what_we_expect_to_check():
-    assert ALWAYS == {"labels", "theme"} and EDITION_VARS == {"digest", "sections", "edition", "site"}
+    assert {"labels", "theme"} == ALWAYS and {"digest", "sections", "edition", "site"} == EDITION_VARS
     assert {"web/digest.html.j2", "epub/article.xhtml.j2", "epub/section.xhtml.j2", "epub/contents.xhtml.j2",
             "epub/cover.xhtml.j2", "pdf/digest.html.j2", "pdf/print.css", "email/email.html.j2",
             "email/email.txt.j2"} <= set(TEMPLATE_VARS)

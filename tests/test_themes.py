@@ -1,8 +1,8 @@
 import pytest
 
+from digest import load_settings
 from digest.build import make_digest
 from digest.errors import ThemeError
-from digest import load_settings
 from digest.theming.loader import builtin_themes, load_theme
 from tests.conftest import DAY, EXAMPLE, web_page
 

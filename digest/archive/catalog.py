@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -166,7 +166,7 @@ def write_archive(out_dir: Path, settings: Settings, theme: Theme | None = None)
         cover_for(out_dir, record, issue)
     items = [issue for issue, _ in found]
     ns = _namespace(settings)
-    updated = max((i.generated for i in items), default=datetime(1980, 1, 1, tzinfo=timezone.utc))
+    updated = max((i.generated for i in items), default=datetime(1980, 1, 1, tzinfo=UTC))
     by_month: dict[tuple[int, int], list[Issue]] = defaultdict(list)
     for i in items:
         by_month[(i.start.year, i.start.month)].append(i)
@@ -183,17 +183,24 @@ def write_archive(out_dir: Path, settings: Settings, theme: Theme | None = None)
             "archive/feed.atom.j2", issues=items[: settings.archive.feed_entries], base_url=settings.archive.base_url,
             feed_id=f"urn:uuid:{uuid.uuid5(ns, 'feed')}", **common)),
     ]
-    size = settings.archive.opds_page_size
+    return written + _write_opds(out_dir, settings, theme, items, common, updated)
+
+
+def _write_opds(out_dir: Path, settings: Settings, theme: Theme, items: list[Issue], common: dict[str, Any],
+                updated: datetime) -> list[Path]:
+    """The OPDS catalog: the navigation feed, and paged acquisition feeds (all issues; each kind of issue)."""
+    ns = _namespace(settings)
     readable = [i for i in items if i.reader_downloads]  # an OPDS entry needs something to download
     kinds = sorted({i.period for i in readable}, key=lambda p: list(PERIOD_LABEL).index(p) if p in PERIOD_LABEL else 9)
-    feeds = [{"name": "opds-all", "title": theme.labels["newest_issues"], "issues": readable,
+    feeds: list[dict[str, Any]] = [{"name": "opds-all", "title": theme.labels["newest_issues"], "issues": readable,
               "rel": "http://opds-spec.org/sort/new"}]
     if len(kinds) > 1:
         feeds += [{"name": f"opds-{k}", "title": theme.labels[PERIOD_LABEL.get(k, "range_issues")],
                    "issues": [i for i in readable if i.period == k], "rel": "subsection"} for k in kinds]
-    nav_entries = []
+    written = []
+    nav_entries: list[dict[str, Any]] = []
     for feed in feeds:
-        pages = feed_pages(feed["issues"], feed["name"], size)
+        pages = feed_pages(feed["issues"], feed["name"], settings.archive.opds_page_size)
         for page in pages:
             written.append(_write_if_changed(out_dir / page["href"], theme.render(
                 "archive/opds-acquisition.xml.j2", page=page, title=feed["title"],

@@ -10,10 +10,10 @@ and their sizes (a deleted or truncated file makes the edition stale), and what 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Iterable, Mapping
 
 from digest.runtime.files import atomic_write
 

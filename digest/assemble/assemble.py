@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter, defaultdict
-from datetime import date, datetime, timezone, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from functools import partial
 
 from digest.config.settings import Settings, Shapes, shaping
@@ -68,7 +68,7 @@ def section_title(settings: Settings, cat: str, posts: list[Post]) -> str:
 def build_time(posts: list[Post], tz: tzinfo, source_date_epoch: int | None) -> datetime:
     """When the issue was made: ``SOURCE_DATE_EPOCH`` if set, else its newest post (reproducible builds)."""
     if source_date_epoch is not None:
-        return datetime.fromtimestamp(source_date_epoch, timezone.utc).astimezone(tz)
+        return datetime.fromtimestamp(source_date_epoch, UTC).astimezone(tz)
     if posts:
         return max(p.date for p in posts)
     return datetime(1980, 1, 1, tzinfo=tz)
@@ -87,11 +87,12 @@ def render_posts(settings: Settings, collected: Collected, ids: list[str], *,
     only new posts (and a web-only build and an EPUB build of the same day share them)."""
     problems = list(collected.problems)
     prefix = render_key_prefix(settings)
-    keyed = {src.path.as_posix(): f"{prefix}:{src.content_hash}:{pid}" for src, pid in zip(collected.posts, ids)}
+    keyed = {src.path.as_posix(): f"{prefix}:{src.content_hash}:{pid}"
+             for src, pid in zip(collected.posts, ids, strict=True)}
     with Store(env.cache_dir, settings.site_root) as cache:
         done = cache.rendered(keyed)
-        todo = [(src, pid) for src, pid in zip(collected.posts, ids) if src.path.as_posix() not in done]
-        fresh = dict(zip((src.path.as_posix() for src, _ in todo), _render(settings, todo)))
+        todo = [(src, pid) for src, pid in zip(collected.posts, ids, strict=True) if src.path.as_posix() not in done]
+        fresh = dict(zip((src.path.as_posix() for src, _ in todo), _render(settings, todo), strict=True))
         posts: list[Post] = []
         for src in collected.posts:
             path = src.path.as_posix()

@@ -29,7 +29,7 @@ def check_site(settings: Settings) -> CheckReport:
     got = read_posts(settings, files, Store(None, settings.site_root))
     renderer = ContentRenderer(settings)
     problems = list(got.problems)
-    for src, pid in zip(got.posts, unique_ids(got.posts)):
+    for src, pid in zip(got.posts, unique_ids(got.posts), strict=True):
         try:
             post = renderer.render(src, pid)
         except PostError as e:

@@ -2,9 +2,11 @@
 complete build (``--catch-up``); and how a range splits into issues (days, ISO weeks, months, one range)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from digest.archive import records
 from digest.config.settings import Settings
@@ -28,20 +30,25 @@ class DateRequest:
     period: str = "day"
 
 
+_CONFLICTS: tuple[tuple[Callable[[DateRequest], Any], Callable[[DateRequest], Any], str], ...] = (
+    # (what is given, what it cannot go with, the message)
+    (lambda r: r.today, lambda r: r.day or r.start or r.end or r.catch_up or r.yesterday,
+     "--today cannot be combined with --date, --from, --to, --yesterday or --catch-up"),
+    (lambda r: r.yesterday, lambda r: r.day or r.start or r.end or r.catch_up,
+     "--yesterday cannot be combined with --date, --from, --to or --catch-up"),
+    (lambda r: r.day, lambda r: r.start or r.end, "give either --date or --from/--to, not both"),
+    (lambda r: r.day, lambda r: r.catch_up, "give either --date or --catch-up, not both"),
+)
+
+
 def check(request: DateRequest) -> None:
     """Refuse combinations that ask for two different things (one line each)."""
-    r = request
-    if r.period not in PERIODS:
-        raise ConfigError(f"--period must be one of {', '.join(PERIODS)}, not {r.period!r}")
-    if r.today and (r.day or r.start or r.end or r.catch_up or r.yesterday):
-        raise ConfigError("--today cannot be combined with --date, --from, --to, --yesterday or --catch-up")
-    if r.yesterday and (r.day or r.start or r.end or r.catch_up):
-        raise ConfigError("--yesterday cannot be combined with --date, --from, --to or --catch-up")
-    if r.day and (r.start or r.end):
-        raise ConfigError("give either --date or --from/--to, not both")
-    if r.day and r.catch_up:
-        raise ConfigError("give either --date or --catch-up, not both")
-    if r.start and r.end and r.end < r.start:
+    if request.period not in PERIODS:
+        raise ConfigError(f"--period must be one of {', '.join(PERIODS)}, not {request.period!r}")
+    for given, clashes, message in _CONFLICTS:
+        if given(request) and clashes(request):
+            raise ConfigError(message)
+    if request.start and request.end and request.end < request.start:
         raise ConfigError("--to is before --from")
 
 

@@ -5,10 +5,10 @@ no parsing), then by each edition's exact key (the issue's posts). Only the stal
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Iterable
 
 from digest import editions as registry
 from digest.archive import records

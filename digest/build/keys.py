@@ -10,10 +10,10 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Iterable
 
 from digest.config.settings import Settings, Shapes, edition_shaping, shaping
 from digest.editions.base import Edition

@@ -7,10 +7,11 @@ OPDS catalog) is refreshed at the end.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any
 
 from digest import editions as registry
 from digest.build.dates import DateRequest, periods, resolve

@@ -6,7 +6,6 @@ editing the archive templates or the ``[archive]`` settings, or deleting issue f
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -19,8 +18,8 @@ def register(app: typer.Typer) -> None:
 
 def archive(
     site: Path = typer.Argument(..., help="The site root (for its title, language and theme)."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: out)."),
-    config: Optional[Path] = ConfigOpt,
+    out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default: out)."),
+    config: Path | None = ConfigOpt,
     wait: float = typer.Option(600.0, "--wait", min=0, help="Seconds to wait for a build on the folder."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only errors."),
 ) -> None:

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -15,37 +16,47 @@ def register(app: typer.Typer) -> None:
     app.command()(build)
 
 
+Opt = typer.Option
+DateOpt = Annotated[str | None, Opt("--date", "-d", help="The day to build, YYYY-MM-DD (site time zone).")]
+FromOpt = Annotated[str | None, Opt("--from", help="First day of a range, YYYY-MM-DD.")]
+ToOpt = Annotated[str | None, Opt("--to", help="Last day of a range, YYYY-MM-DD.")]
+FormatOpt = Annotated[str | None, Opt("--format", "-f", help="Comma-separated: web (or html),epub,pdf,email, or "
+                                                              "'all'.")]
+Flag = Annotated[bool | None, Opt()]
+CATCH_UP = ("Build every issue since the last complete build that is missing or outdated (up to --to, default "
+            "yesterday).")
+
+
 def build(
     site: Path = SiteArg,
-    date_: Optional[str] = typer.Option(None, "--date", "-d", help="The day to build, YYYY-MM-DD (site time zone)."),
-    yesterday_: bool = typer.Option(False, "--yesterday", help="Build yesterday's issue (the default)."),
-    today: bool = typer.Option(False, "--today", help="Build today's issue so far (for an in-day cron refresh)."),
-    from_: Optional[str] = typer.Option(None, "--from", help="First day of a range, YYYY-MM-DD."),
-    to: Optional[str] = typer.Option(None, "--to", help="Last day of a range, YYYY-MM-DD."),
-    formats: Optional[str] = typer.Option(None, "--format", "-f", help="Comma-separated: web (or html),epub,pdf,"
-                                                                       "email, or 'all'."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: out)."),
-    theme: Optional[str] = typer.Option(None, "--theme", "-t", help="A built-in theme name or a theme folder."),
-    config: Optional[Path] = ConfigOpt,
-    period: str = typer.Option("day", "--period", help="day, week, month, or range (one issue for the range)."),
-    strict: Optional[bool] = typer.Option(None, "--strict/--no-strict", help="Make any bad post fatal."),
-    include_future: Optional[bool] = typer.Option(None, "--include-future", help="Include posts dated in the future."),
-    include_unpublished: Optional[bool] = typer.Option(None, "--include-unpublished",
-                                                       help="Include published: false posts."),
-    embed_fonts: Optional[bool] = typer.Option(None, "--embed-fonts", help="EPUB: embed a CJK font subset."),
-    page_size: Optional[str] = typer.Option(None, "--page-size", help="PDF: A4, Letter, A5 or ereader."),
-    pdf_variant: Optional[str] = typer.Option(None, "--pdf-variant", help="PDF: pdf/a-2b or pdf/ua-1."),
-    allow_missing_fonts: Optional[bool] = typer.Option(None, "--allow-missing-fonts",
-                                                       help="PDF: build even without a CJK font."),
-    no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the cache."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only errors and skipped posts (for cron)."),
-    force: bool = typer.Option(False, "--force", help="Rebuild every issue, even those whose inputs did not change."),
-    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Build this many issues at once (worker processes)."),
-    catch_up: bool = typer.Option(False, "--catch-up",
-                                  help="Build every issue since the last complete build that is missing or outdated "
-                                       "(up to --to, default yesterday)."),
-    wait: float = typer.Option(600.0, "--wait", min=0,
-                               help="Seconds to wait for another build on the same output folder (then exit 5)."),
+    date_: DateOpt = None,
+    yesterday_: Annotated[bool, Opt("--yesterday", help="Build yesterday's issue (the default).")] = False,
+    today: Annotated[bool, Opt("--today", help="Build today's issue so far (for an in-day cron refresh).")] = False,
+    from_: FromOpt = None,
+    to: ToOpt = None,
+    formats: FormatOpt = None,
+    out: Annotated[Path | None, Opt("--out", "-o", help="Output folder (default: out).")] = None,
+    theme: Annotated[str | None, Opt("--theme", "-t", help="A built-in theme name or a theme folder.")] = None,
+    config: Path | None = ConfigOpt,
+    period: Annotated[str, Opt("--period", help="day, week, month, or range (one issue for the range).")] = "day",
+    strict: Annotated[bool | None, Opt("--strict/--no-strict", help="Make any bad post fatal.")] = None,
+    include_future: Annotated[bool | None, Opt("--include-future", help="Include posts dated in the future.")]
+    = None,
+    include_unpublished: Annotated[bool | None, Opt("--include-unpublished",
+                                                       help="Include published: false posts.")] = None,
+    embed_fonts: Annotated[bool | None, Opt("--embed-fonts", help="EPUB: embed a CJK font subset.")] = None,
+    page_size: Annotated[str | None, Opt("--page-size", help="PDF: A4, Letter, A5 or ereader.")] = None,
+    pdf_variant: Annotated[str | None, Opt("--pdf-variant", help="PDF: pdf/a-2b or pdf/ua-1.")] = None,
+    allow_missing_fonts: Annotated[bool | None, Opt("--allow-missing-fonts",
+                                                       help="PDF: build even without a CJK font.")] = None,
+    no_cache: Annotated[bool, Opt("--no-cache", help="Do not read or write the cache.")] = False,
+    quiet: Annotated[bool, Opt("--quiet", "-q", help="Print only errors and skipped posts (for cron).")] = False,
+    force: Annotated[bool, Opt("--force", help="Rebuild every issue, even those whose inputs did not change.")]
+    = False,
+    jobs: Annotated[int, Opt("--jobs", "-j", min=1, help="Build this many issues at once (worker processes).")] = 1,
+    catch_up: Annotated[bool, Opt("--catch-up", help=CATCH_UP)] = False,
+    wait: Annotated[float, Opt("--wait", min=0, help="Seconds to wait for another build on the same output "
+                                                      "folder (then exit 5).")] = 600.0,
 ) -> None:
     """Build the digest of a day (default: yesterday in the site's time zone).
 
@@ -54,7 +65,6 @@ def build(
     from digest.build.dates import DateRequest
     from digest.build.run import BuildOptions, SiteBuild, build_site
     from digest.runtime.env import Environment
-
     fmt_list = [f.strip() for f in formats.split(",") if f.strip()] if formats else None
     request = SiteBuild(
         site, config,
@@ -63,7 +73,8 @@ def build(
          "pdf": given(page_size=page_size, variant=pdf_variant, allow_missing_fonts=allow_missing_fonts)},
         DateRequest(parse_day(date_, "--date"), parse_day(from_, "--from"), parse_day(to, "--to"), today,
                     yesterday_, catch_up, period),
-        out, BuildOptions(force=force, jobs=jobs, wait=wait, keep_digests=False), Environment.from_os(cache=not no_cache))
+        out, BuildOptions(force=force, jobs=jobs, wait=wait, keep_digests=False),
+        Environment.from_os(cache=not no_cache))
     say = _printer(quiet)
     try:
         result, _ = call(_quietly_empty(today and quiet, build_site), request, on_issue=_on_issue(say, quiet),
@@ -73,11 +84,15 @@ def build(
         say.close()
     report_problems(result.problems, quiet)
     if not quiet and result.unchanged:
-        n = len(result.unchanged)
-        what = f"{result.unchanged[0]} is" if n == 1 else f"{n} issues are"
-        say(f"{what} up to date (not rebuilt)" if result.issues
-            else f"nothing changed: {what} up to date (use --force to rebuild)")
+        say(_unchanged_line(result.unchanged, bool(result.issues)))
     raise typer.Exit(EXIT_OK)
+
+
+def _unchanged_line(unchanged: list[str], built_some: bool) -> str:
+    what = f"{unchanged[0]} is" if len(unchanged) == 1 else f"{len(unchanged)} issues are"
+    if built_some:
+        return f"{what} up to date (not rebuilt)"
+    return f"nothing changed: {what} up to date (use --force to rebuild)"
 
 
 def _quietly_empty(silent: bool, fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -14,7 +13,7 @@ def register(app: typer.Typer) -> None:
     app.command()(check)
 
 
-def check(site: Path = SiteArg, config: Optional[Path] = ConfigOpt) -> None:
+def check(site: Path = SiteArg, config: Path | None = ConfigOpt) -> None:
     """Validate the config and every post; print each problem; exit non-zero if any."""
     from digest.build.check import check_site
 

@@ -6,9 +6,10 @@ one place where such an error becomes one line on stderr and its exit code (``--
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, TypeVar
 
 import typer
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -16,9 +15,9 @@ def register(app: typer.Typer) -> None:
 
 def list_(
     site: Path = SiteArg,
-    config: Optional[Path] = ConfigOpt,
-    from_: Optional[str] = typer.Option(None, "--from", help="Only days from this one."),
-    to: Optional[str] = typer.Option(None, "--to", help="Only days up to this one."),
+    config: Path | None = ConfigOpt,
+    from_: str | None = typer.Option(None, "--from", help="Only days from this one."),
+    to: str | None = typer.Option(None, "--to", help="Only days up to this one."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not use the cache."),
 ) -> None:
     """A table of days × posts per section."""
@@ -58,5 +57,5 @@ def _print_table(title: str, head: list[str], rows: list[list[str]]) -> None:
     typer.echo(title)
     for row in [head, *rows]:
         cells = [row[0] + " " * (widths[0] - cell_len(row[0]))]
-        cells += [" " * (w - cell_len(v)) + v for v, w in zip(row[1:], widths[1:])]
+        cells += [" " * (w - cell_len(v)) + v for v, w in zip(row[1:], widths[1:], strict=True)]
         typer.echo("  ".join(cells))

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -15,10 +14,10 @@ def register(app: typer.Typer) -> None:
 
 def preview(
     site: Path = typer.Argument(..., help="The site root.", file_okay=False),
-    date_: Optional[str] = typer.Option(None, "--date", "-d", help="The day, YYYY-MM-DD (default: the newest)."),
+    date_: str | None = typer.Option(None, "--date", "-d", help="The day, YYYY-MM-DD (default: the newest)."),
     port: int = typer.Option(8000, "--port", "-p", min=0, max=65535, help="Port on 127.0.0.1 (0: any free)."),
-    theme: Optional[str] = typer.Option(None, "--theme", "-t", help="A built-in theme name or a theme folder."),
-    config: Optional[Path] = ConfigOpt,
+    theme: str | None = typer.Option(None, "--theme", "-t", help="A built-in theme name or a theme folder."),
+    config: Path | None = ConfigOpt,
 ) -> None:
     """Serve one day's web edition on localhost, rebuilt when a post or theme file changes."""
     from digest.serving.preview import preview_site

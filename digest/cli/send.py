@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any
 
 import typer
 
@@ -15,21 +15,21 @@ def register(app: typer.Typer) -> None:
 
 def send(
     site: Path = SiteArg,
-    date_: Optional[str] = typer.Option(None, "--date", "-d", help="The issue's day, YYYY-MM-DD (default: yesterday)."),
+    date_: str | None = typer.Option(None, "--date", "-d", help="The issue's day, YYYY-MM-DD (default: yesterday)."),
     yesterday_: bool = typer.Option(False, "--yesterday", help="Send yesterday's issue (the default)."),
     period: str = typer.Option("day", "--period", help="day, week or month: the issue that holds --date."),
-    to: Optional[List[str]] = typer.Option(None, "--to",
+    to: list[str] | None = typer.Option(None, "--to",
                                            help="A recipient (repeat for more); replaces email.to and email.kindle."),
-    kindle: Optional[List[str]] = typer.Option(None, "--kindle",
+    kindle: list[str] | None = typer.Option(None, "--kindle",
                                                help="A Send-to-Kindle address (repeat for more); gets the EPUB."),
-    attach: Optional[List[str]] = typer.Option(None, "--attach",
+    attach: list[str] | None = typer.Option(None, "--attach",
                                                help="Attach the epub or pdf edition (repeat for both)."),
     no_attach: bool = typer.Option(False, "--no-attach", help="Attach nothing, whatever email.attach says."),
     force: bool = typer.Option(False, "--force", help="Send again what the sent record says was sent."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Build and show what would be sent; send nothing."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default: out); holds .sent.json."),
-    theme: Optional[str] = typer.Option(None, "--theme", "-t", help="A built-in theme name or a theme folder."),
-    config: Optional[Path] = ConfigOpt,
+    out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default: out); holds .sent.json."),
+    theme: str | None = typer.Option(None, "--theme", "-t", help="A built-in theme name or a theme folder."),
+    config: Path | None = ConfigOpt,
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the cache."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only errors (for cron)."),
 ) -> None:
@@ -55,7 +55,7 @@ def send(
     result = call(send_site, request, on_event=on_event)
     if dry_run and not quiet:
         for o in result.planned:
-            parts = [p.get_filename() for p in o.message.iter_attachments()]
+            parts = [p.get_filename() or "" for p in o.message.iter_attachments()]
             extra = f", attached: {', '.join(parts)}" if parts else ""
             typer.echo(f"would send: {o.label}: {o.message['Subject']}{extra}")
     if not quiet and not dry_run:

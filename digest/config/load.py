@@ -7,8 +7,9 @@ models the caller names (:func:`digest.editions.load_settings` passes every edit
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import yaml
 from pydantic import ValidationError

@@ -81,7 +81,7 @@ class ArchiveSettings(_Strict):
     opds_page_size: int = Field(default=100, ge=1)  # issues per OPDS acquisition page
 
 
-O = TypeVar("O", bound="EditionOptions")
+OptionsT = TypeVar("OptionsT", bound="EditionOptions")
 
 
 class EditionOptions(_Strict):
@@ -141,7 +141,7 @@ class Settings(_Strict):
     def site_url(self) -> str:
         return (self.url.rstrip("/") + "/" + self.baseurl.strip("/")).rstrip("/")
 
-    def options(self, model: type[O]) -> O:
+    def options(self, model: type[OptionsT]) -> OptionsT:
         """One edition's options: as configured, else its defaults."""
         got = self.editions.get(model.TABLE)
         return got if isinstance(got, model) else model()

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Callable, Iterable
 
 from digest import editions as registry
 from digest.build.issue import make_digest, write_issue

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from digest.errors import DigestError
 from digest.runtime.files import atomic_write

@@ -10,11 +10,12 @@
 """
 from __future__ import annotations
 
+import contextlib
 import smtplib
 import ssl
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from digest.config.settings import Settings, SmtpSettings
 from digest.delivery.sent import Event, Outgoing, Report, SentRecord
@@ -78,7 +79,8 @@ class Mailer:
     def __init__(self, smtp: SmtpSettings, password: str | None):
         if smtp.username and not password:
             raise ConfigError(f"smtp.username is set but the environment variable {PASSWORD_ENV} is empty")
-        self.cfg, self._password, self.conn = smtp, password, None
+        self.cfg, self._password = smtp, password
+        self.conn: smtplib.SMTP | None = None
 
     def _open(self) -> smtplib.SMTP:
         c = self.cfg
@@ -113,10 +115,8 @@ class Mailer:
 
     def quit(self) -> None:
         if self.conn is not None:
-            try:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
                 self.conn.quit()
-            except (smtplib.SMTPException, OSError):
-                pass
             self.reset()
 
 
@@ -182,7 +182,7 @@ def _send_one(mailer: Mailer, sender: str, out: Outgoing, data: bytes, smtp: Smt
         try:
             mailer.send(sender, out.recipient, data)
             return None
-        except Exception as e:  # noqa: BLE001 - every error is classified below
+        except Exception as e:
             mailer.reset()
             error = _classify(e)
         if isinstance(error, _Permanent):

@@ -8,9 +8,10 @@ package is cheap: its heavy libraries load only when it writes.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from digest.config.load import load_settings as _load
 from digest.config.settings import Settings

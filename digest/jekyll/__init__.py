@@ -3,10 +3,29 @@
 Self-contained: these modules import only the standard library and third-party packages; the rendering
 stage (:mod:`digest.render`) wires them into the pipeline.
 """
-from .liquid import DEFAULT_LABELS, Limits, LiquidProblem, LiquidRenderer, LiquidResult
-from .kramdown import Code, MarkdownError, MarkdownOptions, MarkdownRenderer, MarkdownResult, Math, fill
-from .kramdown import MarkdownConfigError
-from .liquid import DataLimits, JekyllSite, SiteData, link_resolver, load_site_data, post_resolver
+from .kramdown import (
+    Code,
+    MarkdownConfigError,
+    MarkdownError,
+    MarkdownOptions,
+    MarkdownRenderer,
+    MarkdownResult,
+    Math,
+    fill,
+)
+from .liquid import (
+    DEFAULT_LABELS,
+    DataLimits,
+    JekyllSite,
+    Limits,
+    LiquidProblem,
+    LiquidRenderer,
+    LiquidResult,
+    SiteData,
+    link_resolver,
+    load_site_data,
+    post_resolver,
+)
 
 __all__ = [
     "DEFAULT_LABELS", "Code", "DataLimits", "JekyllSite", "Limits", "LiquidProblem", "LiquidRenderer",

@@ -54,7 +54,8 @@ class MarkdownRenderer:
         if body.count("|") > MAX_MARKDOWN_STEPS // 2:  # one table rule run makes ~3 tokens a cell
             raise PostError(f"too much Markdown markup to render (over {MAX_MARKDOWN_STEPS // 2:,} '|' cells)")
         try:
-            return self._md.render(body, {})
+            html: str = self._md.render(body, {})
+            return html
         except _TooMuchWork:
             raise PostError(f"too much Markdown markup to render (over {MAX_MARKDOWN_STEPS:,} parser steps)") from None
         except RecursionError:

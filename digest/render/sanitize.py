@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 import signal
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import nh3
@@ -124,7 +124,7 @@ def safe_link(url: str | None) -> str | None:
     """An absolute http(s) URL, written as a valid URL (percent-encoded where needed), else None."""
     if not url:
         return None
-    url = _URL_ESCAPE.sub(lambda m: "%{:02X}".format(ord(m[0])), url.strip())
+    url = _URL_ESCAPE.sub(lambda m: f"%{ord(m[0]):02X}", url.strip())
     if not _HTTP.match(url):
         return None
     try:
@@ -137,6 +137,51 @@ def safe_link(url: str | None) -> str | None:
                        _quote(parts.query, _PATH_SAFE + "?"), _quote(parts.fragment, _PATH_SAFE + "?")))
 
 
+class _Callbacks:
+    """What nh3 calls back for one fragment: ids made unique and prefixed, URLs resolved and checked.
+
+    nh3 prints an exception raised in a callback and goes on without it (even Ctrl-C): each one is kept
+    here, and raised once nh3 returns."""
+
+    def __init__(self, post_id: str, base_url: str, site_url: str):
+        self.post_id, self.base_url, self.site_url = post_id, base_url, site_url
+        self.seen: set[str] = set()
+        self.raised: list[BaseException] = []
+
+    def relative(self, url: str) -> str | None:
+        if url.startswith("#"):
+            return f"#{self.post_id}-{_ID_BAD.sub('_', url[1:])}" if len(url) > 1 else None
+        # What the sanitiser calls relative may still read as a scheme to a browser or to urljoin
+        # (" javascript:" with a leading no-break space): only an http(s) result is kept.
+        return safe_link(absolutize(url, self.base_url, self.site_url))
+
+    def attribute(self, tag: str, attr: str, value: str) -> str | None:
+        if attr == "id":
+            new = f"{self.post_id}-{_ID_BAD.sub('_', value)}"
+            while new in self.seen:
+                new += "_"
+            self.seen.add(new)
+            return new
+        if attr in ("width", "height", "colspan", "rowspan", "start"):
+            return value if value.strip().isdigit() else None
+        if attr == "dir":
+            return value if value in ("ltr", "rtl", "auto") else None
+        if attr == "cite":  # a URL the sanitiser does not check itself
+            return safe_link(absolutize(value, self.base_url, self.site_url))
+        if attr in ("href", "src") and _HTTP_START.match(value):
+            return safe_link(value)  # absolute http(s): written as a valid URL
+        return value
+
+    def passing_on(self, fn: Callable[..., str | None]) -> Callable[..., str | None]:
+        def call(*args: str) -> str | None:
+            try:
+                return fn(*args)
+            except BaseException as e:  # raised again once nh3 returns
+                self.raised.append(e)
+                return None
+        return call
+
+
 class Sanitizer:
     """nh3 (ammonia) with digest's allowlist: ids prefixed per article, links resolved and made valid."""
 
@@ -144,61 +189,21 @@ class Sanitizer:
         self.site_url = site_url
 
     def sanitize(self, fragment: str, post_id: str, base_url: str) -> str:
-        site_url = self.site_url
-        seen: set[str] = set()
-
-        def relative(url: str) -> str | None:
-            if url.startswith("#"):
-                return f"#{post_id}-{_ID_BAD.sub('_', url[1:])}" if len(url) > 1 else None
-            # What the sanitiser calls relative may still read as a scheme to a browser or to urljoin
-            # (" javascript:" with a leading no-break space): only an http(s) result is kept.
-            return safe_link(absolutize(url, base_url, site_url))
-
-        def attribute(tag: str, attr: str, value: str) -> str | None:
-            if attr == "id":
-                new = f"{post_id}-{_ID_BAD.sub('_', value)}"
-                while new in seen:
-                    new += "_"
-                seen.add(new)
-                return new
-            if attr in ("width", "height", "colspan", "rowspan", "start"):
-                return value if value.strip().isdigit() else None
-            if attr == "dir":
-                return value if value in ("ltr", "rtl", "auto") else None
-            if attr == "cite":  # a URL the sanitiser does not check itself
-                return safe_link(absolutize(value, base_url, site_url))
-            if attr in ("href", "src") and _HTTP_START.match(value):
-                return safe_link(value)  # absolute http(s): written as a valid URL
-            return value
-
         # Every level of nesting takes a tag, and every tag a "<": too few of them cannot go too deep.
         rough = estimated_depth(fragment) if fragment.count("<") > _PRE_DEPTH else 0
         if rough > _PRE_DEPTH:
             raise PostError(f"HTML nested about {rough:,} levels deep (the limit is {MAX_HTML_DEPTH})")
-        raised: list[BaseException] = []
-
-        def passing_on(fn: Callable[..., str | None]) -> Callable[..., str | None]:
-            """nh3 prints an exception raised in a callback and goes on without it (even Ctrl-C):
-            keep it, and raise it once nh3 returns."""
-            def call(*args: str) -> str | None:
-                try:
-                    return fn(*args)
-                except BaseException as e:  # noqa: BLE001  (raised again below)
-                    raised.append(e)
-                    return None
-            return call
-
+        calls = _Callbacks(post_id, base_url, self.site_url)
         with _interrupt_held():
             clean = nh3.clean(
                 fragment, tags=_NH3_TAGS, attributes=_NH3_ATTRIBUTES,
-                attribute_filter=passing_on(attribute), url_relative=passing_on(relative),
+                attribute_filter=calls.passing_on(calls.attribute), url_relative=calls.passing_on(calls.relative),
                 url_schemes=_NH3_SCHEMES, link_rel="noopener noreferrer", strip_comments=True,
             )
-        if raised:
-            raise raised[0]
+        if calls.raised:
+            raise calls.raised[0]
         clean = _A_WITHOUT_HREF.sub(r"<a\1\2>", clean)
         depth = html_depth(clean) if clean.count("<") > MAX_HTML_DEPTH else 0
         if depth > MAX_HTML_DEPTH:
             raise PostError(f"HTML nested {depth:,} levels deep (the limit is {MAX_HTML_DEPTH})")
         return clean
-

@@ -12,8 +12,9 @@ import hashlib
 import pickle
 import sqlite3
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 _TABLES = (
     "CREATE TABLE IF NOT EXISTS heads (path TEXT PRIMARY KEY, prefix TEXT, mtime_ns INTEGER, size INTEGER, "

@@ -6,9 +6,9 @@ its parent because they travel with the job, and a test sets them by making an :
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Mapping
 
 
 def default_cache_dir(environ: Mapping[str, str]) -> Path:

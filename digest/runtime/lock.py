@@ -7,9 +7,9 @@ seconds, then raises :class:`BusyError` (exit status 5).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
 
 from filelock import FileLock, Timeout
 

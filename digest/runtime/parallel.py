@@ -21,8 +21,9 @@ import pickle
 import signal
 import sys
 import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Generic, Iterable, Iterator, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:  # multiprocessing itself is imported only when work is shared out (a cached build never is)
     from concurrent.futures import Executor
@@ -99,7 +100,7 @@ def _die_with_parent() -> None:
         os._exit(1)
 
 
-def workers(count: int, preload: Iterable[str] = ()) -> "Executor | None":
+def workers(count: int, preload: Iterable[str] = ()) -> Executor | None:
     """A process pool of ``count`` workers for heavy jobs (``None`` when fewer than two are worth it)."""
     if count < 2:
         return None
@@ -201,7 +202,7 @@ def _child(fn: Callable[[Any], Any], arg: object, send: Connection) -> None:
     worker_start()
     try:
         out = (True, fn(arg))
-    except Exception as e:  # noqa: BLE001  (handed to the parent, which raises it)
+    except Exception as e:
         out = (False, e)
     send.send_bytes(pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
     send.close()

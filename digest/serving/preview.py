@@ -12,12 +12,13 @@ import html
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from digest.build.issue import make_digest
 from digest.config.settings import CONFIG_NAME, Settings
@@ -154,7 +155,7 @@ def error_page(message: str) -> str:
 class _Handler(SimpleHTTPRequestHandler):
     preview: Preview
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         path = self.path.split("?", 1)[0]
         if path == VERSION_PATH:
             return self._send(str(self.preview.version).encode(), "text/plain; charset=utf-8")

@@ -11,11 +11,12 @@ import html
 import io
 import os
 import posixpath
+from collections.abc import Callable
 from functools import partial
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Callable
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from digest.errors import ConfigError
@@ -37,9 +38,9 @@ class ReadOnlyHandler(SimpleHTTPRequestHandler):
     """Serves files under ``directory`` only; refuses anything that resolves outside it."""
 
     server_version = "digest"
-    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, **TYPES}
+    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, **TYPES}  # noqa: RUF012  (the base class's)
 
-    def __init__(self, *args, directory: str, **kwargs):
+    def __init__(self, *args: Any, directory: str, **kwargs: Any):
         self.root = Path(directory).resolve()
         super().__init__(*args, directory=str(self.root), **kwargs)
 
@@ -61,18 +62,18 @@ class ReadOnlyHandler(SimpleHTTPRequestHandler):
             return None
         return resolved
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's names)
+    def do_GET(self) -> None:
         if self._allowed() is not None:
             super().do_GET()
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         if self._allowed() is not None:
             super().do_HEAD()
 
     def _read_only(self) -> None:
         self.send_error(HTTPStatus.METHOD_NOT_ALLOWED, "Read-only")
 
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _read_only  # noqa: N815
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _read_only
 
     def end_headers(self) -> None:
         if self.command in ("GET", "HEAD"):
@@ -99,14 +100,14 @@ class ReadOnlyHandler(SimpleHTTPRequestHandler):
             f'<li><a href="{html.escape(n + ("/" if os.path.isdir(os.path.join(path, n)) else ""), quote=True)}">'
             f"{html.escape(n)}</a></li>" for n in names)
         body = (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(rel)}</title></head>'
-                f"<body><h1>{html.escape(rel)}</h1><ul>{items}</ul></body></html>").encode("utf-8")
+                f"<body><h1>{html.escape(rel)}</h1><ul>{items}</ul></body></html>").encode()
         self.send_response(HTTPStatus.OK)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         return io.BytesIO(body)
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         if not getattr(self.server, "quiet", False):
             super().log_message(format, *args)
 

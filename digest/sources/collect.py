@@ -6,11 +6,11 @@ which candidates really fall in the range; only those are read in full (or taken
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Iterable
 
 from digest.config.settings import Settings
 from digest.errors import Notice, PostError, Problem, Skipped
@@ -64,7 +64,8 @@ def read_posts(settings: Settings, files: Iterable[Path], cache: Store) -> Colle
     cached = cache.posts(prefix, stats)
     misses = [key for key, _, _ in stats if key not in cached]
     if misses:  # many (a new day, an empty cache): read on the free cores
-        cached.update(zip(misses, parallel.share_out(partial(_read_share, settings), misses, parallel.POST)))
+        read = parallel.share_out(partial(_read_share, settings), misses, parallel.POST)
+        cached.update(zip(misses, read, strict=True))
         done = set(misses)
         for entry in stats:
             if entry[0] in done:

@@ -9,13 +9,13 @@ import os
 import re
 import stat
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterable
 
-from digest.errors import Problem, Skipped
 from digest.config.settings import Settings
+from digest.errors import Problem, Skipped
 
 POST_EXTENSIONS = (".md", ".markdown", ".mkd", ".mkdn", ".mdown", ".html", ".htm")
 NAME_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(.+?)\.[A-Za-z]+$")
@@ -39,13 +39,19 @@ def list_post_files(settings: Settings) -> list[str]:
     a year of posts is 100,000+ files and this runs on every build.
     """
     root = settings.site_root.resolve()
+    dirs = _post_folders(root, settings)
+    found = _files_under(root, dirs)
+    return list(dict.fromkeys(found)) if len(dirs) > 1 else found  # unsorted: callers sort what they keep
+
+
+def _post_folders(root: Path, settings: Settings) -> list[Path]:
+    """``_posts`` folders anywhere in the site (not in the output folder or tool folders), and ``post_dirs``."""
     out_dir = (root / settings.out).resolve() if settings.out else None
     dirs: list[Path] = []
     for here, subdirs, _files in os.walk(root):
-        here_p = Path(here)
         keep = []
         for d in sorted(subdirs):
-            full = here_p / d
+            full = Path(here) / d
             if d == "_posts":
                 dirs.append(full)
             elif d not in _SKIP_DIRS and not d.startswith(".") and full.resolve() != out_dir:
@@ -55,6 +61,10 @@ def list_post_files(settings: Settings) -> list[str]:
         p = (root / extra).resolve()
         if p.is_dir() and p.is_relative_to(root):
             dirs.append(p)
+    return dirs
+
+
+def _files_under(root: Path, dirs: list[Path]) -> list[str]:
     found: list[str] = []
     stack = [d.relative_to(root).as_posix() for d in dirs]
     while stack:
@@ -70,12 +80,13 @@ def list_post_files(settings: Settings) -> list[str]:
         if len(posts) < len(names):  # something else is there (a second pass over 100,000 names costs)
             stack += [prefix + n for n in names if n[0] != "." and not n.endswith(POST_EXTENSIONS)
                       and os.path.isdir(os.path.join(root, rel, n))]
-    return list(dict.fromkeys(found)) if len(dirs) > 1 else found  # unsorted: callers sort what they keep
+    return found
 
 
 def stat_entries(root: Path, paths: Iterable[str]) -> tuple[list[tuple[str, int, int]], list[Problem]]:
     """(path, mtime_ns, size) for each relative path; files that vanished or cannot be read → Problem."""
-    out, problems = [], []
+    out: list[tuple[str, int, int]] = []
+    problems: list[Problem] = []
     base = str(root.resolve()) + os.sep
     for p in paths:
         try:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import Iterable
 
 import yaml
 
@@ -38,6 +38,9 @@ _FALSEY = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"}
 Entry = tuple[str, int, int]  # relative posix path, mtime_ns, size
 
 
+_NOT_QUICK = object()  # a value only YAML can say what it is
+
+
 def quick_front(fm: str) -> dict[str, object] | None:
     """Simple one-line ``key: value`` front matter → dict of the keys the index needs; else None."""
     out: dict[str, object] = {}
@@ -51,25 +54,30 @@ def quick_front(fm: str) -> dict[str, object] | None:
         if not sep or not _KEY.fullmatch(key) or key in seen or (value and value[0] not in " \t"):
             return None
         seen.add(key)
-        if key not in _NEEDED:
-            continue
-        value = value.strip()
-        if value and value[0] in "\"'":
-            q = (_DQ if value[0] == '"' else _SQ).fullmatch(value)
-            if q is None:
+        if key in _NEEDED:
+            got = _quick_value(key, value.strip())
+            if got is _NOT_QUICK:
                 return None
-            value = q.group(1)
-        elif value:
-            if _PLAIN_BAD.search(value):
-                return None
-            tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
-            if tag != _STR and not (key == "date" and tag == _TIMESTAMP) and not (key == "published" and tag == _BOOL):
-                return None  # YAML would type it (a number, null…): let YAML say what it is
-        if key == "published":
-            out[key] = value not in _FALSEY
-        else:
-            out[key] = value if value != "" else None
+            out[key] = got
     return out
+
+
+def _quick_value(key: str, value: str) -> object:
+    """One value the way YAML would read it, when that is certain (else ``_NOT_QUICK``)."""
+    if value and value[0] in "\"'":
+        q = (_DQ if value[0] == '"' else _SQ).fullmatch(value)
+        if q is None:
+            return _NOT_QUICK
+        value = q.group(1)
+    elif value:
+        if _PLAIN_BAD.search(value):
+            return _NOT_QUICK
+        tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
+        if tag != _STR and not (key == "date" and tag == _TIMESTAMP) and not (key == "published" and tag == _BOOL):
+            return _NOT_QUICK  # YAML would type it (a number, null…): let YAML say what it is
+    if key == "published":
+        return value not in _FALSEY
+    return value if value != "" else None
 
 
 def _front_of_head(head: bytes) -> dict[str, object] | None:
@@ -149,9 +157,11 @@ def _read_entries(root: str, settings: Settings, entries: list[Entry]) -> list[H
     return [_row(e, read_meta(Path(root), e[0], settings)) for e in entries]
 
 
-def _entry(path: str, day, ts, cats, tags, published, error) -> IndexEntry | str:
+def _entry(path: str, day: int | None, ts: float | None, cats: str | None, tags: str | None,
+           published: int | None, error: str | None) -> IndexEntry | str:
     if error is not None:
         return error
+    assert day is not None and ts is not None
     return IndexEntry(path, date.fromordinal(day), ts, tuple(cats.split(SEP)) if cats else (),
                       tuple(tags.split(SEP)) if tags else (), bool(published))
 
@@ -186,4 +196,4 @@ def scan(settings: Settings, entries: Iterable[Entry], *, env: Environment,
          all_entries: bool = False) -> dict[str, IndexEntry | str]:
     """Index entries (or the one-line reason a file cannot be read) for ``entries``."""
     rows = scan_rows(settings, entries, env=env, all_entries=all_entries)
-    return {path: _entry(*row[:1], *row[3:]) for path, row in rows.items()}
+    return {path: _entry(row[0], *row[3:]) for path, row in rows.items()}

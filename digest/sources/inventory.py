@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-
 from pathlib import Path
 
 from digest.config.settings import Settings
 from digest.errors import Problem, Skipped
+from digest.runtime.cache import HeadRow
 from digest.runtime.env import Environment
 from digest.sources.discover import list_post_files, name_filter, stat_entries
 from digest.sources.index import SEP, scan_rows
@@ -35,36 +36,49 @@ def inventory(settings: Settings, *, env: Environment | None = None, start: date
     entries, problems = stat_entries(settings.site_root, listing)
     rows = scan_rows(settings, entries, env=env, all_entries=not (start or end))
     lo, hi = (start or date.min).toordinal(), (end or date.max).toordinal()
-    counts: Counter[tuple[int, str]] = Counter()
-    tag_sets: dict[str, set[str] | None] = {}
-    tags_seen: dict[tuple[str, str], None] = {}  # distinct (category, tags) pairs: few, however many posts
-    for path, _m, _s, day, _ts, cats, tags, published, error in rows.values():
-        if error is not None:
-            problems.append(Skipped(Path(path), error))
-            continue
-        if not published and not settings.include_unpublished:
-            continue
-        if not lo <= day <= hi:
-            continue
-        cat = cats.split(SEP, 1)[0] if cats else "uncategorized"
-        counts[(day, cat)] += 1
-        tags_seen[(cat, tags)] = None
-    for cat, tags in tags_seen:
-        these = set(tags.split(SEP)) if tags else set()
-        common = tag_sets.get(cat)
-        tag_sets[cat] = these if common is None else common & these
+    counts, tags_seen = _count(rows.values(), settings.include_unpublished, lo, hi, problems)
     days: dict[date, dict[str, int]] = defaultdict(dict)
     for (day, cat), n in sorted(counts.items()):
         days[date.fromordinal(day)][cat] = n
-    tags = tag_sets
+    common = _common_tags(tags_seen)
+    order = [c for c in settings.section_order if c in common]
+    order += sorted(c for c in common if c not in settings.section_order)
+    return Inventory(days=dict(days), categories=order, titles=_titles(settings, common),
+                     problems=sorted(problems, key=lambda p: p.path.as_posix()))
+
+
+def _count(rows: Iterable[HeadRow], unpublished: bool, lo: int, hi: int,
+           problems: list[Problem]) -> tuple[Counter[tuple[int, str]], dict[tuple[str, str], None]]:
+    """Posts per (day, section) in [lo, hi], and the distinct (section, tags) pairs (few, however many posts)."""
+    counts: Counter[tuple[int, str]] = Counter()
+    tags_seen: dict[tuple[str, str], None] = {}
+    for path, _m, _s, day, _ts, cats, tags, published, error in rows:
+        if error is not None:
+            problems.append(Skipped(Path(path), error))
+            continue
+        if day is None or not (published or unpublished) or not lo <= day <= hi:
+            continue
+        cat = cats.split(SEP, 1)[0] if cats else "uncategorized"
+        counts[(day, cat)] += 1
+        tags_seen[(cat, tags or "")] = None
+    return counts, tags_seen
+
+
+def _common_tags(tags_seen: dict[tuple[str, str], None]) -> dict[str, set[str]]:
+    """Category → the tags every one of its posts has."""
+    out: dict[str, set[str]] = {}
+    for cat, tags in tags_seen:
+        these = set(tags.split(SEP)) if tags else set()
+        out[cat] = these if cat not in out else out[cat] & these
+    return out
+
+
+def _titles(settings: Settings, common: dict[str, set[str]]) -> dict[str, str]:
+    """A section's title: from ``[sections]``, else its posts' one common tag (as the assembled issue does)."""
     titles = {}
-    for cat, common in tags.items():
+    for cat, tags in common.items():
         if cat in settings.sections:
             titles[cat] = settings.sections[cat]
-        elif common and len(common) == 1:
-            titles[cat] = next(iter(common))
-    order = [c for c in settings.section_order if c in tags] + sorted(c for c in tags if c not in settings.section_order)
-    return Inventory(
-        days=dict(days), categories=order, titles=titles,
-        problems=sorted(problems, key=lambda p: p.path.as_posix()),
-    )
+        elif len(tags) == 1:
+            titles[cat] = next(iter(tags))
+    return titles

@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from datetime import timezone as dt_timezone
 from functools import lru_cache
 from pathlib import Path
@@ -15,8 +15,16 @@ from digest.config.settings import Settings
 from digest.errors import PostError
 from digest.sources.discover import NAME_RE, filename_date, folder_categories
 from digest.sources.frontmatter import (
-    MAX_NAME_CHARS, MAX_NAMES, MAX_TITLE_CHARS, MAX_YEAR, clean_line, decode, is_scalar, load_front_matter,
-    short_repr, split_front_matter,
+    MAX_NAME_CHARS,
+    MAX_NAMES,
+    MAX_TITLE_CHARS,
+    MAX_YEAR,
+    clean_line,
+    decode,
+    is_scalar,
+    load_front_matter,
+    short_repr,
+    split_front_matter,
 )
 
 DATE_RE = re.compile(
@@ -86,7 +94,7 @@ def split_words(value: Any) -> tuple[str, ...]:
 def _offset(text: str) -> dt_timezone:
     """``Z``, ``+0800`` or ``+08:00`` → a fixed-offset time zone."""
     if text == "Z":
-        return dt_timezone.utc
+        return UTC
     digits = text[1:].replace(":", "")
     minutes = int(digits[:2]) * 60 + int(digits[2:4])
     if minutes >= 24 * 60:
@@ -136,6 +144,21 @@ def parse_post(rel: Path, data: bytes, settings: Settings) -> SourcePost:
 def post_meta(rel: Path, front: dict[str, Any], settings: Settings, notices: list[str] | None = None) -> PostMeta:
     """Date (site time zone), title, slug, categories, tags, published — from front matter and file name."""
     notices = list(notices or [])
+    when = _post_date(rel, front, settings, notices)
+    m = NAME_RE.match(rel.name)
+    raw_slug = front.get("slug")
+    slug = clean_line(str(raw_slug if is_scalar(raw_slug) and raw_slug != "" else (m[4] if m else rel.stem)))
+    slug = slug[:MAX_NAME_CHARS * 2] or "post"
+    title = _post_title(front.get("title"), notices) or slug
+    cats = split_words(front.get("categories")) or split_words(front.get("category"))
+    cats = tuple(dict.fromkeys(folder_categories(rel) + cats))
+    tags = split_words(front.get("tags")) or split_words(front.get("tag"))
+    published = front.get("published", True) not in (False, "false", "no")
+    return PostMeta(when, title, slug, cats, tags, published, tuple(notices))
+
+
+def _post_date(rel: Path, front: dict[str, Any], settings: Settings, notices: list[str]) -> datetime:
+    """The front-matter date (it wins, as in Jekyll), else the file name's; a bad one is noted, never guessed."""
     tz = settings.tz
     name_date = filename_date(rel.name)
     raw_date = front.get("date")
@@ -144,38 +167,32 @@ def post_meta(rel: Path, front: dict[str, Any], settings: Settings, notices: lis
             when = parse_date(raw_date, tz)
             if when.year > MAX_YEAR:  # a typo or garbage; also past what ZIP (EPUB) timestamps can hold
                 raise ValueError(raw_date)
+            return when
         except (ValueError, OverflowError, TypeError):
             if name_date is None:
                 raise PostError(f"invalid date {short_repr(raw_date)} and no date in the file name") from None
             notices.append(f"invalid date {short_repr(raw_date)}; used the file-name date {name_date}")
-            when = datetime.combine(name_date, time(), tz)
-    elif name_date is not None:
-        if "date" in front:
-            notices.append(f"empty date; used the file-name date {name_date}")
-        when = datetime.combine(name_date, time(), tz)
-    else:
+            return datetime.combine(name_date, time(), tz)
+    if name_date is None:
         raise PostError("no date: neither a 'date' in the front matter nor a YYYY-MM-DD- file name")
-    m = NAME_RE.match(rel.name)
-    raw_slug = front.get("slug")
-    slug = clean_line(str(raw_slug if is_scalar(raw_slug) and raw_slug != "" else (m[4] if m else rel.stem)))
-    slug = slug[:MAX_NAME_CHARS * 2] or "post"
-    raw_title = front.get("title")
-    if raw_title is None or is_scalar(raw_title):
-        title = clean_line("" if raw_title is None else str(raw_title))
-    elif isinstance(raw_title, (list, tuple)) and all(is_scalar(v) for v in raw_title):
-        title = clean_line(" ".join(str(v) for v in raw_title))
+    if "date" in front:
+        notices.append(f"empty date; used the file-name date {name_date}")
+    return datetime.combine(name_date, time(), tz)
+
+
+def _post_title(raw: Any, notices: list[str]) -> str:
+    """The title as one clean line of at most ``MAX_TITLE_CHARS`` ("": none, use the file name)."""
+    if raw is None or is_scalar(raw):
+        title = clean_line("" if raw is None else str(raw))
+    elif isinstance(raw, (list, tuple)) and all(is_scalar(v) for v in raw):
+        title = clean_line(" ".join(str(v) for v in raw))
         notices.append("title is a list; joined its items")
     else:
         title = ""
-        notices.append(f"title is {short_repr(raw_title)}, not text")
+        notices.append(f"title is {short_repr(raw)}, not text")
     if len(title) > MAX_TITLE_CHARS:
         notices.append(f"title is {len(title):,} characters; cut to {MAX_TITLE_CHARS}")
         title = title[: MAX_TITLE_CHARS - 1].rstrip() + "…"
     if not title:
         notices.append("empty title; used the file name")
-        title = slug
-    cats = split_words(front.get("categories")) or split_words(front.get("category"))
-    cats = tuple(dict.fromkeys(folder_categories(rel) + cats))
-    tags = split_words(front.get("tags")) or split_words(front.get("tag"))
-    published = front.get("published", True) not in (False, "false", "no")
-    return PostMeta(when, title, slug, cats, tags, published, tuple(notices))
+    return title

@@ -5,15 +5,15 @@ import hashlib
 import os
 import tomllib
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import date, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
-from digest.errors import ThemeError
 from digest.config.settings import Settings
+from digest.errors import ThemeError
 
 _PKG = Path(__file__).resolve().parent.parent
 
@@ -207,7 +207,7 @@ def load_theme(settings: Settings, name: str | None = None, *, cache_dir: Path |
             current = None
     options: dict[str, Any] = {}
     labels_all: dict[str, Any] = {}
-    for d, meta in zip(reversed(chain), reversed(meta_chain)):
+    for d, meta in zip(reversed(chain), reversed(meta_chain), strict=True):
         options = _merge(options, meta.get("options", {}))
         labels_all = _merge(labels_all, _read_toml(d / "labels.toml"))
     lang = language_key(settings.lang)
@@ -220,7 +220,7 @@ def load_theme(settings: Settings, name: str | None = None, *, cache_dir: Path |
             raise ThemeError("template override folder not found", over)
         dirs.insert(0, over)
     named: dict[str, Path] = {}
-    for d, meta in zip(reversed(chain), reversed(meta_chain)):
+    for d, meta in zip(reversed(chain), reversed(meta_chain), strict=True):
         named[d.name] = named[str(meta.get("name", d.name))] = d
     return Theme(name=str(meta_chain[0].get("name", first.name)), dirs=dirs, options=options, labels=labels,
                  named=named, bytecode_dir=cache_dir)

@@ -1,16 +1,18 @@
-"""``digest theme new NAME`` scaffolds a theme that extends another; ``digest theme list`` names the built-in ones.
+"""Scaffolding a theme (``digest theme new NAME``) that extends another.
 
 A new theme holds only what the user changes: ``theme.toml`` (``extends`` its parent, every inherited
-option listed commented out), one example override (the parent's stylesheet of the first edition) and an empty folder per
-edition. Everything not in the folder still comes from the parent, so a theme can be one file.
+option listed commented out), one example override (the parent's stylesheet of the first edition) and an
+empty folder per edition. Everything not in the folder still comes from the parent, so a theme can be one
+file.
 """
 from __future__ import annotations
 
 import json
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from digest.config.settings import Settings
 from digest.errors import ThemeError

@@ -9,19 +9,19 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, getaddresses, parseaddr
 from pathlib import Path
-from dataclasses import dataclass
-from typing import Iterable, Literal
+from typing import Literal
 from urllib.parse import urlsplit
 
 from digest.config.settings import Settings
 from digest.editions.email.options import EmailOptions
 from digest.errors import ConfigError
 from digest.model import Digest
-
 
 # CRLF line ends (the wire format) and 7-bit transfer encodings (base64 / quoted-printable),
 # so the message passes unchanged through servers without 8BITMIME.
@@ -51,7 +51,7 @@ def check_address(value: str, key: str) -> str:
     """A single address (``name <user@host>`` or ``user@host``) or a ConfigError naming the setting."""
     if "\n" in value or "\r" in value:
         raise ConfigError(f"{key}: {value.splitlines()[0]!r}… holds a line break, not one email address")
-    name, addr = parseaddr(value)
+    _name, addr = parseaddr(value)
     if not addr or "@" not in addr or addr.startswith("@") or addr.endswith("@") or " " in addr:
         raise ConfigError(f"{key}: {value!r} is not an email address")
     return value.strip()

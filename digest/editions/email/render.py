@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import css_inline
 
 from digest.config.settings import Settings
-from digest.editions.base import WriteContext, base_context, output_path
+from digest.editions.base import base_context, output_path
 from digest.editions.email.mime import RenderedEmail, compose, message_bytes, unsubscribe_links
 from digest.editions.email.options import EmailOptions
 from digest.errors import ConfigError
@@ -51,7 +51,8 @@ def date_text(digest: Digest, theme: Theme) -> str:
 
 def subject(digest: Digest, theme: Theme, settings: Settings) -> str:
     try:
-        return settings.options(EmailOptions).subject.format(site_title=digest.site_title, date=date_text(digest, theme),
+        template = settings.options(EmailOptions).subject
+        return template.format(site_title=digest.site_title, date=date_text(digest, theme),
                                              count=digest.count, slug=digest.slug)
     except (KeyError, IndexError, ValueError) as e:
         raise ConfigError(f"email.subject: bad placeholder {e} "

@@ -47,7 +47,10 @@ def cover_of(epub: Path) -> tuple[bytes, str] | None:
     try:
         with zipfile.ZipFile(epub) as z:
             container = etree.fromstring(z.read("META-INF/container.xml"))
-            opf_path = container.find(".//{*}rootfile").get("full-path")
+            rootfile = container.find(".//{*}rootfile")
+            opf_path = rootfile.get("full-path") if rootfile is not None else None
+            if opf_path is None:
+                return None
             opf = etree.fromstring(z.read(opf_path))
             items = opf.findall(".//{*}manifest/{*}item")
             item = next((i for i in items if "cover-image" in (i.get("properties") or "").split()), None)
@@ -55,9 +58,9 @@ def cover_of(epub: Path) -> tuple[bytes, str] | None:
                 meta = next((m for m in opf.iter("{*}meta") if m.get("name") == "cover"), None)
                 if meta is not None:
                     item = next((i for i in items if i.get("id") == meta.get("content")), None)
-            if item is None:
+            if item is None or item.get("href") is None:
                 return None
-            href = posixpath.normpath(posixpath.join(posixpath.dirname(opf_path), item.get("href")))
+            href = posixpath.normpath(posixpath.join(posixpath.dirname(opf_path), str(item.get("href"))))
             ext = Path(href).suffix.lower()
             if ext not in COVER_TYPES:
                 return None

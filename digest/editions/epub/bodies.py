@@ -41,9 +41,8 @@ class Bodies:
         html = XML_BAD.sub("", post.html)
         if not html.strip():
             return ""
-        if "<img" not in html:
-            if xml_error(f"<div>{html}</div>".encode("utf-8")) is None:
-                return html  # already well-formed XML (no void tags, no HTML-only entities): use it as is
+        if "<img" not in html and xml_error(f"<div>{html}</div>".encode()) is None:
+            return html  # already well-formed XML (no void tags, no HTML-only entities): use it as is
         root = lxml_html.fragment_fromstring(html, create_parent="div")
         for img in list(root.iter("img")):
             self._image(img, post)

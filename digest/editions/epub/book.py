@@ -93,7 +93,7 @@ def _documents(digest: Digest, xsections: tuple[Section, ...], docs: _Docs,
                options: EpubOptions) -> tuple[list[NavPoint], Item | None, dict[str, Any]]:
     """Contents, section and article documents; the table of contents; the first text document."""
     href, section_hrefs, combined = _plan(digest, options)
-    common = {"sections": xsections, "href": href, "section_hrefs": section_hrefs}
+    common: dict[str, Any] = {"sections": xsections, "href": href, "section_hrefs": section_hrefs}
     docs.add("contents", CONTENTS, "epub/contents.xhtml.j2", **common)
     toc: list[NavPoint] = []
     first_text = None

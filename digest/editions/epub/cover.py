@@ -13,13 +13,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from digest.editions.base import WriteContext
-from digest.editions.epub.fonts import find_cjk_font
+from digest.editions.epub.fonts import FontFile, find_cjk_font
 from digest.editions.epub.options import EpubOptions
 from digest.errors import ConfigError, MissingDependency
 from digest.model import Digest
 from digest.runtime import keys, parallel
 from digest.runtime.cache import Store
-from digest.theming.loader import Theme
 
 if TYPE_CHECKING:
     from PIL import ImageFont
@@ -98,7 +97,7 @@ def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int, max_lines: int) -
         last = lines[max_lines - 1]
         while last and font.getlength(last + "…") > width:
             last = last[:-1]
-        lines = lines[: max_lines - 1] + [last.rstrip() + "…"]
+        lines = [*lines[:max_lines - 1], last.rstrip() + "…"]
     return lines
 
 
@@ -159,7 +158,7 @@ class PendingCover:
     def __init__(self, ready: tuple[bytes, str] | None = None, *, inputs: dict[str, Any] | None = None,
                  key: str = "", ctx: WriteContext | None = None, fork: bool = False):
         self._ready, self._inputs, self._key, self._ctx = ready, inputs, key, ctx
-        self._drawing = parallel.alongside(_draw, inputs) if ready is None and fork else None
+        self._drawing = parallel.alongside(_draw, inputs) if inputs is not None and ready is None and fork else None
 
     def result(self) -> tuple[bytes, str]:
         if self._ready is None:
@@ -168,7 +167,7 @@ class PendingCover:
             if self._drawing is not None:
                 try:
                     data = self._drawing.result()
-                except Exception:  # noqa: BLE001  (drawn again below, where the error is reported)
+                except Exception:
                     data = None
             if not data:  # drawn here, in this process
                 data = _draw(self._inputs)
@@ -212,7 +211,7 @@ def _draw(inputs: dict[str, Any]) -> bytes:
     f = inputs["fonts"]
     paper, ink, muted, accent = c["paper"], c["ink"], c["muted"], c["accent"]
 
-    def font(face, size: int) -> ImageFont.FreeTypeFont:
+    def font(face: FontFile, size: int) -> ImageFont.FreeTypeFont:
         return _truetype(face.path, size, face.index)
 
     if inputs["background"]:

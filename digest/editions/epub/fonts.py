@@ -64,7 +64,7 @@ def find_cjk_font(kind: str = "sans", bold: bool = False, configured: str | None
         for file, index, families, style in faces:
             if fam in families and want_style in style.split(","):
                 return FontFile(Path(file), index, fam)
-    for file, index, families, style in faces:
+    for file, index, families, _style in faces:
         if Path(file).suffix.lower() in (".otf", ".ttf", ".ttc", ".otc"):
             return FontFile(Path(file), index, families[0])
     raise MissingDependency("no CJK font found: install fonts-noto-cjk (or set epub.font to a font file)")

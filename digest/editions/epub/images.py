@@ -15,6 +15,7 @@ import socket
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from digest.config.settings import Settings
@@ -148,7 +149,7 @@ def _check_host(url: str, allow_private: bool) -> None:
     except (socket.gaierror, UnicodeError, ValueError) as e:
         raise Refused(f"image not fetched ({e}): {url}") from None
     for info in infos:
-        addr = ipaddress.ip_address(info[4][0].split("%")[0])
+        addr = ipaddress.ip_address(str(info[4][0]).split("%")[0])
         if not addr.is_global:
             raise Refused(f"image not fetched (private or loopback address {addr}): {url}")
 
@@ -161,7 +162,8 @@ def fetch(url: str, *, timeout: float, max_bytes: int, allow_private: bool) -> b
     class CheckedRedirects(urllib.request.HTTPRedirectHandler):
         max_redirections = 5
 
-        def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: D401 (urllib API)
+        def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any,
+                             newurl: str) -> Any:
             _check_host(newurl, allow_private)  # every hop must pass the same address check
             return super().redirect_request(req, fp, code, msg, headers, newurl)
 
@@ -176,7 +178,7 @@ def fetch(url: str, *, timeout: float, max_bytes: int, allow_private: bool) -> b
             length = resp.headers.get("Content-Length")
             if length and length.isdigit() and int(length) > max_bytes:
                 raise Refused(f"image not fetched (larger than {max_bytes:,} bytes): {url}")
-            data = resp.read(max_bytes + 1)
+            data: bytes = resp.read(max_bytes + 1)
     except Refused:
         raise
     except (urllib.error.URLError, OSError, ValueError) as e:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from lxml import etree
 
@@ -87,6 +87,8 @@ class Book:
 
 
 def _pretty(root: etree._Element, doctype: str | None = None) -> bytes:
+    if doctype is None:
+        return etree.tostring(root, pretty_print=True, encoding="utf-8", xml_declaration=True)
     return etree.tostring(root, pretty_print=True, encoding="utf-8", xml_declaration=True, doctype=doctype)
 
 
@@ -95,7 +97,7 @@ def opf(book: Book) -> bytes:
                                      "prefix": "rendition: http://www.idpf.org/vocab/rendition/#"})
     meta = etree.SubElement(root, "metadata", nsmap={"dc": DC_NS, "opf": OPF_NS})
     etree.SubElement(meta, "meta", {"property": "dcterms:modified"}).text = \
-        book.modified.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        book.modified.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     etree.SubElement(meta, "meta", {"name": "generator", "content": f"digest {__version__}"})
     etree.SubElement(meta, f"{{{DC_NS}}}identifier", {"id": "id"}).text = book.identifier
     etree.SubElement(meta, f"{{{DC_NS}}}title").text = book.title
@@ -153,7 +155,7 @@ def ncx(book: Book) -> bytes:
 def nav(book: Book) -> bytes:
     """The EPUB 3 navigation document: the table of contents and the landmarks."""
     root = etree.Element(f"{{{XHTML_NS}}}html", {"lang": book.language, XML_LANG: book.language},
-                         nsmap={None: XHTML_NS, "epub": OPS_NS})
+                         nsmap={None: XHTML_NS, "epub": OPS_NS})  # type: ignore[dict-item]  # None: default
     head = etree.SubElement(root, "head")
     etree.SubElement(head, "title").text = book.toc_title
     if book.nav_css:
@@ -183,7 +185,7 @@ def nav(book: Book) -> bytes:
 
 
 def _zip_time(when: datetime) -> tuple[int, int, int, int, int, int]:
-    w = when.astimezone(timezone.utc)
+    w = when.astimezone(UTC)
     if w.year < 1980:  # before what a zip can hold
         return (1980, 1, 1, 0, 0, 0)
     return (w.year, w.month, w.day, w.hour, w.minute, w.second)

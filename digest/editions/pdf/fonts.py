@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import shutil
 import subprocess
-from typing import Iterable
+from collections.abc import Iterable
 
 from digest.editions.pdf.options import PdfOptions
 from digest.errors import MissingDependency

@@ -12,6 +12,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 _NOTDEF = re.compile(r"\(U\+([0-9A-F]{4,6})\)")
 
@@ -22,7 +23,7 @@ class Job:
     html: str
     out: Path
     base_url: str
-    options: dict = field(default_factory=dict)  # extra write_pdf options (pdf_variant, pdf_tags…)
+    options: dict[str, Any] = field(default_factory=dict)  # extra write_pdf options (pdf_variant, pdf_tags…)
     write: bool = True  # False: lay out only (to count pages), write no file
     remote: bool = False  # fetch http(s) images (settings.network.fetch_images); else only file: and data:
     timeout: float = 10.0

@@ -9,9 +9,9 @@ second for a thousand pages, and ``deterministic_id`` keeps the file byte-identi
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, OutlineItem, PageLocation, String
@@ -27,7 +27,7 @@ class Mark:
 
     title: str
     anchor: str
-    children: tuple["Mark", ...] = ()
+    children: tuple[Mark, ...] = ()
 
 
 def page_numbers(front_pages: int, body: Sequence[Laid]) -> dict[str, int]:
@@ -53,6 +53,71 @@ def _overlay(page: pikepdf.Page, stub: pikepdf.Page, index: int) -> None:
     page.contents_coalesce()
 
 
+class _Merged:
+    """The PDF being put together: the pages in reading order, and where every anchor landed."""
+
+    def __init__(self, front: Laid, body: Sequence[Laid]):
+        self.pdf = pikepdf.new()
+        self.height_pt = front.size[1] * PX_TO_PT
+        self.targets: dict[str, tuple[int, float, float]] = {}  # anchor → (final page index, x, y in CSS px)
+        self.parts: list[tuple[Laid, int]] = []
+        self.sources: list[pikepdf.Pdf] = []
+        offset = 0
+        for laid in (front, *body):
+            self.parts.append((laid, offset))
+            for name, (i, x, y) in laid.anchors.items():
+                self.targets.setdefault(name, (offset + i, x, y))
+            offset += laid.pages
+        self.total = offset
+
+    def open(self, path: Path) -> pikepdf.Pdf:
+        self.sources.append(pikepdf.open(path))
+        return self.sources[-1]
+
+    def pages(self, front: Laid, body: Sequence[Laid], stubs: Sequence[Laid]) -> None:
+        """The front pages, then each body page with its footer (the matching stub page) laid over it."""
+        self.pdf.pages.extend(self.open(front.out).pages)
+        stub_pages = [page for laid in stubs for page in self.open(laid.out).pages]
+        if len(stub_pages) != self.total - front.pages:
+            raise ValueError(f"footer pages: {len(stub_pages)} for {self.total - front.pages} body pages")
+        for laid in body:
+            start = len(self.pdf.pages)
+            self.pdf.pages.extend(self.open(laid.out).pages)
+            for k in range(laid.pages):
+                _overlay(self.pdf.pages[start + k], stub_pages[start - front.pages + k], start + k)
+
+    def dest(self, anchor: str) -> Array:
+        page, x, y = self.targets[anchor]
+        return Array([self.pdf.pages[page].obj, Name.XYZ, x * PX_TO_PT, self.height_pt - y * PX_TO_PT, 0])
+
+    def links(self) -> None:
+        """The internal links each chunk could not resolve on its own, as link annotations."""
+        h = self.height_pt
+        for laid, base in self.parts:
+            for i, (x1, y1, x2, y2), target in laid.links:
+                if target not in self.targets:
+                    continue  # a link to an id that does not exist (WeasyPrint drops those too)
+                annot = self.pdf.make_indirect(Dictionary(
+                    Type=Name.Annot, Subtype=Name.Link, Border=Array([0, 0, 0]), Dest=self.dest(target),
+                    Rect=Array([x1 * PX_TO_PT, h - y2 * PX_TO_PT, x2 * PX_TO_PT, h - y1 * PX_TO_PT])))
+                page = self.pdf.pages[base + i]
+                if Name.Annots not in page.obj:
+                    page.obj.Annots = Array()
+                page.obj.Annots.append(annot)
+
+    def outline(self, marks: Sequence[Mark]) -> list[OutlineItem]:
+        out_items = []
+        for mark in marks:
+            if mark.anchor not in self.targets:
+                continue
+            page, x, y = self.targets[mark.anchor]
+            item = OutlineItem(mark.title, page, PageLocation.XYZ, left=x * PX_TO_PT,
+                               top=self.height_pt - y * PX_TO_PT, zoom=0)
+            item.children.extend(self.outline(mark.children))
+            out_items.append(item)
+        return out_items
+
+
 def assemble_pdf(
     front: Laid,
     body: Sequence[Laid],
@@ -65,76 +130,24 @@ def assemble_pdf(
     destinations: Sequence[str] = (),
 ) -> int:
     """Write the merged PDF to ``out``; returns its page count."""
-    height_pt = front.size[1] * PX_TO_PT
-    targets: dict[str, tuple[int, float, float]] = {}  # anchor → (final page index, x, y in CSS px)
-    parts: list[tuple[Laid, int]] = []
-    offset = 0
-    for laid in (front, *body):
-        parts.append((laid, offset))
-        for name, (i, x, y) in laid.anchors.items():
-            targets.setdefault(name, (offset + i, x, y))
-        offset += laid.pages
-    total = offset
-
-    pdf = pikepdf.new()
-    sources = [pikepdf.open(front.out)]
-    pdf.pages.extend(sources[0].pages)
-    stub_pages = []
-    for laid in stubs:
-        sources.append(pikepdf.open(laid.out))
-        stub_pages.extend(sources[-1].pages)
-    if len(stub_pages) != total - front.pages:
-        raise ValueError(f"footer pages: {len(stub_pages)} for {total - front.pages} body pages")
-    for laid in body:
-        src = pikepdf.open(laid.out)
-        sources.append(src)
-        start = len(pdf.pages)
-        pdf.pages.extend(src.pages)
-        for k in range(laid.pages):
-            _overlay(pdf.pages[start + k], stub_pages[start - front.pages + k], start + k)
-
-    def dest(anchor: str) -> Array:
-        page, x, y = targets[anchor]
-        return Array([pdf.pages[page].obj, Name.XYZ, x * PX_TO_PT, height_pt - y * PX_TO_PT, 0])
-
-    for laid, base in parts:
-        for i, (x1, y1, x2, y2), target in laid.links:
-            if target not in targets:
-                continue  # a link to an id that does not exist (WeasyPrint drops those too)
-            annot = pdf.make_indirect(Dictionary(
-                Type=Name.Annot, Subtype=Name.Link, Border=Array([0, 0, 0]), Dest=dest(target),
-                Rect=Array([x1 * PX_TO_PT, height_pt - y2 * PX_TO_PT, x2 * PX_TO_PT, height_pt - y1 * PX_TO_PT])))
-            page = pdf.pages[base + i]
-            if Name.Annots not in page.obj:
-                page.obj.Annots = Array()
-            page.obj.Annots.append(annot)
-
-    named = sorted(a for a in destinations if a in targets)
-    if named:
-        pdf.Root.Dests = pdf.make_indirect(Dictionary({"/" + a: dest(a) for a in named}))
-
-    def items(marks: Sequence[Mark]) -> list[OutlineItem]:
-        out_items = []
-        for mark in marks:
-            if mark.anchor not in targets:
-                continue
-            page, x, y = targets[mark.anchor]
-            item = OutlineItem(mark.title, page, PageLocation.XYZ, left=x * PX_TO_PT,
-                               top=height_pt - y * PX_TO_PT, zoom=0)
-            item.children.extend(items(mark.children))
-            out_items.append(item)
-        return out_items
-
-    with pdf.open_outline() as tree:
-        tree.root.extend(items(outline))
-
-    for key, value in metadata.items():
-        pdf.docinfo[Name(key)] = String(value)
-    if lang:
-        pdf.Root.Lang = String(lang)
-    pdf.Root.PageMode = Name.UseOutlines
-    pdf.save(out, deterministic_id=True, fix_metadata_version=False,
-             object_stream_mode=pikepdf.ObjectStreamMode.generate)
-    for src in sources:
-        src.close()
-    return total
+    merged = _Merged(front, body)
+    pdf = merged.pdf
+    try:
+        merged.pages(front, body, stubs)
+        merged.links()
+        named = sorted(a for a in destinations if a in merged.targets)
+        if named:
+            pdf.Root.Dests = pdf.make_indirect(Dictionary({"/" + a: merged.dest(a) for a in named}))
+        with pdf.open_outline() as tree:
+            tree.root.extend(merged.outline(outline))
+        for key, value in metadata.items():
+            pdf.docinfo[Name(key)] = String(value)
+        if lang:
+            pdf.Root.Lang = String(lang)
+        pdf.Root.PageMode = Name.UseOutlines
+        pdf.save(out, deterministic_id=True, fix_metadata_version=False,
+                 object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    finally:
+        for src in merged.sources:
+            src.close()
+    return merged.total

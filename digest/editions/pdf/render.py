@@ -8,10 +8,11 @@ with the real page numbers, and footer pages ``n / N`` are made for the body; :m
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from digest.config.settings import Settings
 from digest.editions.base import WriteContext, base_context
@@ -113,7 +114,7 @@ def render_chunked(r: Renderer, tmp: Path) -> Chunked:
     try:
         *laid, guessed = _run(pool, first_jobs())
         body: list[Laid] = list(laid)
-        for i, result in zip(order, laid):
+        for i, result in zip(order, laid, strict=True):
             body[i] = result
         body_pages = sum(b.pages for b in body)
         front_pages = guessed.pages

@@ -6,13 +6,13 @@ from __future__ import annotations
 import html
 import re
 
-import pygments  # type: ignore[import-untyped]
-from pygments.formatters import HtmlFormatter  # type: ignore[import-untyped]
-from pygments.lexer import Lexer  # type: ignore[import-untyped]
-from pygments.lexers import get_lexer_by_name  # type: ignore[import-untyped]
-from pygments.styles import get_style_by_name  # type: ignore[import-untyped]
-from pygments.token import Token as PygmentsToken  # type: ignore[import-untyped]
-from pygments.util import ClassNotFound  # type: ignore[import-untyped]
+import pygments
+from pygments.formatters import HtmlFormatter
+from pygments.lexer import Lexer
+from pygments.lexers import get_lexer_by_name
+from pygments.styles import get_style_by_name
+from pygments.token import Token as PygmentsToken
+from pygments.util import ClassNotFound
 
 # Rouge names (and Jekyll habits) that Pygments spells differently.
 _ALIASES = {
@@ -85,7 +85,7 @@ def readable(color: str, background: str) -> str:
     rgb = [int(_hex6(color)[i:i + 2], 16) for i in (0, 2, 4)]
     for step in range(21):
         t = step / 20
-        mixed = "#" + "".join(f"{round(c + (g - c) * t):02x}" for c, g in zip(rgb, target))
+        mixed = "#" + "".join(f"{round(c + (g - c) * t):02x}" for c, g in zip(rgb, target, strict=True))
         if contrast(mixed, background) >= AA_CONTRAST:
             return mixed
     return "#000000" if target == (0, 0, 0) else "#ffffff"

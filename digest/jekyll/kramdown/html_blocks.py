@@ -18,13 +18,25 @@ from markdown_it.token import Token
 from .blocks import in_container, line_text
 from .state import MAX_HTML_NESTING, kd
 
-SPAN_ELEMENTS = frozenset(
-    ["a", "abbr", "acronym", "b", "big", "bdo", "br", "button", "cite", "code", "del", "dfn", "em", "i", "img", "input", "ins", "kbd", "label", "mark", "option", "q", "rb", "rbc", "rp", "rt", "rtc", "ruby", "samp", "select", "small", "span", "strong", "sub", "sup", "time", "tt", "u", "var"])
-VOID = frozenset(["area", "base", "br", "col", "command", "embed", "hr", "img", "input", "keygen", "link", "meta", "param", "source", "track", "wbr"])
-_BLOCK_MODEL = frozenset(
-    ["address", "applet", "article", "aside", "blockquote", "body", "dd", "details", "div", "dl", "fieldset", "figure", "figcaption", "footer", "form", "header", "hgroup", "iframe", "li", "main", "map", "menu", "nav", "noscript", "object", "section", "summary", "td"])
-_SPAN_MODEL = frozenset(
-    ["a", "abbr", "acronym", "b", "bdo", "big", "button", "cite", "caption", "del", "dfn", "dt", "em", "h1", "h2", "h3", "h4", "h5", "h6", "i", "ins", "label", "legend", "optgroup", "p", "q", "rb", "rbc", "rp", "rt", "rtc", "ruby", "select", "small", "span", "strong", "sub", "sup", "th", "tt"])
+SPAN_ELEMENTS = frozenset([
+    "a", "abbr", "acronym", "b", "big", "bdo", "br", "button", "cite", "code", "del", "dfn", "em", "i", "img",
+    "input", "ins", "kbd", "label", "mark", "option", "q", "rb", "rbc", "rp", "rt", "rtc", "ruby", "samp",
+    "select", "small", "span", "strong", "sub", "sup", "time", "tt", "u", "var",
+])
+VOID = frozenset([
+    "area", "base", "br", "col", "command", "embed", "hr", "img", "input", "keygen", "link", "meta", "param",
+    "source", "track", "wbr",
+])
+_BLOCK_MODEL = frozenset([
+    "address", "applet", "article", "aside", "blockquote", "body", "dd", "details", "div", "dl", "fieldset",
+    "figure", "figcaption", "footer", "form", "header", "hgroup", "iframe", "li", "main", "map", "menu", "nav",
+    "noscript", "object", "section", "summary", "td",
+])
+_SPAN_MODEL = frozenset([
+    "a", "abbr", "acronym", "b", "bdo", "big", "button", "cite", "caption", "del", "dfn", "dt", "em", "h1", "h2",
+    "h3", "h4", "h5", "h6", "i", "ins", "label", "legend", "optgroup", "p", "q", "rb", "rbc", "rp", "rt", "rtc",
+    "ruby", "select", "small", "span", "strong", "sub", "sup", "th", "tt",
+])
 _NAME = r"[A-Za-z][\w:.-]*"
 _ATTR = r"""\s+[\w:][\w:.-]*(?:\s*=\s*(?:[\w-]+|"[^"]*"|'[^']*'))?"""
 START_TAG = re.compile(rf" {{0,3}}<({_NAME})((?:{_ATTR})*)\s*(/)?>")

@@ -64,7 +64,7 @@ def to_mathml(tex: str, display: bool) -> str:
         mathml = latex2mathml.converter.convert(prepared, display="block" if display else "inline")
     except RecursionError:
         raise MathError("formula nested too deeply") from None
-    except Exception as e:  # noqa: BLE001  latex2mathml raises many kinds; each means bad TeX
+    except Exception as e:
         reason = str(e).splitlines()[0] if str(e).strip() else _REASONS.get(type(e).__name__, type(e).__name__)
         raise MathError(f"TeX not understood: {reason}") from None
     _check(mathml)
@@ -82,7 +82,7 @@ def to_svg(tex: str, display: bool, id_prefix: str | None = None, size: float | 
         svg = ZiaMath(mathml, size=size, title=tex).svg()
     except RecursionError:
         raise MathError("formula nested too deeply") from None
-    except Exception as e:  # noqa: BLE001  a drawing failure means this formula cannot be shown
+    except Exception as e:
         raise MathError(f"formula cannot be drawn: {type(e).__name__}") from None
     prefix = id_prefix if id_prefix is not None else "m" + hashlib.sha1(
         f"{display}:{tex}".encode()).hexdigest()[:10] + "-"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -66,23 +66,9 @@ class MarkdownOptions:
         values: dict[str, Any] = {}
         if processor is not None and _PROCESSORS[str(processor).lower()] == "GFM":
             values["input"] = "GFM"
-        if "input" in kd:
-            values["input"] = _input(kd["input"])
-        for key in ("auto_ids", "hard_wrap", "parse_block_html"):
+        for key, (field_name, convert) in _KRAMDOWN_KEYS.items():
             if key in kd:
-                values[key] = _boolean(kd[key], f"kramdown.{key}")
-        if "auto_id_prefix" in kd:
-            values["auto_id_prefix"] = "" if kd["auto_id_prefix"] is None else str(kd["auto_id_prefix"])
-        if "toc_levels" in kd:
-            values["toc_levels"] = _toc_levels(kd["toc_levels"])
-        if "smart_quotes" in kd:
-            values["smart_quotes"] = _smart_quotes(kd["smart_quotes"])
-        if "gfm_quirks" in kd:
-            values["typographic_symbols"] = "no_auto_typographic" not in _names(kd["gfm_quirks"], "kramdown.gfm_quirks")
-        if "footnote_nr" in kd:
-            values["footnote_nr"] = _integer(kd["footnote_nr"], "kramdown.footnote_nr")
-        if "footnote_backlink" in kd:
-            values["footnote_backlink"] = html.unescape(str(kd["footnote_backlink"] or ""))
+                values[field_name] = convert(kd[key])
         if "math_engine" in kd and kd["math_engine"] in (None, False, "", "none", "nil"):
             values["math"] = False
         values.update(_highlighter(kd))
@@ -175,3 +161,19 @@ def _highlighter(kd: Mapping[str, Any]) -> dict[str, Any]:
     if "line_numbers" in opts:
         return {"line_numbers": _boolean(opts["line_numbers"], "kramdown.syntax_highlighter_opts.line_numbers")}
     return {}
+
+
+# kramdown's options digest reads: key → (field of MarkdownOptions, how its value is read and checked)
+_KRAMDOWN_KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "input": ("input", _input),
+    "auto_ids": ("auto_ids", lambda v: _boolean(v, "kramdown.auto_ids")),
+    "hard_wrap": ("hard_wrap", lambda v: _boolean(v, "kramdown.hard_wrap")),
+    "parse_block_html": ("parse_block_html", lambda v: _boolean(v, "kramdown.parse_block_html")),
+    "auto_id_prefix": ("auto_id_prefix", lambda v: "" if v is None else str(v)),
+    "toc_levels": ("toc_levels", _toc_levels),
+    "smart_quotes": ("smart_quotes", _smart_quotes),
+    "gfm_quirks": ("typographic_symbols",
+                   lambda v: "no_auto_typographic" not in _names(v, "kramdown.gfm_quirks")),
+    "footnote_nr": ("footnote_nr", lambda v: _integer(v, "kramdown.footnote_nr")),
+    "footnote_backlink": ("footnote_backlink", lambda v: html.unescape(str(v or ""))),
+}

@@ -4,6 +4,7 @@ needs no header, starts and ends on block boundaries, and its cells may hold ``|
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
@@ -51,35 +52,47 @@ def _alignments(sep: str) -> list[str]:
             for left, right in _ALIGN.findall(sep)]
 
 
+@dataclass
+class _Table:
+    """A table being read: its finished sections, the rows of the current one, its alignments."""
+
+    sections: list[tuple[str, list[list[str]]]] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+    aligns: list[str] = field(default_factory=list)
+    has_footer: bool = False
+
+    def close(self, kind: str, force: bool = False) -> None:
+        if self.rows and (not self.has_footer or kind != "tbody" or force):
+            self.sections.append((kind, self.rows))
+            self.rows = []
+
+    def separator(self, text: str) -> bool:
+        """A separator line (``|---|``, ``|===|``); False when ``text`` is none."""
+        if sep := _SEP.match(text):
+            if self.rows and not self.aligns and not self.has_footer:
+                self.close("thead")
+                self.aligns = _alignments(sep[1]) or [""]
+            elif self.rows:
+                self.close("tbody")
+            return True
+        if _FOOT_SEP.match(text):
+            self.close("tbody", force=True)
+            self.has_footer = True
+            return True
+        return False
+
+
 def _parse(state: StateBlock, start: int, end: int) -> tuple[list[tuple[str, list[list[str]]]], list[str], int] | None:
     """The table's sections (thead/tbody/tfoot and their rows), alignments and next line."""
-    sections: list[tuple[str, list[list[str]]]] = []
-    rows: list[list[str]] = []
-    aligns: list[str] = []
-    has_footer, line = False, start
+    table = _Table()
+    line = start
     leading_pipe = line_text(state, start).lstrip().startswith("|")
-
-    def close(kind: str, force: bool = False) -> None:
-        nonlocal rows
-        if rows and (not has_footer or kind != "tbody" or force):
-            sections.append((kind, rows))
-            rows = []
-
     while in_container(state, line, end) and not state.isEmpty(line):
         kd(state.env).charge()
         text = line_text(state, line)
         if not _PIPE.search(text):
             break
-        if sep := _SEP.match(text):
-            if rows and not aligns and not has_footer:
-                close("thead")
-                aligns = _alignments(sep[1]) or [""]
-            elif rows:
-                close("tbody")
-        elif _FOOT_SEP.match(text):
-            close("tbody", force=True)
-            has_footer = True
-        else:
+        if not table.separator(text):
             cells = split_row(text)
             if cells is None:
                 break
@@ -87,14 +100,14 @@ def _parse(state: StateBlock, start: int, end: int) -> tuple[list[tuple[str, lis
                 cells.pop(0)
             if cells and not cells[-1].strip():
                 cells.pop()
-            rows.append(cells)
+            table.rows.append(cells)
         line += 1
     if not before_boundary(state, line, end):
         return None
-    close("tfoot" if has_footer else "tbody")
-    if not any(kind == "tbody" for kind, _ in sections):
+    table.close("tfoot" if table.has_footer else "tbody")
+    if not any(kind == "tbody" for kind, _ in table.sections):
         return None
-    return sections, aligns, line
+    return table.sections, table.aligns, line
 
 
 def kramdown_table(state: StateBlock, start: int, end: int, silent: bool) -> bool:

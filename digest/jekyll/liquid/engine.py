@@ -106,7 +106,7 @@ class LiquidRenderer:
             return self._fallback(text, state, state.problem(err.token, error_message(err)))
         except (RecursionError, MemoryError):
             return self._fallback(text, state, LiquidProblem(None, "nested too deep"), _STOPPED)
-        except Exception as err:  # noqa: BLE001 - a post must never stop the build
+        except Exception as err:
             return self._fallback(text, state, LiquidProblem(None, one_line(f"{type(err).__name__}: {err}")), _STOPPED)
         return LiquidResult(output, state.final())
 
