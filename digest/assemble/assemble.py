@@ -99,17 +99,16 @@ def render_posts(settings: Settings, collected: Collected, ids: list[str], *,
             if path in fresh:
                 cache.put_rendered(path, keyed[path], fresh[path])
             got = done.get(path, fresh.get(path))
-            # a str: the body went past the work limits (docs/safety.md): skipped, reported
             if isinstance(got, Post):
                 posts.append(got)
-            else:
-                problems.append(Skipped(src.path, str(got)))
+            elif isinstance(got, Skipped):  # past the work limits (docs/safety.md): skipped, reported
+                problems.append(got)
     return posts, problems
 
 
-def _render(settings: Settings, todo: list[tuple[SourcePost, str]]) -> list[Post | str]:
+def _render(settings: Settings, todo: list[tuple[SourcePost, str]]) -> list[Post | Skipped]:
     """Render ``todo`` in order (on the free cores when there are many); a post past the work limits gives
-    its one-line reason instead. When every post is cached the renderer is not even imported."""
+    its problem instead. When every post is cached the renderer is not even imported."""
     if not todo:
         return []
     if len(todo) >= parallel.POST.fork_from:
@@ -117,16 +116,16 @@ def _render(settings: Settings, todo: list[tuple[SourcePost, str]]) -> list[Post
     return parallel.share_out(partial(_render_share, settings), todo, parallel.POST)
 
 
-def _render_share(settings: Settings, todo: list[tuple[SourcePost, str]]) -> list[Post | str]:
+def _render_share(settings: Settings, todo: list[tuple[SourcePost, str]]) -> list[Post | Skipped]:
     from digest.render.post import ContentRenderer  # only when some post is not cached yet
 
     renderer = ContentRenderer(settings)
-    out: list[Post | str] = []
+    out: list[Post | Skipped] = []
     for src, pid in todo:
         try:
             out.append(renderer.render(src, pid))
         except PostError as e:
-            out.append(e.message)
+            out.append(Skipped(src.path, e.message))
     return out
 
 
