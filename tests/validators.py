@@ -330,11 +330,12 @@ def axe(html_file: Path, *, width: int, dark: bool) -> list[AxeViolation]:
     return axe_many([job])[job]
 
 
-def axe_many(jobs: Sequence[AxeJob]) -> dict[AxeJob, list[AxeViolation]]:
-    """Run axe-core on every job's page in one Chromium (pages reach nothing but local files)."""
+def axe_many(jobs: Sequence[AxeJob], parallel: int = 2) -> dict[AxeJob, list[AxeViolation]]:
+    """Run axe-core on every job's page in one Chromium, `parallel` pages at a time (pages reach nothing but
+    local files). A file's jobs share one loaded page."""
     tools = find_tools()
     with tempfile.TemporaryDirectory(prefix="axe-") as tmp:
-        spec = {"chromium": str(tools.chromium_launcher), "profile": str(Path(tmp) / "profile"),
+        spec = {"chromium": str(tools.chromium_launcher), "profile": str(Path(tmp) / "profile"), "parallel": parallel,
                 "jobs": [{"file": str(j.file.resolve()), "width": j.width, "dark": j.dark} for j in jobs]}
         (Path(tmp) / "jobs.json").write_text(json.dumps(spec), encoding="utf-8")
         env = {**os.environ, "DIGEST_CHROMIUM": tools.chromium, "TMPDIR": tmp}

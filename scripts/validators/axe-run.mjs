@@ -2,8 +2,9 @@
 // file at a viewport width, in light or dark colour scheme. One browser for every job, since starting Chromium
 // costs more than checking a page.
 //
-// usage: node axe-run.mjs JOBS.json   (JOBS.json: {"chromium": path, "profile": dir, "jobs": [{file, width, dark}]};
-//                              chromium is scripts/validators/chromium, which adds the flags this machine needs)
+// usage: node axe-run.mjs JOBS.json
+//   JOBS.json: {"chromium": path, "profile": dir, "parallel": n, "jobs": [{file, width, dark}]}
+//   (chromium: scripts/validators/chromium, which adds the flags this machine needs)
 // prints {"results": [{file, width, dark, violations: [{id, impact, help, tags, targets}]}]} on stdout.
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
@@ -44,15 +45,21 @@ async function checkFile(browser, file, jobs) {
 
 const spec = JSON.parse(await readFile(process.argv[2], "utf8"));
 const browser = await puppeteer.launch({
-  executablePath: spec.chromium, headless: true, userDataDir: spec.profile, timeout: 60000,
+  executablePath: spec.chromium, headless: true, userDataDir: spec.profile, timeout: 60000, protocolTimeout: 600000,
 });
 try {
   const byFile = new Map();
   for (const job of spec.jobs) byFile.set(job.file, [...(byFile.get(job.file) || []), job]);
+  const files = [...byFile.entries()];
   const done = new Map();
-  for (const [file, jobs] of byFile) {
-    (await checkFile(browser, file, jobs)).forEach((r, i) => done.set(jobs[i], r));
-  }
+  // `parallel` pages at once: each page has its own renderer process, so two use both cores
+  const worker = async () => {
+    for (let next = files.shift(); next; next = files.shift()) {
+      const [file, jobs] = next;
+      (await checkFile(browser, file, jobs)).forEach((r, i) => done.set(jobs[i], r));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, spec.parallel || 1) }, worker));
   process.stdout.write(JSON.stringify({ results: spec.jobs.map((job) => done.get(job)) }));
 } finally {
   await browser.close();

@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 for cmd in node npm; do
-  command -v "$cmd" >/dev/null || { echo "error: $cmd not found: run 'bash scripts/system-deps.sh' as root" >&2; exit 1; }
+  command -v "$cmd" >/dev/null \
+    || { echo "error: $cmd not found: run 'bash scripts/system-deps.sh' as root" >&2; exit 1; }
 done
 stamp=node_modules/.digest-installed
 want="$(cat package.json package-lock.json | sha256sum | cut -d' ' -f1) node $(node --version)"
