@@ -203,6 +203,11 @@ def test_axe_one_page(tmp_path):
     assert [(x.rule, x.impact) for x in v.axe(page, width=v.DESKTOP, dark=False)] == [("image-alt", "critical")]
 
 
+def test_axe_fails_naming_a_page_it_cannot_load(tmp_path):
+    with pytest.raises(pytest.fail.Exception, match=r"missing\.html: net::ERR_FILE_NOT_FOUND"):
+        v.axe(tmp_path / "missing.html", width=v.PHONE, dark=True)
+
+
 # -- installation -------------------------------------------------------------------------------------------
 def test_a_missing_checker_fails_naming_its_install_command(tmp_path):
     with pytest.raises(pytest.fail.Exception) as failed:

@@ -56,7 +56,19 @@ try {
   const worker = async () => {
     for (let next = files.shift(); next; next = files.shift()) {
       const [file, jobs] = next;
-      (await checkFile(browser, file, jobs)).forEach((r, i) => done.set(jobs[i], r));
+      let results;
+      try {
+        results = await checkFile(browser, file, jobs);
+      } catch (err) {
+        // once more on a fresh page (a rare protocol hiccup under load), then the error names the file
+        process.stderr.write(`axe-run: ${file}: ${err.message}; trying once more\n`);
+        try {
+          results = await checkFile(browser, file, jobs);
+        } catch (again) {
+          throw new Error(`${file}: ${again.message}`);
+        }
+      }
+      results.forEach((r, i) => done.set(jobs[i], r));
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, spec.parallel || 1) }, worker));
