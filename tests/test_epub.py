@@ -6,7 +6,6 @@ import io
 import json
 import logging
 import os
-import shutil
 import subprocess
 import threading
 import zipfile
