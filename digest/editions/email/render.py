@@ -15,6 +15,7 @@ import css_inline
 
 from digest.config.settings import Settings
 from digest.editions.base import base_context, output_path
+from digest.editions.content import content_css
 from digest.editions.email.mime import RenderedEmail, compose, message_bytes, unsubscribe_links
 from digest.editions.email.options import EmailOptions
 from digest.errors import ConfigError
@@ -84,7 +85,7 @@ class _Renderer:
             "multi_day": digest.start != digest.end, "site_host": urlsplit(digest.site_url).netloc or digest.site_url,
             "unsubscribe_url": https or mailto,
         }
-        self.css = theme.read_text("email/email.css")
+        self.css = theme.read_text("email/email.css") + content_css(theme, "email")
 
     def html(self, n: int) -> str:
         shown = _shown(self.digest, n)
