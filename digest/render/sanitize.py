@@ -20,7 +20,7 @@ from digest.render.links import absolutize
 
 # Interactive or strictly structured elements (details/summary, hgroup) go too: XHTML readers reject them half-made.
 TAGS = frozenset(nh3.ALLOWED_TAGS - {"acronym", "center", "strike", "tt", "map", "area", "rtc", "details", "summary",
-                                     "hgroup"})
+                                     "hgroup"} | {"tfoot"})  # kramdown writes a table's footer rows in <tfoot>
 ATTRIBUTES = {
     "*": {"id", "lang", "title", "dir"},
     "a": {"href", "hreflang"},
