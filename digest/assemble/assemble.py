@@ -93,7 +93,7 @@ def render_key_prefix(settings: Settings, labels: dict[str, str] | None = None) 
 def body_labels(settings: Settings) -> dict[str, str]:
     """The theme's words that a rendered body holds (English when the theme cannot be loaded: the
     editions report that theme error themselves)."""
-    from digest.render.body import EMBED_LABELS
+    from digest.render.words import EMBED_LABELS
     from digest.theming.loader import load_theme
 
     try:

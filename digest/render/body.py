@@ -17,25 +17,16 @@ from typing import Any
 
 from digest.config.settings import Settings
 from digest.errors import Notice, PostError
-from digest.jekyll import (
-    DEFAULT_LABELS,
-    JekyllSite,
-    LiquidRenderer,
-    MarkdownError,
-    MarkdownRenderer,
-    fill,
-    load_site_data,
-)
+from digest.jekyll.kramdown.markdown import MarkdownError, MarkdownRenderer, fill
+from digest.jekyll.liquid.engine import DEFAULT_LABELS, LiquidRenderer
+from digest.jekyll.liquid.site import JekyllSite, load_site_data
 from digest.render.embeds import link_cards
 from digest.render.markdown import site_markdown
 from digest.render.sanitize import Sanitizer
 from digest.render.site import PostUrl, SiteInputs, SiteLinks
 from digest.render.trusted import code_block, formula
+from digest.render.words import EMBED_LABELS
 from digest.sources.posts import SourcePost
-
-# The theme's label keys for the words of a link card, and the Liquid library's names for them.
-EMBED_LABELS = {"video": "embed_video", "tweet": "embed_tweet", "gist": "embed_gist", "embed": "embed",
-                "dash": "embed_dash"}
 
 
 @dataclass(frozen=True)

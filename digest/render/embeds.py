@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from lxml import html as lxml_html
 from lxml.etree import ParserError
 
-from digest.jekyll import embed_html, embed_target
+from digest.jekyll.liquid._embeds import embed_html, embed_target
 
 _OPEN = re.compile(r"<(iframe|video|audio|embed|object)\b[^>]*>", re.I)
 _CLOSE = re.compile(r"</(?:iframe|video|audio|object)\s*>", re.I)

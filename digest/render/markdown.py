@@ -6,7 +6,8 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from digest.jekyll import MarkdownConfigError, MarkdownOptions, MarkdownRenderer
+from digest.jekyll.kramdown.markdown import MarkdownOptions, MarkdownRenderer
+from digest.jekyll.kramdown.options import MarkdownConfigError
 
 MAX_MARKDOWN_STEPS = 300_000  # Markdown parser rule runs (≈ tokens): bounds time (seconds) and memory
 

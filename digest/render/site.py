@@ -139,7 +139,7 @@ class SiteLinks:
         candidates = self._stems().get(stem, [])
         if not candidates:
             return None
-        from digest.jekyll import post_resolver  # here: a build whose posts are all cached never loads it
+        from digest.jekyll.liquid.site import post_resolver  # here: a build whose posts are all cached never loads it
 
         paths = {rel: path for rel in candidates if (path := self._post_path(rel)) is not None}
         return post_resolver(paths)(name)
