@@ -22,7 +22,7 @@ from digest.errors import PostError, Problem
 from digest.model import Digest, issue_slug
 from digest.runtime.env import Environment
 from digest.sources.collect import Collected, collect
-from digest.sources.discover import PostFiles
+from digest.sources.siteindex import SiteIndex
 from digest.theming.loader import Theme, load_theme
 
 
@@ -117,10 +117,10 @@ class IssueOutcome:
     result: IssueResult | None = None
 
 
-def quick_check(job: IssueJob, files: PostFiles | None = None,
+def quick_check(job: IssueJob, index: SiteIndex | None = None,
                 memo: dict[Path, str] | None = None) -> tuple[str, bool]:
     """(probe, unchanged): the cheap test, reading candidate files' bytes but parsing nothing."""
-    key = probe(job.inputs(), files=files, memo=memo)
+    key = probe(job.inputs(), index or SiteIndex(job.settings, job.env), memo=memo)
     record = None if job.force else records.load(job.out_dir, job.slug)
     unchanged = (record is not None and record.final and record.probe == key
                  and all(records.intact(job.out_dir, record.editions.get(f)) for f in job.formats))

@@ -14,7 +14,8 @@ def register(app: typer.Typer) -> None:
 
 
 def check(site: Path = SiteArg, config: Path | None = ConfigOpt) -> None:
-    """Validate the config and every post; print each problem; exit non-zero if any."""
+    """Validate the config and every post; print each problem; exit 2 if a post cannot be used (warnings
+    alone exit 0)."""
     from digest.build.check import check_site
 
     report = call(check_site, settings_for(site, config))
@@ -22,4 +23,4 @@ def check(site: Path = SiteArg, config: Path | None = ConfigOpt) -> None:
         typer.echo(f"{'error' if p.skipped else 'warning'}: {p}")
     typer.echo(f"{report.checked:,} posts checked: {report.errors} with errors, "
                f"{len(report.problems) - report.errors} warnings")
-    raise typer.Exit(EXIT_BAD_INPUT if report.problems else EXIT_OK)
+    raise typer.Exit(EXIT_BAD_INPUT if report.errors else EXIT_OK)

@@ -8,16 +8,16 @@ from __future__ import annotations
 import re
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import quote
 
 from digest.config.settings import Settings
 from digest.model import Attribution, Post
 from digest.render.attribution import OUTLET_KEYS, URL_KEYS, AttributionFinder, front_value
-from digest.render.links import absolutize, permalink_path
+from digest.render.links import PostRef, absolutize, post_path
 from digest.render.markdown import MarkdownRenderer
 from digest.render.sanitize import Sanitizer, safe_link
 from digest.render.text import cut, one_line, plain_text
-from digest.sources.frontmatter import clean_line
+from digest.sources.discover import base_of
+from digest.sources.frontmatter import clean_line, is_scalar
 from digest.sources.posts import SourcePost
 
 # Front-matter keys digest understands; every other key goes to ``Post.extra``.
@@ -29,6 +29,17 @@ KNOWN_KEYS = frozenset({
 _SUMMARY_KEYS = ("excerpt", "description", "summary")
 _LEAD_QUOTE = re.compile(r"^\s*<blockquote>(.*?)</blockquote>", re.S)
 _PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.S)
+
+
+def post_path_of(src: SourcePost, settings: Settings) -> str:
+    """The post's URL path without ``baseurl``, as Jekyll makes it: its own ``permalink`` (front matter,
+    or front-matter ``defaults``), else the site's posts permalink."""
+    custom = src.front.get("permalink")
+    template = clean_line(str(custom)) if is_scalar(custom) and str(custom).strip() else settings.permalink
+    base = base_of(settings)
+    rel = src.path.as_posix()
+    inside = rel[len(base) + 1:] if base and rel.startswith(base + "/") else rel
+    return post_path(template, PostRef(src.date, src.slug, src.categories, inside))
 
 
 class ContentRenderer:
@@ -61,14 +72,10 @@ class ContentRenderer:
         return cut(text, limit)
 
     def post_url(self, src: SourcePost) -> str | None:
+        """The post's URL on the site (its permalink under ``url`` and ``baseurl``); None without a ``url``."""
         if not self.settings.url:
             return None
-        custom = src.front.get("permalink")
-        path = quote(clean_line(str(custom)), safe="/:@!$&'()*+,;=-._~%") if custom else permalink_path(
-            self.settings.permalink, when=src.date, categories=src.categories,
-            title=src.slug, slug=src.slug,
-        )
-        return safe_link(self.settings.site_url + "/" + path.lstrip("/"))
+        return safe_link(self.settings.site_url + post_path_of(src, self.settings))
 
     def render(self, src: SourcePost, post_id: str) -> Post:
         front = src.front

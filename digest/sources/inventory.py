@@ -11,8 +11,8 @@ from digest.config.settings import Settings
 from digest.errors import Problem, Skipped
 from digest.runtime.cache import HeadRow
 from digest.runtime.env import Environment
-from digest.sources.discover import list_post_files, name_filter, stat_entries
-from digest.sources.index import SEP, scan_rows
+from digest.sources.index import SEP
+from digest.sources.siteindex import SiteIndex
 
 
 @dataclass
@@ -29,14 +29,12 @@ class Inventory:
 
 def inventory(settings: Settings, *, env: Environment | None = None, start: date | None = None,
               end: date | None = None) -> Inventory:
+    """Posts per day and section, from the index (every file checked: see :class:`SiteIndex`)."""
     env = env or Environment.from_os()
-    listing = list_post_files(settings)
-    if start or end:
-        listing = list(filter(name_filter(start or date.min, end or date.max), listing))
-    entries, problems = stat_entries(settings.site_root, listing)
-    rows = scan_rows(settings, entries, env=env, all_entries=not (start or end))
+    index = SiteIndex(settings, env, full=True)
+    problems = list(index.problems)
     lo, hi = (start or date.min).toordinal(), (end or date.max).toordinal()
-    counts, tags_seen = _count(rows.values(), settings.include_unpublished, lo, hi, problems)
+    counts, tags_seen = _count(index.rows(), settings.include_unpublished, lo, hi, problems)
     days: dict[date, dict[str, int]] = defaultdict(dict)
     for (day, cat), n in sorted(counts.items()):
         days[date.fromordinal(day)][cat] = n
@@ -52,7 +50,7 @@ def _count(rows: Iterable[HeadRow], unpublished: bool, lo: int, hi: int,
     """Posts per (day, section) in [lo, hi], and the distinct (section, tags) pairs (few, however many posts)."""
     counts: Counter[tuple[int, str]] = Counter()
     tags_seen: dict[tuple[str, str], None] = {}
-    for path, _m, _s, day, _ts, cats, tags, published, error in rows:
+    for path, _m, _s, day, _ts, cats, tags, published, error, _name in rows:
         if error is not None:
             problems.append(Skipped(Path(path), error))
             continue
