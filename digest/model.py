@@ -41,6 +41,8 @@ class Post:
     slug: str
     content_hash: str  # hash of the source file's bytes
     extra: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)  # front-matter keys digest does not know
+    lang: str = ""  # a language tag: the post's own ``lang``, else the site's, else found from its text
+    timed: bool = True  # its date has a time of day (a date alone is shown without one)
 
     def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:  # pickling: ``extra`` is a read-only mapping proxy
         fields = {f: getattr(self, f) for f in self.__dataclass_fields__}

@@ -8,9 +8,11 @@ from digest.config.settings import Settings
 from digest.errors import Notice, PostError, Problem, Skipped
 from digest.render.post import ContentRenderer
 from digest.runtime.cache import Store
+from digest.runtime.env import Environment
 from digest.sources.collect import read_posts
 from digest.sources.discover import filename_date, find_post_files
 from digest.sources.posts import SourcePost
+from digest.sources.sample import settled
 from digest.theming.loader import load_theme
 
 
@@ -28,7 +30,7 @@ def check_site(settings: Settings) -> CheckReport:
     load_theme(settings)
     files = find_post_files(settings)
     got = read_posts(settings, files, Store(None, settings.site_root))
-    renderer = ContentRenderer(settings)
+    renderer = ContentRenderer(settled(settings, Environment(None)))
     problems = list(got.problems) + date_notes(got.posts)
     for src, pid in zip(got.posts, unique_ids(got.posts), strict=True):
         try:

@@ -22,6 +22,7 @@ from digest.errors import PostError, Problem
 from digest.model import Digest, issue_slug
 from digest.runtime.env import Environment
 from digest.sources.collect import Collected, collect
+from digest.sources.sample import settled
 from digest.sources.siteindex import SiteIndex
 from digest.theming.loader import Theme, load_theme
 
@@ -46,6 +47,7 @@ def make_digest(settings: Settings, start: date, end: date, *, period: str = "da
                 env: Environment | None = None, now: datetime | None = None) -> Digest:
     """Collect and assemble one issue (no files written)."""
     env = env or Environment.from_os()
+    settings = settled(settings, env)
     collected = collect(settings, start, end, env=env, now=now)
     check_strict(settings, collected.problems)
     exclude = exclusions(settings, start, env=env, now=now)

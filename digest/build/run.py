@@ -23,6 +23,7 @@ from digest.errors import NothingToBuild, Problem
 from digest.runtime import parallel
 from digest.runtime.env import Environment
 from digest.runtime.lock import output_lock
+from digest.sources.sample import settled
 from digest.sources.siteindex import SiteIndex, dated_between
 from digest.theming.loader import Theme, fingerprint, load_theme
 
@@ -89,13 +90,14 @@ def build(
     names = tuple(registry.canonical(list(formats)))  # fails early on an unknown or unavailable format
     theme = load_theme(settings, cache_dir=env.cache_dir)
     now = now or datetime.now(settings.tz)
+    index = SiteIndex(settings, env)
+    if not dated_between(index, start, end):  # nothing to build: leave OUT as is
+        raise _nothing(settings, start, end)
+    settings = settled(settings, env, index)  # the attribution preset, once for every issue
     todo = [IssueJob(settings, lo, hi, options.period, names, out_dir, fingerprint(theme), now, env, options.force,
                      keep_digest=options.keep_digests and options.jobs <= 1)
             for lo, hi in periods(start, end, options.period)]
     result = BuildResult()
-    index = SiteIndex(settings, env)
-    if not dated_between(index, start, end):  # nothing to build: leave OUT as is
-        raise _nothing(settings, start, end)
     with output_lock(out_dir, options.wait, on_wait):
         pending = _pending(todo, index, result)
         for outcome in _run_jobs(pending, options.jobs, theme):

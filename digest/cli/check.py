@@ -5,7 +5,7 @@ from pathlib import Path
 
 import typer
 
-from digest.cli.common import ConfigOpt, SiteArg, call, settings_for
+from digest.cli.common import ConfigOpt, SiteArg, call, counted, settings_for
 from digest.errors import EXIT_BAD_INPUT, EXIT_OK
 
 
@@ -21,6 +21,7 @@ def check(site: Path = SiteArg, config: Path | None = ConfigOpt) -> None:
     report = call(check_site, settings_for(site, config))
     for p in report.problems:
         typer.echo(f"{'error' if p.skipped else 'warning'}: {p}")
-    typer.echo(f"{report.checked:,} posts checked: {report.errors} with errors, "
-               f"{len(report.problems) - report.errors} warnings")
+    warnings = len(report.problems) - report.errors
+    typer.echo(f"{counted(report.checked, 'post')} checked: {report.errors} with errors, "
+               f"{counted(warnings, 'warning')}")
     raise typer.Exit(EXIT_BAD_INPUT if report.errors else EXIT_OK)

@@ -27,6 +27,8 @@ def _body(root: Path, rel: str, limit: int) -> str:
 def settled(settings: Settings, env: Environment, index: SiteIndex | None = None) -> Settings:
     """``settings`` with the attribution preset settled (``auto`` → ``news`` or ``blog``) and its rules filled."""
     rules = settings.attribution
+    if rules.preset != "auto" and rules.original_url_pattern is not None and rules.source_patterns is not None:
+        return settings  # settled already
     if rules.preset == "auto":
         index = index or SiteIndex(settings, env)
         root = settings.site_root
