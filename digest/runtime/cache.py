@@ -114,6 +114,37 @@ class Store:
         except sqlite3.Error:
             return []
 
+    def head_stats_all(self, prefix: str) -> dict[str, tuple[int, int]]:
+        """path → (mtime_ns, size) of every row: what checking every file compares against."""
+        if self._db is None:
+            return {}
+        try:
+            q = "SELECT path, mtime_ns, size FROM heads WHERE +prefix = ?"
+            return {r[0]: (r[1], r[2]) for r in self._db.execute(q, (prefix,))}
+        except sqlite3.Error:
+            return {}
+
+    def head_counts(self, prefix: str, folder: str) -> list[tuple[int, str | None, str | None, int, int]]:
+        """(day, categories, tags, published, posts) of the readable files under ``folder``: ``digest list``."""
+        if self._db is None:
+            return []
+        q = ("SELECT day, cats, tags, published, count(*) FROM heads WHERE path >= ? AND path < ? AND prefix = ? "
+             "AND error IS NULL GROUP BY day, cats, tags, published")
+        try:
+            return list(self._db.execute(q, (folder + "/", folder + "0", prefix)))
+        except sqlite3.Error:
+            return []
+
+    def head_errors(self, prefix: str, folder: str) -> list[tuple[str, str]]:
+        """(path, reason) of the unreadable files under ``folder``."""
+        if self._db is None:
+            return []
+        q = "SELECT path, error FROM heads WHERE path >= ? AND path < ? AND prefix = ? AND error IS NOT NULL"
+        try:
+            return list(self._db.execute(q, (folder + "/", folder + "0", prefix)))
+        except sqlite3.Error:
+            return []
+
     def first_day(self, prefix: str) -> int | None:
         if self._db is None:
             return None

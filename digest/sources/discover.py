@@ -156,17 +156,18 @@ def find_trees(layout: Layout) -> list[Tree]:
     return sorted(set(trees), key=lambda t: t.path)
 
 
-def list_tree(layout: Layout, tree: Tree) -> tuple[list[str], list[str]]:
-    """(post files, folders) of one tree, relative to the root; names only, no stat of files.
+def list_tree(layout: Layout, tree: Tree) -> tuple[list[str], list[tuple[str, int]]]:
+    """(post files, (folder, mtime_ns) of each folder) of one tree, relative to the root; names only, no stat
+    of files. A folder's time is read before it is listed: a file added meanwhile changes it again.
 
     Jekyll filters what it finds under ``_posts`` by the path inside it and by the file's name."""
     files: list[str] = []
-    folders: list[str] = []
+    folders: list[tuple[str, int]] = []
     stack = [tree.path]
     while stack:
         rel = stack.pop()
-        folders.append(rel)
         try:
+            folders.append((rel, os.stat(layout.root / rel).st_mtime_ns))
             names = os.listdir(layout.root / rel)  # names only: a year of posts is 100,000+ entries
         except OSError:
             continue

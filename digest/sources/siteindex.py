@@ -56,8 +56,11 @@ class SiteIndex:
                 self._memory = self._read_all()
                 return
             rules = self._rules()
+            if full:
+                self._check_all(cache, rules)
+                return
             for tree in self.trees:
-                state = None if full else cache.tree(self.prefix, tree.path)
+                state = cache.tree(self.prefix, tree.path)
                 if state is None or not _unchanged(self.layout.root, state, rules):
                     self._relist(cache, tree, rules)
 
@@ -79,18 +82,61 @@ class SiteIndex:
         """List a tree again and check each of its files; read what is new or changed, drop what is gone."""
         files, folders = list_tree(self.layout, tree)
         known = cache.head_stats(self.prefix, tree.path)
-        entries, problems = stat_entries(self.layout.root, sorted(files))
+        entries, problems = stat_entries(self.layout.root, files)
         self.problems += problems
-        todo = [e for e in entries if known.get(e[0]) != (e[1], e[2])]
-        for row in self._read(todo):
-            cache.put_head(self.prefix, row)
+        self._store(cache, [e for e in entries if known.get(e[0]) != (e[1], e[2])], None)
         listed = {e[0] for e in entries}
         cache.drop_heads(p for p in known if p not in listed)
         cache.put_tree(self.prefix, tree.path, json.dumps([rules, folders]))
 
+    def _check_all(self, cache: Store, rules: str) -> None:
+        """Every tree listed and every file checked against every row of the index (loaded once)."""
+        known = cache.head_stats_all(self.prefix)
+        listed: set[str] = set()
+        for tree in self.trees:
+            files, folders = list_tree(self.layout, tree)
+            entries, problems = stat_entries(self.layout.root, files)
+            self.problems += problems
+            todo = []
+            for e in entries:  # a plain loop: this runs over every file of the site
+                was = known.get(e[0])
+                if was is None or was[0] != e[1] or was[1] != e[2]:
+                    todo.append(e)
+            self._store(cache, todo, None)
+            listed.update(files)
+            cache.put_tree(self.prefix, tree.path, json.dumps([rules, folders]))
+        # rows of files gone (or of a tree not read now, kept for when it is read again)
+        cache.drop_heads(p for p in known.keys() - listed if self.ours(p))
+
+    def _store(self, cache: Store, todo: list[Entry], rows: dict[str, HeadRow] | None) -> None:
+        for row in self._read(sorted(todo)):
+            cache.put_head(self.prefix, row)
+            if rows is not None:
+                rows[row[0]] = row
+
     def ours(self, path: str) -> bool:
         """The file belongs to a tree read now (not a ``_drafts`` tree turned off since, say)."""
         return path.startswith(self._roots)
+
+    def counts(self) -> tuple[list[tuple[int, str | None, str | None, int, int]], list[Problem]]:
+        """(day, categories, tags, published, posts) of the readable files, and the unreadable ones' problems."""
+        if self._memory is not None:
+            counted: dict[tuple[int, str | None, str | None, int], int] = {}
+            bad: list[Problem] = []
+            for r in self._memory.values():
+                if r[8] is not None:
+                    bad.append(Skipped(Path(r[0]), r[8]))
+                elif r[3] is not None:
+                    key = (r[3], r[5], r[6], int(r[7] or 0))
+                    counted[key] = counted.get(key, 0) + 1
+            return [(*k, n) for k, n in counted.items()], bad
+        out: list[tuple[int, str | None, str | None, int, int]] = []
+        problems: list[Problem] = []
+        with Store(self.env.cache_dir, self.settings.site_root) as cache:
+            for tree in self.trees:
+                out += cache.head_counts(self.prefix, tree.path)
+                problems += [Skipped(Path(path), error) for path, error in cache.head_errors(self.prefix, tree.path)]
+        return out, problems
 
     def rows(self) -> list[HeadRow]:
         """Every row of the index (``digest list``)."""
