@@ -94,10 +94,10 @@ def _permalink(data: Mapping[str, Any], out: dict[str, Any]) -> None:
     """``collections: posts: permalink:`` wins over the site-wide ``permalink`` (Jekyll's Configuration)."""
     collections = data.get("collections")
     posts = collections.get("posts") if isinstance(collections, dict) else None
+    if isinstance(posts, dict) and isinstance(posts.get("future"), bool) and "include_future" not in out:
+        out["include_future"] = posts["future"]
     if isinstance(posts, dict) and isinstance(posts.get("permalink"), str) and posts["permalink"].strip():
         out["permalink"] = posts["permalink"].strip()
-        if isinstance(posts.get("future"), bool) and "include_future" not in out:
-            out["include_future"] = posts["future"]
         return
     value = data.get("permalink")
     if isinstance(value, str) and value.strip():

@@ -176,9 +176,9 @@ def list_tree(layout: Layout, tree: Tree) -> tuple[list[str], list[tuple[str, in
         posts = [n for n in names if n.endswith(POST_EXTENSIONS) and n[0] not in "._#~"]
         files += _kept_files(layout, rel, posts)
         if len(posts) < len(names):  # something else is there: a folder to go into?
+            # (inside a tree Jekyll filters files one by one: an excluded folder may hold an included file)
             stack += [f"{rel}/{n}" for n in names if (not top or n[0] not in "._#~")
-                      and not n.endswith(POST_EXTENSIONS) and os.path.isdir(layout.root / rel / n)
-                      and layout.kept(f"{rel}/{n}", n if top else "x")]
+                      and not n.endswith(POST_EXTENSIONS) and os.path.isdir(layout.root / rel / n)]
     return files, folders
 
 
