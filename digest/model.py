@@ -12,6 +12,7 @@ from typing import Any
 from digest.errors import Problem
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
+IMPLICIT = "uncategorized"  # the section of posts without a category
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +52,7 @@ class Post:
 
     @property
     def category(self) -> str:
-        return self.categories[0] if self.categories else "uncategorized"
+        return self.categories[0] if self.categories else IMPLICIT
 
     @property
     def day(self) -> dt.date:
@@ -117,6 +118,12 @@ class Digest:
     def __iter__(self) -> Iterator[Post]:
         for s in self.sections:
             yield from s.posts
+
+    @property
+    def sectioned(self) -> bool:
+        """False when the issue's only section is the implicit one (a site without categories): editions then
+        show no section heading, no section count and a flat table of contents."""
+        return not (len(self.sections) == 1 and self.sections[0].id == IMPLICIT)
 
     @property
     def count(self) -> int:

@@ -58,7 +58,8 @@ def write_issue(digest: Digest, names: Iterable[str], out_dir: Path, *, settings
                 theme: Theme | None = None, env: Environment | None = None) -> list[Path]:
     """Write the named editions of an issue (no records, no archive): for callers that build one issue."""
     env = env or Environment.from_os()
-    ctx = WriteContext(out_dir, theme or load_theme(settings, cache_dir=env.cache_dir), settings, env)
+    theme = (theme or load_theme(settings, cache_dir=env.cache_dir)).for_lang(digest.lang)
+    ctx = WriteContext(out_dir, theme, settings, env)
     return [f for name in names for f in registry.get(name).write(digest, ctx)]
 
 
@@ -164,7 +165,8 @@ def _write(job: IssueJob, collected: Collected, exclude: frozenset[str], stale: 
     check_strict(s, problems)  # with --strict, a body past those limits is fatal too
     if digest.count == 0:  # every post was a cross-day duplicate
         return IssueOutcome("empty", job.start, job.end, job.slug, problems)
-    ctx = WriteContext(out_dir, theme or load_theme(s, cache_dir=job.env.cache_dir), s, job.env)
+    theme = (theme or load_theme(s, cache_dir=job.env.cache_dir)).for_lang(digest.lang)  # the issue's words
+    ctx = WriteContext(out_dir, theme, s, job.env)
     editions = {} if record is None else {f: e for f, e in record.editions.items() if f in fresh}
     files: list[Path] = []
     for name in stale:

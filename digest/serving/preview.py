@@ -114,7 +114,8 @@ class Preview:
                 raise NothingToBuild("no dated posts found", self.site)
             env = Environment.from_os()
             digest = make_digest(settings, day, day, env=env)
-            ctx = WriteContext(self.out_dir, load_theme(settings, cache_dir=env.cache_dir), settings, env)
+            theme = load_theme(settings, cache_dir=env.cache_dir).for_lang(digest.lang)
+            ctx = WriteContext(self.out_dir, theme, settings, env)
             page = page_edition().page(digest, ctx)
             self.error = None
             ok = True
