@@ -358,7 +358,7 @@ def test_today_builds_the_issue_so_far_in_the_site_time_zone(make_post, tmp_path
     out = tmp_path / "out"
     r = run("build", site, "--today", "-f", "html", "-o", out)
     assert r.exit_code == 0, r.output
-    assert f"{today}: 1 articles" in r.output  # the post dated later today is not out yet
+    assert f"{today}: 1 article in" in r.output  # the post dated later today is not out yet
     assert manifest.load(out, str(today)).final is False
     r = run("build", site, "--today", "--date", str(today), "-o", out)
     assert r.exit_code == 2 and "--today cannot be combined" in r.output

@@ -104,7 +104,7 @@ def _describe(error: ValidationError, given: Mapping[str, Any], prefix: tuple[st
         if err["type"] == "extra_forbidden":
             out.append(f"unknown key {key!r}{where}")
         else:
-            out.append(f"{key}{where}: {err['msg']}")
+            out.append(f"{key}{where}: {err['msg'].removeprefix('Value error, ')}")
     return out
 
 

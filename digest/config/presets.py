@@ -7,10 +7,11 @@ removed. ``blog`` has none of them: a blog post is credited to its author and li
 nothing is taken out of its body.
 
 ``auto`` looks at the site's newest posts (:data:`SAMPLE` of them, by date): a post *looks like news* when,
-once the chrome lines are gone, its last non-empty line is its only bare-autolink line, or it has a Chinese
-outlet line (``（文章来源：…）``, ``来源：…``). When more than half of them look like news, the site uses
-``news``, else ``blog``. A reference list (several bare links, or text after them) does not look like news.
-The choice is the site's, not an issue's, so every issue of a site is attributed the same way.
+once the chrome lines are gone, its last non-empty line is its only bare-autolink line and it has no headings
+(a "References" section is a blog's), or it has a Chinese outlet line (``（文章来源：…）``, ``来源：…``). When
+more than half of them look like news, the site uses ``news``, else ``blog``. A reference list (several bare
+links, or text after them) does not look like news. The choice is the site's, not an issue's, so every issue
+of a site is attributed the same way.
 """
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ _RULE_KEYS = ("source_patterns", "original_url_pattern", "strip_original_url_lin
 _CJK_OUTLET = re.compile("|".join(NEWS_SOURCE_PATTERNS[:2]), re.M)
 _URL_LINE = re.compile(NEWS_URL_LINE, re.M)
 _CHROME = re.compile(NEWS_CHROME[0], re.M)
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s|<h[1-6][\s>]|^[^\n]+\n(?:=+|-+)[ \t]*$", re.M | re.I)
 
 
 def resolve(rules: AttributionRules, preset: str) -> AttributionRules:
@@ -49,12 +51,13 @@ def resolve(rules: AttributionRules, preset: str) -> AttributionRules:
 
 
 def looks_like_news(body: str) -> bool:
-    """One post's body: a lone bare-autolink line last (after chrome lines), or a Chinese outlet line."""
+    """One post's body: a lone bare-autolink line last (after chrome lines) in a body without headings, or a
+    Chinese outlet line."""
     if _CJK_OUTLET.search(body):
         return True
     body = _CHROME.sub("", body)
     found = list(_URL_LINE.finditer(body))
-    return len(found) == 1 and not body[found[0].end():].strip()
+    return len(found) == 1 and not body[found[0].end():].strip() and not _HEADING.search(body)
 
 
 def choose(rules: AttributionRules, bodies: Iterable[str]) -> AttributionRules:

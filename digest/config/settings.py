@@ -59,8 +59,8 @@ class AttributionRules(_Strict):
     @field_validator("source_patterns", "chrome_patterns")
     @classmethod
     def _patterns_compile(cls, v: list[str] | None) -> list[str] | None:
-        for pattern in v or ():
-            _compiles(pattern)
+        for i, pattern in enumerate(v or ()):
+            _compiles(pattern, f"item {i}: ")
         return v
 
     @field_validator("original_url_pattern")
@@ -71,11 +71,11 @@ class AttributionRules(_Strict):
         return v
 
 
-def _compiles(pattern: str) -> None:
+def _compiles(pattern: str, where: str = "") -> None:
     try:
         re.compile(pattern, re.M)
     except re.error as e:
-        raise ValueError(f"invalid regular expression {pattern!r}: {e}") from None
+        raise ValueError(f"{where}invalid regular expression {pattern!r}: {e}") from None
 
 
 class SmtpSettings(_Strict):

@@ -200,7 +200,9 @@ def _bytecode_cache(folder: Path | None) -> jinja2.BytecodeCache | None:
     if folder is None:
         return None
     try:
-        d = folder / "jinja"
+        # compiled code depends on the filters too (how each is called), not only on a template's source:
+        # kept per version of this module
+        d = folder / "jinja" / hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
         d.mkdir(parents=True, exist_ok=True)
         return jinja2.FileSystemBytecodeCache(str(d))
     except OSError:
