@@ -44,6 +44,7 @@ class Post:
     extra: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)  # front-matter keys digest does not know
     lang: str = ""  # a language tag: the post's own ``lang``, else the site's, else found from its text
     timed: bool = True  # its date has a time of day (a date alone is shown without one)
+    notices: tuple[Problem, ...] = ()  # what rendering it met (Liquid, Markdown, maths): reported with the issue
 
     def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:  # pickling: ``extra`` is a read-only mapping proxy
         fields = {f: getattr(self, f) for f in self.__dataclass_fields__}

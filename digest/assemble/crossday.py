@@ -25,6 +25,6 @@ def previous_urls(settings: Settings, start: date, *, env: Environment,
     settings = settled(settings, env)  # (a build has settled the preset already: then this is quick)
     collected = collect(settings, start - timedelta(days=n), start - timedelta(days=1), env=env, now=now)
     finder = AttributionFinder(settings.attribution)
-    urls = ContentRenderer(settings, env)  # for each post's own URL (relative original URLs resolve against it)
+    urls = ContentRenderer(settings, env=env)  # for each post's own URL (relative original URLs resolve against it)
     return frozenset(u for src in collected.posts
                      if (u := finder.original_url(src.front, src.body, urls.post_url(src), settings.site_url)))

@@ -6,16 +6,17 @@ and summarised (front matter, else the lead quote, else the first paragraph that
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
 from digest.config.settings import Settings
 from digest.model import Attribution, Post
 from digest.render.attribution import OUTLET_KEYS, URL_KEYS, AttributionFinder, front_value
+from digest.render.body import BodyRenderer, page_variables
 from digest.render.language import post_lang
 from digest.render.links import PostRef, absolutize, post_path
-from digest.render.markdown import MarkdownRenderer
-from digest.render.sanitize import Sanitizer, safe_link
+from digest.render.sanitize import safe_link
 from digest.render.text import cut, one_line, plain_text
 from digest.runtime.env import Environment
 from digest.sources.discover import base_of
@@ -48,14 +49,14 @@ def post_path_of(src: SourcePost, settings: Settings) -> str:
 class ContentRenderer:
     """Turns a :class:`SourcePost` into a :class:`Post`; one instance per build (compiled rules)."""
 
-    def __init__(self, settings: Settings, env: Environment | None = None):
+    def __init__(self, settings: Settings, labels: Mapping[str, str] | None = None, env: Environment | None = None):
         """``settings`` whose attribution preset is still ``auto`` is settled here from the site's posts
         (a build settles it once, before: :func:`digest.sources.sample.settled`)."""
         if settings.attribution.preset == "auto":
             settings = settled(settings, env or Environment.from_os())
         self.settings = settings
-        self.markdown = MarkdownRenderer()
-        self.sanitizer = Sanitizer(settings.site_url)
+        self.body = BodyRenderer(settings, self.post_url, labels)
+        self.sanitizer = self.body.sanitizer
         self.attribution = AttributionFinder(settings.attribution)
 
     def sanitize(self, fragment: str, post_id: str, base_url: str) -> str:
@@ -87,8 +88,11 @@ class ContentRenderer:
     def render(self, src: SourcePost, post_id: str) -> Post:
         front = src.front
         post_url = self.post_url(src)
-        body, url_line = self.attribution.strip_chrome(src.body)
-        html = self.sanitize(self.markdown.render(body), post_id, post_url or self.settings.site_url + "/")
+        url_path = post_url[len(self.settings.site_url):] if post_url else None
+        markdown, liquid_notices = self.body.run_liquid(src, page_variables(src, url_path))
+        body, url_line = self.attribution.strip_chrome(markdown)
+        rendered = self.body.html(src, body, post_id, post_url or self.settings.site_url + "/")
+        html = rendered.html
         text = plain_text(html)
         attribution = self.attribute(front, url_line, text, post_url)
         extra = {k: v for k, v in front.items() if k not in KNOWN_KEYS}
@@ -96,8 +100,8 @@ class ContentRenderer:
             id=post_id, path=src.path, title=src.title, date=src.date, categories=src.categories,
             tags=src.tags, html=html, text=text, summary=self.summary_of(front, html, text),
             attribution=attribution, slug=src.slug, content_hash=src.content_hash,
-            extra=MappingProxyType(extra), lang=post_lang(front, self.settings.lang, src.title, text),
-            timed=src.timed,
+            extra=MappingProxyType(extra), notices=(*liquid_notices, *rendered.notices),
+            lang=post_lang(front, self.settings.lang, src.title, text), timed=src.timed,
         )
 
     def attribute(self, front: dict[str, Any], url_line: str | None, text: str, post_url: str | None) -> Attribution:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from digest.editions.base import WriteContext, base_context
+from digest.editions.content import content_css
 from digest.editions.epub import package
 from digest.editions.epub.bodies import XML_BAD, Bodies, convert, xml_error
 from digest.editions.epub.options import EpubOptions
@@ -55,7 +56,8 @@ class _Docs:
         if error:
             where = self.ctx.theme.source_file(template) or template
             raise ThemeError(f"renders to XHTML that is not well-formed ({error})", where)
-        item = Item(uid, name, XHTML, data, in_spine=True)
+        # EPUB 3 readers are told which documents hold MathML (the manifest's "mathml" property)
+        item = Item(uid, name, XHTML, data, properties="mathml" if b"<math" in data else None, in_spine=True)
         self.items.insert(0 if first else len(self.items), item)
         if self.keep_text:
             self.text.append(xhtml)
@@ -143,7 +145,7 @@ def render(digest: Digest, ctx: WriteContext) -> bytes:
         items.append(Item("cover-img", image, "image/jpeg" if ext == "jpg" else f"image/{ext}", data, "cover-image"))
         docs.add("cover", COVER_PAGE, "epub/cover.xhtml.j2", cover_src=image, first=True, **common)
         guide.append(Reference("cover", labels["cover"], COVER_PAGE))
-    css = ctx.theme.read_text("epub/style.css")
+    css = ctx.theme.read_text("epub/style.css") + content_css(ctx.theme, "epub")
     if options.embed_fonts:
         font, rules = _embedded_font(options, "".join(docs.text) + digest.title)
         items.append(font)

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from digest.editions.pdf.fetch import FetchRules
+
 _NOTDEF = re.compile(r"\(U\+([0-9A-F]{4,6})\)")
 
 
@@ -25,8 +27,7 @@ class Job:
     base_url: str
     options: dict[str, Any] = field(default_factory=dict)  # extra write_pdf options (pdf_variant, pdf_tags…)
     write: bool = True  # False: lay out only (to count pages), write no file
-    remote: bool = False  # fetch http(s) images (settings.network.fetch_images); else only file: and data:
-    timeout: float = 10.0
+    rules: FetchRules | None = None  # what WeasyPrint may read (the site's and the theme's files); None: data: only
 
 
 @dataclass
@@ -57,6 +58,8 @@ def lay_out(job: Job, *, keep_internal_links: bool = False) -> Laid:
     """Render ``job.html`` to ``job.out``; internal links are returned instead of written (unless kept)."""
     from weasyprint import HTML, URLFetcher
 
+    from digest.editions.pdf.fetcher import SiteFetcher
+
     logger = logging.getLogger("weasyprint")
     handler = _Collect()
     logger.addHandler(handler)
@@ -65,8 +68,7 @@ def lay_out(job: Job, *, keep_internal_links: bool = False) -> Laid:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        protocols = {"file", "data", "http", "https"} if job.remote else {"file", "data"}
-        fetcher = URLFetcher(timeout=job.timeout, allowed_protocols=protocols)
+        fetcher = SiteFetcher(job.rules) if job.rules else URLFetcher(allowed_protocols=("data",))
         doc = HTML(string=job.html, base_url=job.base_url, url_fetcher=fetcher).render()
         anchors: dict[str, tuple[int, float, float]] = {}
         links: list[tuple[int, tuple[float, float, float, float], str]] = []

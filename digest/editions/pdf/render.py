@@ -16,6 +16,9 @@ from typing import Any
 
 from digest.config.settings import Settings
 from digest.editions.base import WriteContext, base_context
+from digest.editions.content import content_css
+from digest.editions.drawn_maths import replace_formulas, svg_image, with_bodies
+from digest.editions.pdf.fetch import FetchRules
 from digest.editions.pdf.layout import Job, Laid, lay_out
 from digest.editions.pdf.merge import page_numbers
 from digest.editions.pdf.options import PdfOptions
@@ -31,17 +34,20 @@ class Renderer:
     """Renders the one template in its four modes: single, front, body, stubs (see ``pdf/digest.html.j2``)."""
 
     def __init__(self, digest: Digest, ctx: WriteContext):
+        digest = with_bodies(digest, lambda body: replace_formulas(body, svg_image))  # MathML → SVG drawings
         self.digest, self.theme, self.settings = digest, ctx.theme, ctx.settings
         self.options = ctx.settings.options(PdfOptions)
         self.ctx = base_context(digest, ctx.settings, "pdf")
         self.top = list(digest.top_headlines(TOP_HEADLINES))
+        self.content_css = content_css(self.theme, "pdf")
+        self.rules = fetch_rules(ctx.settings, ctx.theme.dirs)
 
     def html(self, mode: str, *, parts: Iterable[Part] = (), numbers: dict[str, int] | None = None,
              stubs: int = 0, first_page: int = 1, total: int = 0) -> str:
         pdf = self.options
         common = dict(mode=mode, page_size=pdf.page_size, page_break=pdf.section_page_break,
                       first_page=first_page, total=total)
-        css = self.theme.render("pdf/print.css", **common, **self.ctx)
+        css = self.theme.render("pdf/print.css", **common, **self.ctx) + self.content_css
         return self.theme.render("pdf/digest.html.j2", css=css, parts=list(parts), numbers=numbers,
                                  stubs=stubs, top=self.top, created=self.digest.generated.isoformat(),
                                  **common, **self.ctx)
@@ -70,9 +76,16 @@ def _base_url(settings: Settings) -> str:
     return settings.site_root.resolve().as_uri() + "/"
 
 
+def fetch_rules(settings: Settings, theme_dirs: Iterable[Path]) -> FetchRules:
+    net = settings.network
+    root = settings.site_root.resolve()
+    roots = (str(root), *(str(Path(d).resolve()) for d in theme_dirs))
+    return FetchRules(site_root=str(root), site_url=settings.site_url, roots=roots, remote=net.fetch_images,
+                      allow_private=net.allow_private, timeout=net.timeout, max_bytes=net.max_bytes)
+
+
 def _job(r: Renderer, name: str, html: str, out: Path, **kw: Any) -> Job:
-    net = r.settings.network
-    return Job(name, html, out, _base_url(r.settings), remote=net.fetch_images, timeout=net.timeout, **kw)
+    return Job(name, html, out, _base_url(r.settings), rules=r.rules, **kw)
 
 
 def render_single(r: Renderer, out: Path, variant: str | None) -> list[Laid]:
