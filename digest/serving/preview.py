@@ -75,6 +75,7 @@ class Preview:
             settings = self._settings()
         except Exception:  # a broken config: watch the config files until it is fixed
             return paths
+        paths.append(self.site / settings.jekyll_config)  # (jekyll_config may name another one)
         try:
             index = SiteIndex(settings, Environment.from_os())
         except DigestError:
