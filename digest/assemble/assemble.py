@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING
 from digest.config.settings import Settings, Shapes, shaping
 from digest.errors import PostError, Problem, Skipped, ThemeError
 from digest.model import Digest, Post, Section
+from digest.render.language import majority
 from digest.render.site import LinkTargets
 from digest.runtime import keys, parallel
 from digest.runtime.cache import Store
 from digest.runtime.env import Environment
 from digest.sources.collect import Collected
 from digest.sources.posts import SourcePost
+from digest.sources.sample import settled
 
 if TYPE_CHECKING:
     from digest.render.post import ContentRenderer
@@ -173,6 +175,7 @@ def assemble(
     env: Environment,
 ) -> Digest:
     """Render and group the collected posts. Exporters never re-parse anything after this."""
+    settings = settled(settings, env)  # a build has settled the attribution preset already: then this is quick
     ids = unique_ids(collected.posts)
     posts, problems = render_posts(settings, collected, ids, env=env)
     dropped = 0
@@ -198,7 +201,8 @@ def assemble(
         used.add(anchor)
         sections.append(Section(id=cat, title=section_title(settings, cat, items), anchor=anchor, posts=tuple(items)))
     return Digest(
-        site_title=settings.title, site_url=settings.site_url, lang=settings.lang, timezone=settings.timezone,
+        site_title=settings.title, site_url=settings.site_url, lang=majority((p.lang for p in posts), settings.lang),
+        timezone=settings.timezone,
         start=start, end=end, sections=tuple(sections), generated=build_time(posts, settings.tz, env.source_date_epoch),
         period=period, duplicates_dropped=dropped, problems=tuple(problems),
     )

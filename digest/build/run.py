@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,8 @@ from digest.errors import NothingToBuild, Problem
 from digest.runtime import parallel
 from digest.runtime.env import Environment
 from digest.runtime.lock import output_lock
-from digest.sources.discover import PostFiles, candidate_files, list_post_files
+from digest.sources.sample import settled
+from digest.sources.siteindex import SiteIndex, dated_between
 from digest.theming.loader import Theme, fingerprint, load_theme
 
 
@@ -89,15 +90,16 @@ def build(
     names = tuple(registry.canonical(list(formats)))  # fails early on an unknown or unavailable format
     theme = load_theme(settings, cache_dir=env.cache_dir)
     now = now or datetime.now(settings.tz)
+    index = SiteIndex(settings, env)
+    if not dated_between(index, start, end):  # nothing to build: leave OUT as is
+        raise _nothing(settings, start, end)
+    settings = settled(settings, env, index)  # the attribution preset, once for every issue
     todo = [IssueJob(settings, lo, hi, options.period, names, out_dir, fingerprint(theme), now, env, options.force,
                      keep_digest=options.keep_digests and options.jobs <= 1)
             for lo, hi in periods(start, end, options.period)]
     result = BuildResult()
-    post_files = PostFiles(list_post_files(settings))
-    if not candidate_files(settings, start, end, files=post_files):  # nothing to build: leave OUT as is
-        raise _nothing(settings, start, end)
     with output_lock(out_dir, options.wait, on_wait):
-        pending = _pending(todo, settings, post_files, result)
+        pending = _pending(todo, index, result)
         for outcome in _run_jobs(pending, options.jobs, theme):
             result.problems.extend(outcome.problems)
             if outcome.status == "empty":
@@ -119,19 +121,19 @@ def build(
     return result
 
 
-def _pending(todo: list[IssueJob], settings: Settings, post_files: PostFiles, result: BuildResult) -> list[IssueJob]:
+def _pending(todo: list[IssueJob], index: SiteIndex, result: BuildResult) -> list[IssueJob]:
     """The issues with work: the cheap check runs here, so only those go on (to the workers)."""
     memo: dict[Path, str] = {}
     pending = []
     for job in todo:
-        if not candidate_files(settings, job.start, job.end, files=post_files):
+        names = dated_between(index, job.start, job.end)
+        if not names:
             result.empty_days.append(job.start)
             continue
-        key, unchanged = quick_check(job, post_files, memo)
+        key, unchanged = quick_check(job, index, memo)
         if unchanged:
             result.unchanged.append(job.slug)
         else:
-            names = post_files.names_between(job.start - timedelta(days=1), job.end + timedelta(days=1))
             pending.append(replace(job, probe=key, candidates=tuple(names)))
     return pending
 

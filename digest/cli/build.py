@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from digest.cli.common import ConfigOpt, SiteArg, call, given, parse_day, report_problems, say_error
+from digest.cli.common import ConfigOpt, SiteArg, call, counted, given, parse_day, report_problems, say_error
 from digest.errors import EXIT_NOTHING, EXIT_OK, NothingToBuild
 
 
@@ -137,8 +137,8 @@ def _on_issue(say: Callable[[str], None], quiet: bool) -> Callable[[Any], None]:
     def on_issue(issue: Any) -> None:
         if quiet:
             return
-        dup = f", {issue.duplicates_dropped} duplicates dropped" if issue.duplicates_dropped else ""
-        say(f"{issue.slug}: {issue.count} articles in {issue.sections} sections{dup}")
+        dup = f", {counted(issue.duplicates_dropped, 'duplicate')} dropped" if issue.duplicates_dropped else ""
+        say(f"{issue.slug}: {counted(issue.count, 'article')} in {counted(issue.sections, 'section')}{dup}")
         for f in issue.files:
             say(f"  {f} ({f.stat().st_size:,} bytes)")
     return on_issue

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, getaddresses, parseaddr
+from email.utils import format_datetime, getaddresses, parseaddr
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -95,11 +95,10 @@ def message_id(settings: Settings, slug: str, kind: str, to: Iterable[str]) -> s
     return f"<digest.{slug}.{kind}.{token}@{mail_domain(settings)}>"
 
 
-def _sender(settings: Settings, site_title: str) -> str:
+def _sender(settings: Settings) -> str | None:
+    """``email.from_addr``; None when it is not set: an address is never made up (``send`` requires one)."""
     sender = settings.options(EmailOptions).from_addr
-    if sender:
-        return check_address(sender, "email.from_addr")
-    return formataddr((one_line(site_title), f"digest@{mail_domain(settings)}"))
+    return check_address(sender, "email.from_addr") if sender else None
 
 
 def one_line(text: str) -> str:
@@ -134,7 +133,9 @@ def compose(edition: RenderedEmail, settings: Settings, *, to: list[str], kind: 
     digest = edition.digest
     msg = EmailMessage(policy=POLICY)
     msg["Subject"] = one_line(edition.subject)
-    msg["From"] = _sender(settings, digest.site_title)
+    sender = _sender(settings)
+    if sender is not None:  # (an .eml written without email.from_addr has no From: it is a draft, not sendable)
+        msg["From"] = sender
     recipients = [check_address(a, "recipient") for a in to]
     msg["To"] = ", ".join(recipients) if recipients else "undisclosed-recipients:;"
     options = settings.options(EmailOptions)

@@ -110,8 +110,11 @@ def _documents(digest: Digest, xsections: tuple[Section, ...], docs: _Docs,
             for post in section.posts:
                 docs.add(post.id, href[post.id], "epub/article.xhtml.j2", post=post, section=section,
                          section_href=shref, pager=pagers[post.id], **common)
-        toc.append(NavPoint(section.title, shref, f"sep_{i}",
-                            tuple(NavPoint(p.title, href[p.id], f"nav-{p.id}") for p in section.posts)))
+        points = tuple(NavPoint(p.title, href[p.id], f"nav-{p.id}") for p in section.posts)
+        if digest.sectioned:
+            toc.append(NavPoint(section.title, shref, f"sep_{i}", points))
+        else:  # one implicit section: the articles are the table of contents
+            toc.extend(points)
     return toc, first_text, common
 
 

@@ -71,5 +71,9 @@ def plan_chunks(digest: Digest, workers: int = 1, max_bytes: int = CHUNK_BYTES) 
 def outline(digest: Digest, theme: Theme) -> list[Mark]:
     marks = [Mark(theme.labels.get("contents", "Contents"), "contents")]
     for s in digest.sections:
-        marks.append(Mark(s.title, s.anchor, tuple(Mark(p.title, p.id) for p in s.posts)))
+        posts = tuple(Mark(p.title, p.id) for p in s.posts)
+        if digest.sectioned:
+            marks.append(Mark(s.title, s.anchor, posts))
+        else:  # one implicit section: the articles are the bookmarks
+            marks.extend(posts)
     return marks
