@@ -9,6 +9,7 @@ and article (``file.pdf#<id>``), the outline (contents, then section → article
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from digest.editions.pdf.glyphs import Entries
 from digest.editions.pdf.layout import Laid
 from digest.editions.pdf.pieces import Pieces
 
+log = logging.getLogger("digest.pdf")
 PX_TO_PT = stamp.PX_TO_PT
 STAMP_FONT = "digestN"  # resource names of the stamped numbers' fonts: digestN0, digestN1…
 
@@ -215,10 +217,16 @@ def assemble_pdf(pieces: Pieces, out: Path, fonts_dir: Path, *, outline: Sequenc
         merged.pages()
         refs, glyphs = _font_refs([pieces.front, *pieces.body])
         fonts = _Fonts(fontmerge.gather(pdf, refs, glyphs), fonts_dir)
-        chrome = _samples(pieces, fonts, pdf)
-        stamps, resources = _stamp(merged, pieces, chrome, fonts, {m.anchor for m in outline})
+        try:
+            chrome: stamp.Chrome | None = _samples(pieces, fonts, pdf)
+        except ValueError as e:  # no installed font draws digits (built with --allow-missing-fonts)
+            log.warning("%s: page numbers left out: %s", out.name, e)
+            chrome = None
+        if chrome is not None:
+            stamps, resources = _stamp(merged, pieces, chrome, fonts, {m.anchor for m in outline})
         written = fontmerge.unify(pdf, fonts.faces, fonts.hb_face)
-        _apply(pdf, stamps, resources, written)
+        if chrome is not None:
+            _apply(pdf, stamps, resources, written)
         merged.links()
         named = sorted(a for a in destinations if a in merged.targets)
         if named:

@@ -63,8 +63,10 @@ def _section_parts(section: Section, lo: int, hi: int) -> list[Part]:
     return parts
 
 
-def plan_pieces(digest: Digest, lo: int = PIECE_MIN, hi: int = PIECE_MAX) -> list[Part]:
+def plan_pieces(digest: Digest, lo: int | None = None, hi: int | None = None) -> list[Part]:
     """The body's pieces in reading order: every article once, each section opened by its first piece."""
+    lo = PIECE_MIN if lo is None else lo
+    hi = PIECE_MAX if hi is None else hi
     return [part for section in digest.sections for part in _section_parts(section, lo, hi)]
 
 
