@@ -9,7 +9,9 @@ one WeasyPrint pass instead: slower, but exactly WeasyPrint's own output.
 """
 from __future__ import annotations
 
+import logging
 import tempfile
+import time
 from importlib.metadata import version
 from pathlib import Path
 from typing import ClassVar
@@ -20,6 +22,8 @@ from digest.editions.pdf.options import PdfOptions
 from digest.errors import ConfigError
 from digest.model import Digest
 from digest.runtime.files import atomic_path
+
+log = logging.getLogger("digest.pdf")
 
 
 class PdfEdition(Edition):
@@ -48,10 +52,15 @@ class PdfEdition(Edition):
                 missing = render_single(r, tmp_out, variant)
             else:
                 store = PieceStore.for_cache(ctx.env.cache_dir, Path(tmp))
+                t0 = time.perf_counter()
                 pieces = lay_out_pieces(r, store)
+                t1 = time.perf_counter()
                 marks = outline(digest, ctx.theme)
-                assemble_pdf(pieces, tmp_out, store.fonts, outline=marks, metadata=_metadata(digest, ctx.settings),
-                             lang=digest.lang, destinations=[m.anchor for top in marks for m in (top, *top.children)])
+                pages = assemble_pdf(pieces, tmp_out, store.fonts, outline=marks,
+                                     metadata=_metadata(digest, ctx.settings), lang=digest.lang,
+                                     destinations=[m.anchor for top in marks for m in (top, *top.children)])
+                log.debug("%s: %d of %d pieces laid out in %.2f s; %d pages joined in %.2f s", path.name,
+                          pieces.laid_now, len(pieces.all), t1 - t0, pages, time.perf_counter() - t1)
                 missing = [cp for item in pieces.all for cp in item.missing]
             report_missing(digest, missing)
         return [path]
