@@ -38,6 +38,9 @@ def run(workdir: Path) -> list[dict]:
     rows = []
     w1_cold = _cold(build(w1), workdir)
     w2_cold = _cold(build(w2), workdir)
+    w1_cache = Path(tempfile.mkdtemp(dir=workdir))
+    measure(build(w1), env={"DIGEST_CACHE_DIR": str(w1_cache)})
+    w1_warm = median_run(build(w1), 3, env={"DIGEST_CACHE_DIR": str(w1_cache)})
     warm_cache = Path(tempfile.mkdtemp(dir=workdir))
     measure(build(w2), env={"DIGEST_CACHE_DIR": str(warm_cache)})
     w2_warm = median_run(build(w2), 3, env={"DIGEST_CACHE_DIR": str(warm_cache)})
@@ -46,9 +49,12 @@ def run(workdir: Path) -> list[dict]:
     rows.append(dict(workload="W2 one day of 365", edition="html (cold cache)", digest_s=w2_cold.seconds,
                      digest_mb=w2_cold.peak_mb, ratio=w2_cold.seconds / w1_cold.seconds,
                      note=f"W2/W1 = {w2_cold.seconds / w1_cold.seconds:.2f}× (target ≤ 1.3×)"))
+    rows.append(dict(workload="W1 300-post day", edition="html (warm cache)", digest_s=w1_warm.seconds,
+                     digest_mb=w1_warm.peak_mb, note="median of 3"))
     rows.append(dict(workload="W2 one day of 365", edition="html (warm cache)", digest_s=w2_warm.seconds,
-                     digest_mb=w2_warm.peak_mb, ratio=w2_warm.seconds / w1_cold.seconds,
-                     note=f"W2 warm/W1 cold = {w2_warm.seconds / w1_cold.seconds:.2f}×"))
+                     digest_mb=w2_warm.peak_mb, ratio=w2_warm.seconds / w1_warm.seconds,
+                     note=f"W2 warm/W1 warm = {w2_warm.seconds / w1_warm.seconds:.2f}× (target ≤ 1.3×); "
+                          f"W2 warm/W1 cold = {w2_warm.seconds / w1_cold.seconds:.2f}×"))
     # cold = digest's own cache empty (median of 3, each with a new cache; the OS file cache is what it is)
     lcold = _cold(digest_cmd("list", str(w2)), workdir)
     list_cache = Path(tempfile.mkdtemp(dir=workdir))
@@ -61,7 +67,7 @@ def run(workdir: Path) -> list[dict]:
     helprun = median_run(digest_cmd("--help"), 5)
     rows.append(dict(workload="-", edition="digest --help", digest_s=helprun.seconds, digest_mb=helprun.peak_mb,
                      note="target < 0.5 s"))
-    for p in (warm_cache, list_cache):
+    for p in (warm_cache, list_cache, w1_cache):
         shutil.rmtree(p, ignore_errors=True)
     return rows
 

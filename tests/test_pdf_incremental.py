@@ -67,7 +67,7 @@ def builds(tmp_path_factory):
 
 
 def test_rebuild_lays_out_only_the_new_articles_piece_and_the_front(builds):
-    first, warm, cold, laid_now, total = builds
+    first, warm, _cold, laid_now, total = builds
     assert total >= 8  # the front, two samples and several body pieces
     assert len(laid_now) == 2  # the piece the article joined, and the front (its contents grew)
     assert len(PdfReader(warm).pages) >= len(PdfReader(first).pages)

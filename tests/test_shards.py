@@ -136,6 +136,6 @@ def test_kubernetes_indexed_job_manifest():
     (pvc,) = [p for p in by_kind["PersistentVolumeClaim"] if p["metadata"]["name"] == claim]
     assert "ReadWriteMany" in pvc["spec"]["accessModes"]
     archive = next(j for j in by_kind["Job"] if j is not shards)
-    arch_script = " ".join(sum((c.get("command", []) + c.get("args", [])
-                                for c in archive["spec"]["template"]["spec"]["containers"]), []))
+    arch_script = " ".join(part for c in archive["spec"]["template"]["spec"]["containers"]
+                           for part in c.get("command", []) + c.get("args", []))
     assert f"digest archive {out_path}" in arch_script

@@ -26,7 +26,7 @@ _TABLES = (
 )
 SCHEMA = "6"  # the layout of the tables above (the keys inside them are derived, never bumped)
 BLOBS_KEPT = 64  # made-once outputs kept, the most recently used
-FLUSH_BYTES = 32 << 20  # pending pickled posts written out past this: a month of posts is not held twice
+FLUSH_BYTES = 8 << 20  # pending pickled posts written out past this: a month of posts is not held twice
 Stat = tuple[str, int, int]  # relative posix path, mtime_ns, size: a file's stand-in for its bytes
 HeadRow = tuple[str, int, int, int | None, float | None, str | None, str | None, int | None, str | None]
 _UNREADABLE = (sqlite3.Error, pickle.UnpicklingError, EOFError, AttributeError, TypeError, ImportError, ValueError)

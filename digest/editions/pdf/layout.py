@@ -140,7 +140,7 @@ def lay_out(job: Job) -> list[Laid]:
     gc.disable()
     try:
         docs, laid = _render(job)
-        batch = job.out_dir / f".job-{job.name}.pdf"
+        batch = job.out_dir / f".job-{job.name}.{os.getpid()}.pdf"
         whole = docs[0].copy([p for d in docs for p in d.pages])
         whole.write_pdf(batch, uncompressed_pdf=True)
         refs = {font.name.decode("latin-1").lstrip("/"): keep_font(font, job.fonts_dir)
