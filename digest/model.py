@@ -41,6 +41,7 @@ class Post:
     slug: str
     content_hash: str  # hash of the source file's bytes
     extra: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)  # front-matter keys digest does not know
+    notices: tuple[Problem, ...] = ()  # what rendering it met (Liquid, Markdown, maths): reported with the issue
 
     def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:  # pickling: ``extra`` is a read-only mapping proxy
         fields = {f: getattr(self, f) for f in self.__dataclass_fields__}

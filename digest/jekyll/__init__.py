@@ -22,6 +22,8 @@ from .liquid import (
     LiquidRenderer,
     LiquidResult,
     SiteData,
+    embed_html,
+    embed_target,
     link_resolver,
     load_site_data,
     post_resolver,
@@ -30,5 +32,5 @@ from .liquid import (
 __all__ = [
     "DEFAULT_LABELS", "Code", "DataLimits", "JekyllSite", "Limits", "LiquidProblem", "LiquidRenderer",
     "LiquidResult", "MarkdownConfigError", "MarkdownError", "MarkdownOptions", "MarkdownRenderer", "MarkdownResult",
-    "Math", "SiteData", "fill", "link_resolver", "load_site_data", "post_resolver",
+    "Math", "SiteData", "embed_html", "embed_target", "fill", "link_resolver", "load_site_data", "post_resolver",
 ]

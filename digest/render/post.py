@@ -6,6 +6,7 @@ and summarised (front matter, else the lead quote, else the first paragraph that
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote
@@ -13,9 +14,9 @@ from urllib.parse import quote
 from digest.config.settings import Settings
 from digest.model import Attribution, Post
 from digest.render.attribution import OUTLET_KEYS, URL_KEYS, AttributionFinder, front_value
+from digest.render.body import BodyRenderer, page_variables
 from digest.render.links import absolutize, permalink_path
-from digest.render.markdown import MarkdownRenderer
-from digest.render.sanitize import Sanitizer, safe_link
+from digest.render.sanitize import safe_link
 from digest.render.text import cut, one_line, plain_text
 from digest.sources.frontmatter import clean_line
 from digest.sources.posts import SourcePost
@@ -34,10 +35,10 @@ _PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.S)
 class ContentRenderer:
     """Turns a :class:`SourcePost` into a :class:`Post`; one instance per build (compiled rules)."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, labels: Mapping[str, str] | None = None):
         self.settings = settings
-        self.markdown = MarkdownRenderer()
-        self.sanitizer = Sanitizer(settings.site_url)
+        self.body = BodyRenderer(settings, self.post_url, labels)
+        self.sanitizer = self.body.sanitizer
         self.attribution = AttributionFinder(settings.attribution)
 
     def sanitize(self, fragment: str, post_id: str, base_url: str) -> str:
@@ -73,8 +74,11 @@ class ContentRenderer:
     def render(self, src: SourcePost, post_id: str) -> Post:
         front = src.front
         post_url = self.post_url(src)
-        body, url_line = self.attribution.strip_chrome(src.body)
-        html = self.sanitize(self.markdown.render(body), post_id, post_url or self.settings.site_url + "/")
+        url_path = post_url[len(self.settings.site_url):] if post_url else None
+        markdown, liquid_notices = self.body.run_liquid(src, page_variables(src, url_path))
+        body, url_line = self.attribution.strip_chrome(markdown)
+        rendered = self.body.html(src, body, post_id, post_url or self.settings.site_url + "/")
+        html = rendered.html
         text = plain_text(html)
         original = next((str(v) for k in URL_KEYS if (v := front_value(front, k))), None) or url_line
         if original:
@@ -89,5 +93,5 @@ class ContentRenderer:
             id=post_id, path=src.path, title=src.title, date=src.date, categories=src.categories,
             tags=src.tags, html=html, text=text, summary=self.summary_of(front, html, text),
             attribution=attribution, slug=src.slug, content_hash=src.content_hash,
-            extra=MappingProxyType(extra),
+            extra=MappingProxyType(extra), notices=(*liquid_notices, *rendered.notices),
         )

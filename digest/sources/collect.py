@@ -37,14 +37,14 @@ def _read(root: Path, rel: Path, settings: Settings) -> SourcePost:
     return parse_post(rel, data, settings)
 
 
-def _read_share(settings: Settings, keys_: list[str]) -> list[SourcePost | str]:
+def _read_share(settings: Settings, keys_: list[str]) -> list[SourcePost | Skipped]:
     """Each file read and parsed; a bad one gives its one-line problem instead."""
-    out: list[SourcePost | str] = []
+    out: list[SourcePost | Skipped] = []
     for key in keys_:
         try:
             out.append(_read(settings.site_root, Path(key), settings))
         except PostError as e:
-            out.append(e.message)
+            out.append(Skipped(Path(key), e.message))
     return out
 
 
@@ -73,8 +73,8 @@ def read_posts(settings: Settings, files: Iterable[Path], cache: Store) -> Colle
     for key, _, _ in stats:
         rel = Path(key)
         hit = cached[key]
-        if isinstance(hit, str):
-            out.problems.append(Skipped(rel, hit))
+        if isinstance(hit, Skipped):
+            out.problems.append(hit)
             continue
         out.posts.append(hit)
         out.problems.extend(Notice(rel, n) for n in hit.notices)

@@ -19,6 +19,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from digest.config.settings import Settings
+from digest.editions.email.bodies import Part
 from digest.editions.email.options import EmailOptions
 from digest.errors import ConfigError
 from digest.model import Digest
@@ -41,6 +42,7 @@ class RenderedEmail:
     per_section: int  # articles shown per section (the largest N that fits)
     hidden: int  # articles not shown in the message (each counted in an "N more" line)
     web_url: str | None
+    parts: tuple[Part, ...] = ()  # images the HTML shows (cid:), sent as parts related to it
 
     @property
     def html_bytes(self) -> int:
@@ -153,6 +155,12 @@ def compose(edition: RenderedEmail, settings: Settings, *, to: list[str], kind: 
     msg.set_content(edition.text, subtype="plain", charset="utf-8")
     if kind == "email":
         msg.add_alternative(edition.html, subtype="html", charset="utf-8")
+        html_part = list(msg.iter_parts())[-1]
+        assert isinstance(html_part, EmailMessage)
+        for part in edition.parts:  # multipart/related: the images the HTML names by cid:
+            maintype, subtype = part.mime.split("/", 1)
+            html_part.add_related(part.data, maintype=maintype, subtype=subtype, cid=f"<{part.cid}>",
+                                  disposition="inline", filename=part.cid.split("@")[0] + "." + subtype)
     for path in attachments:
         _attach(msg, Path(path))
     _fix_boundaries(msg)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from digest.editions.base import WriteContext, base_context
+from digest.editions.content import content_css
 from digest.editions.epub import package
 from digest.editions.epub.bodies import XML_BAD, Bodies, convert_each, xml_error
 from digest.editions.epub.options import EpubOptions
@@ -58,7 +59,8 @@ class _Docs:
         if error:
             where = self.ctx.theme.source_file(template) or template
             raise ThemeError(f"renders to XHTML that is not well-formed ({error})", where)
-        item = Item(uid, name, XHTML, in_spine=True)
+        # EPUB 3 readers are told which documents hold MathML (the manifest's "mathml" property)
+        item = Item(uid, name, XHTML, properties="mathml" if b"<math" in data else None, in_spine=True)
         self.package.put(name, data)
         self.items.insert(0 if first else len(self.items), item)
         if self.keep_text:
@@ -173,7 +175,7 @@ def _extras(digest: Digest, ctx: WriteContext, options: EpubOptions, docs: _Docs
         items.append(Item("cover-img", image, "image/jpeg" if ext == "jpg" else f"image/{ext}", "cover-image"))
         docs.package.put(image, data)
         docs.add("cover", COVER_PAGE, "epub/cover.xhtml.j2", cover_src=image, first=True, **common)
-    css = ctx.theme.read_text("epub/style.css")
+    css = ctx.theme.read_text("epub/style.css") + content_css(ctx.theme, "epub")
     if options.embed_fonts:
         font, data, rules = _embedded_font(options, "".join(sorted(docs.chars)) + digest.title)
         items.append(font)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from digest.editions.pdf.fetch import FetchRules
 from digest.editions.pdf.fontfiles import FontRef, keep_font
 from digest.editions.pdf.glyphs import Entries, font_entries, fonts_of, strip_programs, used_glyphs
 
@@ -39,8 +40,7 @@ class Job:
     out_dir: Path  # each doc's PDF is written to ``out_dir / f"{doc.name}.pdf"``
     base_url: str
     fonts_dir: Path  # where the original font files are kept
-    remote: bool = False  # fetch http(s) images (settings.network.fetch_images); else only file: and data:
-    timeout: float = 10.0
+    rules: FetchRules | None = None  # what WeasyPrint may read (the site's and the theme's files); None: data: only
 
 
 @dataclass
@@ -112,8 +112,9 @@ def _render(job: Job) -> tuple[list[Any], list[Laid]]:
     from weasyprint import HTML, URLFetcher
     from weasyprint.text.fonts import FontConfiguration
 
-    protocols = {"file", "data", "http", "https"} if job.remote else {"file", "data"}
-    fetcher = URLFetcher(timeout=job.timeout, allowed_protocols=protocols)
+    from digest.editions.pdf.fetcher import SiteFetcher
+
+    fetcher = SiteFetcher(job.rules) if job.rules else URLFetcher(allowed_protocols=("data",))
     fonts = FontConfiguration()  # one for the job: every document finds the same fonts once
     docs, laid = [], []
     for doc in job.docs:

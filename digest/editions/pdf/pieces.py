@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from digest.editions.pdf.fetch import FetchRules, local_file
 from digest.editions.pdf.fontfiles import font_path
 from digest.editions.pdf.layout import Laid
 from digest.runtime import keys
@@ -29,7 +30,7 @@ from digest.runtime.files import atomic_write
 KEEP = 3000  # pieces kept (about 60 days of a 300-article day; ~20 KB each)
 FOLDER = "pdf-pieces"
 FONTS = "fonts"
-_SRC = re.compile(r"""<img\b[^>]*?\bsrc=["']([^"':]+)["']""", re.I)  # local (relative) image paths only
+_SRC = re.compile(r"""\bsrc=["']([^"']+)["']""", re.I)
 FONTCONFIG_CACHES = (Path("/var/cache/fontconfig"), Path.home() / ".cache" / "fontconfig")
 
 
@@ -45,22 +46,20 @@ def fonts_installed() -> str:
     return keys.digest_of(*seen)
 
 
-def _local_files(html: str, root: Path) -> list[str]:
+def _local_files(html: str, rules: FetchRules) -> list[str]:
+    """The site's and theme's files the HTML shows (its images), each as its name, size and time."""
     out = []
     for src in sorted(set(_SRC.findall(html))):
-        path = root / src.lstrip("/")
-        try:
+        path = local_file(src, rules, Path(rules.site_root))
+        if path is not None:
             st = path.stat()
             out.append(f"{src}:{st.st_size}:{st.st_mtime_ns}")
-        except OSError:
-            out.append(f"{src}:-")
     return out
 
 
-def piece_key(html: str, *, base: Path, remote: bool, fonts: str) -> str:
+def piece_key(html: str, *, rules: FetchRules, fonts: str) -> str:
     code = keys.code_fingerprint("digest.editions")
-    return keys.key("pdf-piece", inputs=[html, base.as_posix(), str(remote), fonts, *_local_files(html, base)],
-                    code=code)
+    return keys.key("pdf-piece", inputs=[html, repr(rules), fonts, *_local_files(html, rules)], code=code)
 
 
 @dataclass

@@ -16,6 +16,9 @@ from typing import Any
 
 from digest.config.settings import Settings
 from digest.editions.base import WriteContext, base_context
+from digest.editions.content import content_css
+from digest.editions.drawn_maths import replace_formulas, svg_image, with_bodies
+from digest.editions.pdf.fetch import FetchRules
 from digest.editions.pdf.layout import Doc, Job, Laid, lay_out
 from digest.editions.pdf.options import PdfOptions
 from digest.editions.pdf.pieces import Pieces, PieceStore, fonts_installed, piece_key
@@ -32,10 +35,13 @@ class Renderer:
     """Renders the one template in its modes: single, front, body, stubs (see ``pdf/digest.html.j2``)."""
 
     def __init__(self, digest: Digest, ctx: WriteContext):
+        digest = with_bodies(digest, lambda body: replace_formulas(body, svg_image))  # MathML → SVG drawings
         self.digest, self.theme, self.settings = digest, ctx.theme, ctx.settings
         self.options = ctx.settings.options(PdfOptions)
         self.ctx = base_context(digest, ctx.settings, "pdf")
         self.top = list(digest.top_headlines(TOP_HEADLINES))
+        self.content_css = content_css(self.theme, "pdf")
+        self.rules = fetch_rules(ctx.settings, ctx.theme.dirs)
         self.write_ctx = ctx
 
     def html(self, mode: str, *, parts: Iterable[Part] = (), numbers: dict[str, Any] | None = None,
@@ -43,7 +49,7 @@ class Renderer:
         pdf = self.options
         common = dict(mode=mode, page_size=pdf.page_size, page_break=pdf.section_page_break,
                       first_page=first_page, total=total)
-        css = self.theme.render("pdf/print.css", **common, **self.ctx)
+        css = self.theme.render("pdf/print.css", **common, **self.ctx) + self.content_css
         return self.theme.render("pdf/digest.html.j2", css=css, parts=list(parts), numbers=numbers,
                                  stubs=stubs, top=self.top, created=self.digest.generated.isoformat(),
                                  **common, **self.ctx)
@@ -75,11 +81,18 @@ def _base(settings: Settings) -> Path:
     return settings.site_root.resolve()
 
 
+def fetch_rules(settings: Settings, theme_dirs: Iterable[Path]) -> FetchRules:
+    net = settings.network
+    root = settings.site_root.resolve()
+    roots = (str(root), *(str(Path(d).resolve()) for d in theme_dirs))
+    return FetchRules(site_root=str(root), site_url=settings.site_url, roots=roots, remote=net.fetch_images,
+                      allow_private=net.allow_private, timeout=net.timeout, max_bytes=net.max_bytes)
+
+
 def _jobs(missing: list[Doc], workers: int, r: Renderer, store: PieceStore) -> list[Job]:
-    net = r.settings.network
     groups = group_jobs([len(d.html) for d in missing], workers)
     return [Job(f"{k}", [missing[i] for i in group], store.root, _base(r.settings).as_uri() + "/", store.fonts,
-                remote=net.fetch_images, timeout=net.timeout) for k, group in enumerate(groups)]
+                rules=r.rules) for k, group in enumerate(groups)]
 
 
 def _run(jobs: list[Job], workers: int) -> list[Laid]:
@@ -99,12 +112,10 @@ def _run(jobs: list[Job], workers: int) -> list[Laid]:
 def lay_out_pieces(r: Renderer, store: PieceStore) -> Pieces:
     """Each piece from the cache or laid out now (the missing ones, in parallel), and stored."""
     fonts = fonts_installed()
-    base = _base(r.settings)
-    remote = r.settings.network.fetch_images
     parts = plan_pieces(r.digest)
     footer, numbers = r.samples()
     htmls = [r.front(), *(r.html("body", parts=[p]) for p in parts), footer, numbers]
-    docs = [Doc(piece_key(h, base=base, remote=remote, fonts=fonts), h) for h in htmls]
+    docs = [Doc(piece_key(h, rules=r.rules, fonts=fonts), h) for h in htmls]
     found = {d.name: laid for d in docs if (laid := store.get(d.name)) is not None}
     missing = list({d.name: d for d in docs if d.name not in found}.values())
     if missing:
@@ -120,21 +131,20 @@ def render_single(r: Renderer, out: Path, variant: str | None) -> list[int]:
     """The whole PDF in one WeasyPrint pass (PDF/A, PDF/UA, or sections that flow on); missing glyphs."""
     import logging
 
-    from weasyprint import HTML, URLFetcher
+    from weasyprint import HTML
 
+    from digest.editions.pdf.fetcher import SiteFetcher
     from digest.editions.pdf.layout import MissingGlyphs
 
     parts = [Part(s, s.posts, True) for s in r.digest.sections]
     options: dict[str, Any] = {"pdf_variant": variant} if variant else {}
     html = r.html("single", parts=parts, numbers=None)
-    net = r.settings.network
-    protocols = {"file", "data", "http", "https"} if net.fetch_images else {"file", "data"}
     handler = MissingGlyphs()
     logger = logging.getLogger("weasyprint")
     logger.addHandler(handler)
     try:
-        fetcher = URLFetcher(timeout=net.timeout, allowed_protocols=protocols)
-        HTML(string=html, base_url=_base(r.settings).as_uri() + "/", url_fetcher=fetcher).write_pdf(out, **options)
+        HTML(string=html, base_url=_base(r.settings).as_uri() + "/", url_fetcher=SiteFetcher(r.rules)).write_pdf(
+            out, **options)
     finally:
         logger.removeHandler(handler)
     return handler.codepoints

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from digest.editions.base import Edition, Output, WriteContext, base_context, output_path
+from digest.editions.content import content_css
 from digest.model import Digest
 from digest.runtime.files import atomic_path
 
@@ -24,7 +25,7 @@ class WebEdition(Edition):
 
     def _pieces(self, digest: Digest, ctx: WriteContext) -> Iterator[str]:
         theme = ctx.theme
-        return theme.stream("web/digest.html.j2", css=theme.read_text("web/style.css"),
+        return theme.stream("web/digest.html.j2", css=theme.read_text("web/style.css") + content_css(theme, "web"),
                             **base_context(digest, ctx.settings, "web"))
 
     def write(self, digest: Digest, ctx: WriteContext) -> list[Path]:
