@@ -168,6 +168,43 @@ def _profile(site: Path, out: Path, env: dict, workdir: Path) -> str:
     return line.split(": ", 2)[-1] if line else ""
 
 
+LAYOUT_PROFILE = """
+import cProfile, pstats, sys
+from datetime import date
+from pathlib import Path
+from digest import load_settings
+from digest.build import make_digest
+from digest.editions.base import WriteContext
+from digest.editions.pdf import render
+from digest.editions.pdf.layout import Doc, Job, lay_out
+from digest.editions.pdf.plan import plan_pieces
+from digest.runtime.env import Environment
+from digest.theming.loader import load_theme
+site, tmp, out = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+settings = load_settings(site)
+env = Environment(tmp / "cache", 1650412800)
+digest = make_digest(settings, date.fromisoformat(sys.argv[4]), date.fromisoformat(sys.argv[4]), env=env)
+r = render.Renderer(digest, WriteContext(tmp, load_theme(settings), settings, env))
+docs = [Doc(f"p{i}", r.html("body", parts=[p])) for i, p in enumerate(plan_pieces(digest)[:6])]
+job = Job("profile", docs, tmp, str(site.resolve().as_uri()) + "/", tmp / "fonts", rules=r.rules)
+lay_out(Job("warm", docs[:1], tmp, job.base_url, tmp / "fonts", rules=r.rules))
+with open(out, "w", encoding="utf-8") as f:
+    f.write("# one layout job of 6 body pieces of the 300-post day (what a worker does), cProfile\\n")
+    prof = cProfile.Profile()
+    prof.runcall(lay_out, job)
+    pstats.Stats(prof, stream=f).sort_stats("cumulative").print_stats(45)
+"""
+
+
+def _layout_profile(site: Path, workdir: Path) -> None:
+    """Where a layout worker's time goes (the cold build's CPU): profiles/pdf-layout.txt."""
+    tmp = Path(tempfile.mkdtemp(dir=workdir))
+    PROFILES.mkdir(exist_ok=True)
+    subprocess.run([PYTHON, "-c", LAYOUT_PROFILE, str(site), str(tmp), str(PROFILES / "pdf-layout.txt"), DAY],
+                   check=True, capture_output=True)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
 def run(workdir: Path) -> list[dict]:
     workdir = workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -197,7 +234,8 @@ def run(workdir: Path) -> list[dict]:
             "pages": pdf_pages(pdf), "peer_pages": pdf_pages(peer_pdf),
             "mb_file": round(pdf.stat().st_size / 1e6, 1), "peer_mb_file": round(peer_pdf.stat().st_size / 1e6, 1),
         }
-        row["note"] = (f"targets ≥ 2.5× wall, ≥ 1.5× less CPU: CPU {row['digest_cpu_s']} s vs {row['peer_cpu_s']} s "
+        row["note"] = (f"targets ≥ 2.5× wall, ≥ 1.5× less CPU (profile: benchmarks/profiles/pdf-layout.txt): "
+                       f"CPU {row['digest_cpu_s']} s vs {row['peer_cpu_s']} s "
                        f"({peer.cpu_s / max(ours.cpu_s, 1e-9):.2f}×); pages {row['pages']} vs {row['peer_pages']}; "
                        f"{row['mb_file']} vs {row['peer_mb_file']} MB; MB = process tree PSS; "
                        f"{f'median of {REPEAT} paired runs; ' if first else ''}"
@@ -205,6 +243,7 @@ def run(workdir: Path) -> list[dict]:
         rows.append(row)
         if warm is not None:
             split = _profile(site, out, env, workdir)
+            _layout_profile(site, workdir)
             rows.append({
                 "workload": name, "edition": "pdf rebuilt after one new post (cache warm)",
                 "digest_s": round(warm.seconds, 2), "digest_mb": round(warm.tree_mb),
