@@ -216,12 +216,19 @@ def _write_opds(out_dir: Path, settings: Settings, theme: Theme, items: list[Iss
     return written
 
 
-def refresh(out_dir: Path, settings: Settings, wait: float = 600.0) -> list[Path]:
-    """``digest archive``: rewrite the archive of an output folder, under its lock (after editing the archive
-    templates or the ``[archive]`` settings, or deleting issue files by hand)."""
+def refresh(out_dir: Path, settings: Settings | None = None, wait: float = 600.0) -> list[Path]:
+    """``digest archive``: rewrite the archive of an output folder from what is in it — the issue records and
+    the files they list — under its lock (after editing the archive templates or the ``[archive]``
+    settings, deleting issue files by hand, or building issues in shards). Without ``settings`` the ones
+    the last build kept in the folder are used (:mod:`.snapshot`): no site needed."""
+    from digest.archive.snapshot import load_snapshot, save_snapshot
     from digest.runtime.lock import output_lock
 
     if not out_dir.is_dir():
         raise ConfigError("output folder not found", out_dir)
     with output_lock(out_dir, wait):
+        if settings is None:
+            settings = load_snapshot(out_dir)
+        else:
+            save_snapshot(out_dir, settings)
         return write_archive(out_dir, settings)

@@ -161,6 +161,8 @@ def _write(job: IssueJob, collected: Collected, exclude: frozenset[str], stale: 
            fresh: set[str], record: IssueRecord | None, key: str, theme: Theme | None) -> IssueOutcome:
     s, out_dir = job.settings, job.out_dir
     digest = assemble(s, collected, job.start, job.end, period=job.period, exclude_urls=exclude, env=job.env)
+    sources = tuple(sorted((p.path.as_posix(), p.content_hash) for p in collected.posts))
+    collected.posts.clear()  # the raw posts are rendered now: a month's are not kept while the editions write
     problems = list(digest.problems)  # the collector's, plus bodies past the work limits (docs/safety.md)
     check_strict(s, problems)  # with --strict, a body past those limits is fatal too
     if digest.count == 0:  # every post was a cross-day duplicate
@@ -181,7 +183,7 @@ def _write(job: IssueJob, collected: Collected, exclude: frozenset[str], stale: 
         site_title=digest.site_title, lang=digest.lang, generated=digest.generated, count=digest.count,
         duplicates_dropped=digest.duplicates_dropped,
         sections=tuple((sec.title, len(sec.posts)) for sec in digest.sections), probe=key, final=job.complete,
-        posts=tuple(sorted((p.path.as_posix(), p.content_hash) for p in collected.posts)), editions=editions,
+        posts=sources, editions=editions,
     ))
     issue = IssueResult(digest if job.keep_digest else None, files, job.slug, job.start, job.end, digest.count,
                         len(digest.sections), digest.duplicates_dropped, stale)

@@ -8,6 +8,7 @@ cache, not an error. ``Store(None, …)`` (``--no-cache``) reads and writes noth
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import pickle
 import sqlite3
@@ -28,6 +29,7 @@ _TABLES = (
 )
 SCHEMA = "7"  # the layout of the tables above (the keys inside them are derived, never bumped)
 BLOBS_KEPT = 64  # made-once outputs kept, the most recently used
+FLUSH_BYTES = 8 << 20  # pending pickled posts written out past this: a month of posts is not held twice
 Stat = tuple[str, int, int]  # relative posix path, mtime_ns, size: a file's stand-in for its bytes
 # path, mtime_ns, size, day (ordinal), timestamp, categories, tags, published, error, file-name day (ordinal;
 # -1: an unreadable file without one)
@@ -44,6 +46,7 @@ class Store:
         self._writes: dict[str, list[tuple[Any, ...]]] = {"heads": [], "posts": [], "rendered": [], "blobs": [],
                                                           "trees": [], "gone": []}
         self._touched: list[tuple[float, str]] = []
+        self._pending = 0  # bytes of pickled posts waiting to be written
         if cache_dir is None:
             return
         name = hashlib.sha1(f"{SCHEMA}:{site_root.resolve()}".encode()).hexdigest()[:16]
@@ -193,7 +196,9 @@ class Store:
 
     def put_post(self, prefix: str, entry: Stat, value: Any) -> None:
         if self._db is not None:
-            self._writes["posts"].append((entry[0], prefix, entry[1], entry[2], pickle.dumps(value, protocol=5)))
+            data = pickle.dumps(value, protocol=5)
+            self._writes["posts"].append((entry[0], prefix, entry[1], entry[2], data))
+            self._grew(len(data))
 
     # -- rendered posts: path → value, valid for one full key -------------------------------------------------
     def rendered(self, keys: dict[str, str]) -> dict[str, Any]:
@@ -210,7 +215,14 @@ class Store:
 
     def put_rendered(self, path: str, key: str, value: Any) -> None:
         if self._db is not None:
-            self._writes["rendered"].append((path, key, pickle.dumps(value, protocol=5)))
+            data = pickle.dumps(value, protocol=5)
+            self._writes["rendered"].append((path, key, data))
+            self._grew(len(data))
+
+    def _grew(self, size: int) -> None:
+        self._pending += size
+        if self._pending > FLUSH_BYTES:
+            self._flush()
 
     # -- made-once outputs: key → bytes, the most recently used kept -------------------------------------------
     def blob(self, key: str) -> bytes | None:
@@ -229,7 +241,8 @@ class Store:
         if self._db is not None:
             self._writes["blobs"].append((key, time.time(), data))
 
-    def close(self) -> None:
+    def _flush(self) -> None:
+        """Write the pending rows in one transaction (the connection stays open)."""
         if self._db is None:
             return
         w = self._writes
@@ -246,13 +259,20 @@ class Store:
                         self._db.executemany("INSERT OR REPLACE INTO blobs VALUES (?,?,?)", w["blobs"])
                         self._db.execute("DELETE FROM blobs WHERE key NOT IN "
                                          "(SELECT key FROM blobs ORDER BY used DESC LIMIT ?)", (BLOBS_KEPT,))
-            self._db.close()
         except sqlite3.Error:
             pass
-        self._db = None
         for rows in w.values():
             rows.clear()
         self._touched.clear()
+        self._pending = 0
+
+    def close(self) -> None:
+        if self._db is None:
+            return
+        self._flush()
+        with contextlib.suppress(sqlite3.Error):
+            self._db.close()
+        self._db = None
 
     def __enter__(self) -> Store:
         return self

@@ -5,6 +5,8 @@ import copy
 import hashlib
 import os
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
@@ -158,9 +160,21 @@ class Theme:
         return path.read_text(encoding="utf-8")
 
     def render(self, template: str, **context: Any) -> str:
-        try:
+        with self._errors(template):
             theme = self.options_for(context.get("edition"))
             return self.env.get_template(template).render(labels=self.labels, theme=theme, **context)
+
+    def stream(self, template: str, **context: Any) -> Iterator[str]:
+        """The template's output in pieces, as it is made: a month's issue is never one string."""
+        with self._errors(template):
+            theme = self.options_for(context.get("edition"))
+            yield from self.env.get_template(template).generate(labels=self.labels, theme=theme, **context)
+
+    @contextmanager
+    def _errors(self, template: str) -> Iterator[None]:
+        """Template errors as one-line :class:`ThemeError` s naming the template file and line."""
+        try:
+            yield
         except jinja2.TemplateSyntaxError as e:
             raise ThemeError(f"template syntax error at line {e.lineno}: {e.message}", e.filename or template) from None
         except jinja2.TemplateNotFound as e:

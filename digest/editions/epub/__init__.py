@@ -10,7 +10,7 @@ from typing import ClassVar
 from digest.editions.base import Edition, Output, WriteContext, output_path
 from digest.editions.epub.options import EpubOptions
 from digest.model import Digest
-from digest.runtime.files import atomic_write
+from digest.runtime.files import atomic_path
 
 log = logging.getLogger("digest.epub")
 COVER_TYPES = (".jpg", ".jpeg", ".png")
@@ -26,13 +26,15 @@ class EpubEdition(Edition):
     preload = ("digest.editions.epub.book", "lxml.etree", "PIL.Image")
 
     def write(self, digest: Digest, ctx: WriteContext) -> list[Path]:
-        from digest.editions.epub.book import render
+        from digest.editions.epub.book import write_to
 
-        data = render(digest, ctx)
-        path = atomic_write(output_path(ctx.settings, digest, ctx.out_dir, self.primary.suffix), data)
+        path = output_path(ctx.settings, digest, ctx.out_dir, self.primary.suffix)
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
+            write_to(digest, ctx, f)
+        size = path.stat().st_size
         limit = ctx.settings.options(EpubOptions).warn_size_mb
-        if len(data) > limit * 1024 * 1024:
-            log.warning("%s: %.1f MB is above %d MB, the Send-to-Kindle limit", path, len(data) / 1048576, limit)
+        if size > limit * 1024 * 1024:
+            log.warning("%s: %.1f MB is above %d MB, the Send-to-Kindle limit", path, size / 1048576, limit)
         return [path]
 
     def cover(self, files: list[Path]) -> tuple[bytes, str] | None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
+from urllib.request import url2pathname
 
 
 @dataclass(frozen=True)
@@ -29,3 +31,23 @@ class FetchRules:
 
 def inside(path: Path, roots: tuple[str, ...]) -> bool:
     return any(path == Path(r) or path.is_relative_to(r) for r in roots)
+
+
+def local_file(url: str, rules: FetchRules, base: Path | None = None) -> Path | None:
+    """The file a ``file:`` URL, a site URL or (with ``base``) a relative path stands for, when it is inside
+    the allowed folders; else ``None`` (the fetcher's rule, and what a PDF piece's cache key watches)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "file":
+        path = Path(url2pathname(parts.path)).resolve()
+    elif scheme in ("http", "https") and rules.site_url:
+        site = urlsplit(rules.site_url)
+        prefix = site.path.rstrip("/") + "/"
+        if parts.netloc.lower() != site.netloc.lower() or not parts.path.startswith(prefix):
+            return None
+        path = (Path(rules.site_root) / unquote(parts.path[len(prefix):])).resolve()
+    elif not scheme and base is not None and not parts.netloc:
+        path = (base / unquote(parts.path).lstrip("/")).resolve()
+    else:
+        return None
+    return path if inside(path, rules.roots) and path.is_file() else None

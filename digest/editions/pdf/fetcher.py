@@ -4,12 +4,11 @@ from __future__ import annotations
 import mimetypes
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
-from urllib.request import url2pathname
+from urllib.parse import urlsplit
 
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from digest.editions.pdf.fetch import FetchRules, inside
+from digest.editions.pdf.fetch import FetchRules, local_file
 
 LOCAL_MAX_BYTES = 50_000_000
 _RASTER = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp", "image/bmp", "image/tiff"})
@@ -24,19 +23,7 @@ class SiteFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no type
 
     def local(self, url: str) -> Path | None:
         """The file a ``file:`` URL or a site URL stands for, when it is inside the allowed folders."""
-        parts = urlsplit(url)
-        scheme = parts.scheme.lower()
-        if scheme == "file":
-            path = Path(url2pathname(parts.path)).resolve()
-        elif scheme in ("http", "https") and self.rules.site_url:
-            site = urlsplit(self.rules.site_url)
-            prefix = site.path.rstrip("/") + "/"
-            if parts.netloc.lower() != site.netloc.lower() or not parts.path.startswith(prefix):
-                return None
-            path = (Path(self.rules.site_root) / unquote(parts.path[len(prefix):])).resolve()
-        else:
-            return None
-        return path if inside(path, self.rules.roots) and path.is_file() else None
+        return local_file(url, self.rules)
 
     def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
         scheme = urlsplit(url).scheme.lower()
