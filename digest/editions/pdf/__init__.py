@@ -30,7 +30,7 @@ class PdfEdition(Edition):
     preload = ("digest.editions.pdf.render", "weasyprint")
 
     def write(self, digest: Digest, ctx: WriteContext) -> list[Path]:
-        from digest.editions.pdf.fonts import check_fonts, report_missing
+        from digest.editions.pdf.fonts import check_fonts, report_missing, report_refused
         from digest.editions.pdf.merge import assemble_pdf
         from digest.editions.pdf.plan import outline
         from digest.editions.pdf.render import Renderer, render_chunked, render_single
@@ -51,6 +51,7 @@ class PdfEdition(Edition):
                              destinations=[m.anchor for top in marks for m in (top, *top.children)])
                 laid = done.all
             report_missing(digest, (cp for item in laid for cp in item.missing))
+            report_refused(item for part in laid for item in part.refused)
         return [path]
 
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from digest.editions.pdf.fetcher import FetchPolicy
+
 _NOTDEF = re.compile(r"\(U\+([0-9A-F]{4,6})\)")
 
 
@@ -25,8 +27,8 @@ class Job:
     base_url: str
     options: dict[str, Any] = field(default_factory=dict)  # extra write_pdf options (pdf_variant, pdf_tags…)
     write: bool = True  # False: lay out only (to count pages), write no file
-    remote: bool = False  # fetch http(s) images (settings.network.fetch_images); else only file: and data:
-    timeout: float = 10.0
+    # what WeasyPrint may read: the theme's and the site's own files (see .fetcher)
+    policy: FetchPolicy = field(default_factory=lambda: FetchPolicy(()))
 
 
 @dataclass
@@ -38,6 +40,7 @@ class Laid:
     anchors: dict[str, tuple[int, float, float]]  # id → (page index, x, y)
     links: list[tuple[int, tuple[float, float, float, float], str]]  # (page index, (x1, y1, x2, y2), id)
     missing: list[int]  # code points drawn as .notdef (no installed font has them)
+    refused: list[str] = field(default_factory=list)  # URLs the fetcher refused, one line each
 
 
 class _Collect(logging.Handler):
@@ -55,7 +58,7 @@ class _Collect(logging.Handler):
 
 def lay_out(job: Job, *, keep_internal_links: bool = False) -> Laid:
     """Render ``job.html`` to ``job.out``; internal links are returned instead of written (unless kept)."""
-    from weasyprint import HTML, URLFetcher
+    from weasyprint import HTML
 
     logger = logging.getLogger("weasyprint")
     handler = _Collect()
@@ -65,8 +68,7 @@ def lay_out(job: Job, *, keep_internal_links: bool = False) -> Laid:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        protocols = {"file", "data", "http", "https"} if job.remote else {"file", "data"}
-        fetcher = URLFetcher(timeout=job.timeout, allowed_protocols=protocols)
+        fetcher = job.policy.fetcher()
         doc = HTML(string=job.html, base_url=job.base_url, url_fetcher=fetcher).render()
         anchors: dict[str, tuple[int, float, float]] = {}
         links: list[tuple[int, tuple[float, float, float, float], str]] = []
@@ -91,4 +93,5 @@ def lay_out(job: Job, *, keep_internal_links: bool = False) -> Laid:
         if collecting:
             gc.enable()
         gc.collect()
-    return Laid(job.name, job.out, count, size, anchors, links, sorted(set(handler.codepoints)))
+    return Laid(job.name, job.out, count, size, anchors, links, sorted(set(handler.codepoints)),
+                list(dict.fromkeys(fetcher.refused)))

@@ -16,6 +16,7 @@ from typing import Any
 
 from digest.config.settings import Settings
 from digest.editions.base import WriteContext, base_context
+from digest.editions.pdf.fetcher import policy_for
 from digest.editions.pdf.layout import Job, Laid, lay_out
 from digest.editions.pdf.merge import page_numbers
 from digest.editions.pdf.options import PdfOptions
@@ -35,6 +36,7 @@ class Renderer:
         self.options = ctx.settings.options(PdfOptions)
         self.ctx = base_context(digest, ctx.settings, "pdf")
         self.top = list(digest.top_headlines(TOP_HEADLINES))
+        self.policy = policy_for(ctx.settings, [*ctx.theme.dirs, *ctx.theme.named.values()])
 
     def html(self, mode: str, *, parts: Iterable[Part] = (), numbers: dict[str, int] | None = None,
              stubs: int = 0, first_page: int = 1, total: int = 0) -> str:
@@ -71,8 +73,7 @@ def _base_url(settings: Settings) -> str:
 
 
 def _job(r: Renderer, name: str, html: str, out: Path, **kw: Any) -> Job:
-    net = r.settings.network
-    return Job(name, html, out, _base_url(r.settings), remote=net.fetch_images, timeout=net.timeout, **kw)
+    return Job(name, html, out, _base_url(r.settings), policy=r.policy, **kw)
 
 
 def render_single(r: Renderer, out: Path, variant: str | None) -> list[Laid]:
