@@ -14,6 +14,7 @@ import jinja2
 
 from digest.config.settings import Settings
 from digest.errors import ThemeError
+from digest.theming import css
 
 _PKG = Path(__file__).resolve().parent.parent
 
@@ -82,6 +83,7 @@ class Theme:
             lstrip_blocks=True,
             auto_reload=False,  # one build renders each template many times; files do not change meanwhile
             bytecode_cache=_bytecode_cache(self.bytecode_dir),
+            finalize=_finalize,
         )
         self.env.filters.update(hhmm=_hhmm, isodate=_isodate, longdate=self.long_date, headlines=headlines)
 
@@ -122,6 +124,8 @@ class Theme:
     def render(self, template: str, **context: Any) -> str:
         try:
             theme = self.options_for(context.get("edition"))
+            if template.endswith(".css"):
+                theme = css.trusted(theme, "theme")
             return self.env.get_template(template).render(labels=self.labels, theme=theme, **context)
         except jinja2.TemplateSyntaxError as e:
             raise ThemeError(f"template syntax error at line {e.lineno}: {e.message}", e.filename or template) from None
@@ -150,6 +154,13 @@ def _template_location(exc: BaseException, fallback: str, theme: Theme) -> tuple
             found = (filename, tb.tb_lineno)
         tb = tb.tb_next
     return found
+
+
+@jinja2.pass_context
+def _finalize(context: jinja2.runtime.Context, value: Any) -> Any:
+    """Every ``{{ … }}`` of a ``.css`` template is escaped for CSS (:mod:`.css`), whoever wrote the template."""
+    name = context.name or ""
+    return css.finalize(value) if name.endswith(".css") else value
 
 
 def headlines(digest: Any, n: int = 6) -> list[Any]:
