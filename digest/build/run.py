@@ -19,11 +19,11 @@ from digest.build.issue import IssueJob, IssueOutcome, IssueResult, build_issue,
 from digest.config.load import output_folder
 from digest.config.settings import Settings
 from digest.editions import load_settings
-from digest.errors import NothingToBuild, Problem
+from digest.errors import ConfigError, NothingToBuild, Problem, quoted_path
 from digest.runtime import parallel
 from digest.runtime.env import Environment
 from digest.runtime.lock import output_lock
-from digest.sources.discover import PostFiles, candidate_files, list_post_files
+from digest.sources.discover import PostFiles, candidate_files, list_post_files, post_folders
 from digest.theming.loader import Theme, fingerprint, load_theme
 
 
@@ -87,6 +87,7 @@ def build(
     """
     env = env or Environment.from_os()
     names = tuple(registry.canonical(list(formats)))  # fails early on an unknown or unavailable format
+    refuse_output_in_posts(settings, out_dir)
     theme = load_theme(settings, cache_dir=env.cache_dir)
     now = now or datetime.now(settings.tz)
     todo = [IssueJob(settings, lo, hi, options.period, names, out_dir, fingerprint(theme), now, env, options.force,
@@ -117,6 +118,18 @@ def build(
     if not result.issues and not result.unchanged:
         raise _nothing(settings, start, end)
     return result
+
+
+def refuse_output_in_posts(settings: Settings, out_dir: Path) -> None:
+    """An output folder inside a posts folder would have its files read back as (bad) posts by the next build."""
+    out = out_dir.resolve()
+    root = settings.site_root.resolve()
+    for folder in post_folders(settings):
+        real = folder.resolve()
+        if out == real or out.is_relative_to(real):
+            shown = real.relative_to(root) if real.is_relative_to(root) else real
+            raise ConfigError(f"the output folder {quoted_path(out_dir)} is inside the posts folder "
+                              f"{quoted_path(shown)}; the next build would read its files as posts")
 
 
 def _pending(todo: list[IssueJob], settings: Settings, post_files: PostFiles, result: BuildResult) -> list[IssueJob]:

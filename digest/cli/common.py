@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import typer
 
-from digest.errors import EXIT_BAD_INPUT, DigestError, Problem
+from digest.errors import EXIT_BAD_INPUT, DigestError, Problem, one_line
 
 T = TypeVar("T")
 SiteArg = typer.Argument(..., help="The site root (the folder with _config.yml and _posts/).", exists=False,
@@ -23,7 +23,8 @@ PREFIX = "digest: "
 
 
 def say_error(message: str) -> None:
-    typer.echo(f"{PREFIX}{message}", err=True)
+    """One line on stderr, whatever the message holds (a file name with a line break cannot forge a second)."""
+    typer.echo(f"{PREFIX}{one_line(message)}", err=True)
 
 
 def debugging() -> bool:

@@ -76,13 +76,19 @@ def load_settings(
     jekyll = root / "_config.yml"
     if jekyll.is_file():
         data.update(_read_jekyll(jekyll))
+    from_jekyll = set(data)
     cfg = Path(config_file) if config_file else root / CONFIG_NAME
     source = cfg
     if config_file or cfg.is_file():
-        data = merge(data, _read_toml(cfg))
+        toml = _read_toml(cfg)
+        from_jekyll -= set(toml)
+        data = merge(data, toml)
+    elif from_jekyll:
+        source = jekyll
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
     if given:
         data = merge(data, given)
+        from_jekyll -= set(given)
         source = cfg if cfg.is_file() else root
     data["site_root"] = root
     problems: list[str] = []
@@ -99,7 +105,8 @@ def load_settings(
     except ValidationError as e:
         problems = _describe(e, given) + problems
     if problems:
-        raise ConfigError("; ".join(problems), source)
+        first = problems[0].split(":", 1)[0].split(".", 1)[0].split(" ", 1)[0]
+        raise ConfigError("; ".join(problems), jekyll if first in from_jekyll else source)
     return settings
 
 

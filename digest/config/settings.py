@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, field_validator
 
+from digest.config.values import LangTag, Line, SitePath, WebUrl
+
 CONFIG_NAME = "digest.toml"
 
 
@@ -51,7 +53,7 @@ class AttributionRules(_Strict):
     ]
     # When the body names no outlet: the original URL's host, named by this table (a host or a parent
     # domain → a name), else the host itself.
-    hosts: dict[str, str] = {}
+    hosts: dict[str, Line] = {}
     host_fallback: bool = True
 
 
@@ -76,7 +78,7 @@ class ArchiveSettings(_Strict):
     """The archive written into the output folder: index.html, feed.atom and the OPDS catalog."""
 
     enabled: bool = True
-    base_url: str = ""  # the folder's public URL; makes the Atom feed's links absolute (xml:base)
+    base_url: WebUrl = ""  # the folder's public URL; makes the Atom feed's links absolute (xml:base)
     feed_entries: int = Field(default=50, ge=1)  # issues in feed.atom
     opds_page_size: int = Field(default=100, ge=1)  # issues per OPDS acquisition page
 
@@ -92,15 +94,15 @@ class EditionOptions(_Strict):
 
 class Settings(_Strict):
     site_root: Annotated[Path, Shapes.NOTHING]
-    title: Annotated[str, Shapes.ISSUE] = "Digest"
-    description: Annotated[str, Shapes.ISSUE] = ""
-    lang: Annotated[str, Shapes.POST] = "en"
+    title: Annotated[Line, Shapes.ISSUE] = "Digest"
+    description: Annotated[Line, Shapes.ISSUE] = ""
+    lang: Annotated[LangTag, Shapes.POST] = "en"
     timezone: Annotated[str, Shapes.SOURCE] = "UTC"
-    url: Annotated[str, Shapes.POST] = ""
-    baseurl: Annotated[str, Shapes.POST] = ""
-    permalink: Annotated[str, Shapes.POST] = "date"
-    author: Annotated[str | None, Shapes.POST] = None
-    publisher: Annotated[str | None, Shapes.ISSUE] = None
+    url: Annotated[WebUrl, Shapes.POST] = ""  # every configured URL is checked at load (config/values.py)
+    baseurl: Annotated[SitePath, Shapes.POST] = ""
+    permalink: Annotated[Line, Shapes.POST] = "date"
+    author: Annotated[Line | None, Shapes.POST] = None
+    publisher: Annotated[Line | None, Shapes.ISSUE] = None
     post_dirs: Annotated[list[str], Shapes.SOURCE] = []  # extra post folders besides _posts/ and */_posts/
     theme: Annotated[str, Shapes.ISSUE] = "default"
     template_overrides: Annotated[str | None, Shapes.ISSUE] = None  # a folder whose templates override the theme's
@@ -109,7 +111,7 @@ class Settings(_Strict):
     output_name: Annotated[str, Shapes.ISSUE] = "{year}/{slug}"
     article_order: Annotated[Literal["asc", "desc"], Shapes.ISSUE] = "asc"
     section_order: Annotated[list[str], Shapes.ISSUE] = []
-    sections: Annotated[dict[str, str], Shapes.ISSUE] = {}
+    sections: Annotated[dict[str, Line], Shapes.ISSUE] = {}
     summary_length: Annotated[int, Shapes.POST, Field(ge=10)] = 120
     include_unpublished: Annotated[bool, Shapes.ISSUE] = False
     include_future: Annotated[bool, Shapes.ISSUE] = False

@@ -5,6 +5,7 @@ Kept apart from reading posts because it runs over the whole site on every build
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 import stat
@@ -15,7 +16,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from digest.config.settings import Settings
-from digest.errors import Problem, Skipped
+from digest.errors import Problem, Skipped, quoted_path
+
+log = logging.getLogger("digest.sources")
 
 POST_EXTENSIONS = (".md", ".markdown", ".mkd", ".mkdn", ".mdown", ".html", ".htm")
 NAME_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(.+?)\.[A-Za-z]+$")
@@ -44,8 +47,17 @@ def list_post_files(settings: Settings) -> list[str]:
     return list(dict.fromkeys(found)) if len(dirs) > 1 else found  # unsorted: callers sort what they keep
 
 
-def _post_folders(root: Path, settings: Settings) -> list[Path]:
-    """``_posts`` folders anywhere in the site (not in the output folder or tool folders), and ``post_dirs``."""
+def post_folders(settings: Settings) -> list[Path]:
+    """The site's post folders (absolute): ``_posts`` anywhere, and ``post_dirs`` (no warnings: the listing
+    gives them)."""
+    return _post_folders(settings.site_root.resolve(), settings, warn=False)
+
+
+def _post_folders(root: Path, settings: Settings, warn: bool = True) -> list[Path]:
+    """``_posts`` folders anywhere in the site (not in the output folder or tool folders), and ``post_dirs``.
+
+    The walk never follows a link to a folder (``os.walk``'s default); a ``_posts`` that is a link counts only
+    when it leads to a folder inside the site."""
     out_dir = (root / settings.out).resolve() if settings.out else None
     dirs: list[Path] = []
     for here, subdirs, _files in os.walk(root):
@@ -53,52 +65,109 @@ def _post_folders(root: Path, settings: Settings) -> list[Path]:
         for d in sorted(subdirs):
             full = Path(here) / d
             if d == "_posts":
-                dirs.append(full)
+                if _inside(full, root, "posts folder", warn):
+                    dirs.append(full)
             elif d not in _SKIP_DIRS and not d.startswith(".") and full.resolve() != out_dir:
                 keep.append(d)
         subdirs[:] = keep
     for extra in settings.post_dirs:
-        p = (root / extra).resolve()
-        if p.is_dir() and p.is_relative_to(root):
-            dirs.append(p)
+        p = root / extra
+        if p.resolve().is_dir() and _inside(p, root, "post_dirs folder", warn):
+            dirs.append(p.resolve())
     return dirs
 
 
+def _inside(path: Path, root: Path, what: str, warn: bool = True) -> bool:
+    """Whether ``path`` (symlinks followed) stays in the site; a warning names it when it does not."""
+    real = path.resolve()
+    if real == root or real.is_relative_to(root):
+        return True
+    if warn:
+        shown = path.relative_to(root) if path.is_relative_to(root) else path
+        log.warning("%s: %s leads outside the site (to %s); not read", quoted_path(shown), what, quoted_path(real))
+    return False
+
+
 def _files_under(root: Path, dirs: list[Path]) -> list[str]:
+    """Post files under ``dirs``: names only (no stat; a year of posts is 100,000+ entries). A link to a folder
+    is followed only when it leads inside the site to a folder not listed yet (so ``a -> .`` and a link to
+    ``/`` end, and no post is found twice)."""
     found: list[str] = []
     stack = [d.relative_to(root).as_posix() for d in dirs]
+    seen = {str(d.resolve()) for d in dirs}
     while stack:
         rel = stack.pop()
+        prefix = "" if rel == "." else rel + "/"
         try:
-            names = os.listdir(os.path.join(root, rel))  # names only: a year of posts is 100,000+ entries
+            with os.scandir(os.path.join(root, rel)) as it:
+                entries = list(it)
         except OSError:
             continue
-        prefix = "" if rel == "." else rel + "/"
-        # a folder named like a post fails its stat later, and is reported then
-        posts = [n for n in names if n.endswith(POST_EXTENSIONS)]
-        found += [prefix + n for n in posts if n[0] != "."]
-        if len(posts) < len(names):  # something else is there (a second pass over 100,000 names costs)
-            stack += [prefix + n for n in names if n[0] != "." and not n.endswith(POST_EXTENSIONS)
-                      and os.path.isdir(os.path.join(root, rel, n))]
+        for entry in entries:
+            name = entry.name
+            if name[0] == ".":
+                continue
+            if name.endswith(POST_EXTENSIONS):
+                found.append(prefix + name)  # a folder named like a post fails its stat later, and is reported then
+            elif _is_folder(entry, root, seen):
+                stack.append(prefix + name)
     return found
 
 
+def _is_folder(entry: os.DirEntry[str], root: Path, seen: set[str]) -> bool:
+    """A folder to list: a real one, or a link to a folder inside the site not listed yet."""
+    try:
+        if not entry.is_symlink():
+            return entry.is_dir(follow_symlinks=False)
+        if not entry.is_dir():  # follows the link: a folder at the end of it?
+            return False
+    except OSError:
+        return False
+    real = os.path.realpath(entry.path)
+    if real in seen:
+        return False  # a loop (a -> .) or a folder already listed
+    if not _inside(Path(entry.path), root, "link"):
+        return False
+    seen.add(real)
+    return True
+
+
 def stat_entries(root: Path, paths: Iterable[str]) -> tuple[list[tuple[str, int, int]], list[Problem]]:
-    """(path, mtime_ns, size) for each relative path; files that vanished or cannot be read → Problem."""
+    """(path, mtime_ns, size) for each relative path; files that vanished, cannot be read, or are links leading
+    outside the site → Problem."""
     out: list[tuple[str, int, int]] = []
     problems: list[Problem] = []
     base = str(root.resolve()) + os.sep
     for p in paths:
         try:
-            st = os.stat(base + p)
+            st = stat_inside(base, p)
         except OSError as e:
             problems.append(Skipped(Path(p), f"cannot read: {e.strerror or e}"))
+            continue
+        except Outside as e:
+            problems.append(Skipped(Path(p), str(e)))
             continue
         if not stat.S_ISREG(st.st_mode):
             problems.append(Skipped(Path(p), "not a regular file"))
             continue
         out.append((p, st.st_mtime_ns, st.st_size))
     return out, problems
+
+
+class Outside(Exception):
+    """A post file that is a link leading outside the site (its message is the one-line reason)."""
+
+
+def stat_inside(base: str, rel: str) -> os.stat_result:
+    """``os.stat`` of ``base + rel`` (``base``: the site's real path and a separator), refusing a link that leads
+    outside the site. One ``lstat`` for an ordinary file; links are resolved."""
+    st = os.lstat(base + rel)
+    if not stat.S_ISLNK(st.st_mode):
+        return st
+    real = os.path.realpath(base + rel)
+    if not (real + os.sep).startswith(base):
+        raise Outside("a link to a file outside the site; not read")
+    return os.stat(real)
 
 
 def find_post_files(settings: Settings) -> list[Path]:
