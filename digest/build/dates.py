@@ -13,6 +13,7 @@ from digest.config.settings import Settings
 from digest.errors import ConfigError
 from digest.runtime.env import Environment
 from digest.sources.discover import day_of_name, list_post_files
+from digest.sources.frontmatter import MAX_YEAR, MIN_YEAR
 
 PERIODS = ("day", "week", "month", "range")
 
@@ -50,6 +51,9 @@ def check(request: DateRequest) -> None:
             raise ConfigError(message)
     if request.start and request.end and request.end < request.start:
         raise ConfigError("--to is before --from")
+    for flag, day in (("--date", request.day), ("--from", request.start), ("--to", request.end)):
+        if day is not None and not MIN_YEAR <= day.year <= MAX_YEAR:
+            raise ConfigError(f"{flag} {day.isoformat()} is outside the years digest builds ({MIN_YEAR}–{MAX_YEAR})")
 
 
 def yesterday(settings: Settings, now: datetime | None = None) -> date:

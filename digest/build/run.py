@@ -90,7 +90,8 @@ def build(
     refuse_output_in_posts(settings, out_dir)
     theme = load_theme(settings, cache_dir=env.cache_dir)
     now = now or datetime.now(settings.tz)
-    todo = [IssueJob(settings, lo, hi, options.period, names, out_dir, fingerprint(theme), now, env, options.force,
+    theme_key = fingerprint(theme)  # once: it reads every file of the theme chain
+    todo = [IssueJob(settings, lo, hi, options.period, names, out_dir, theme_key, now, env, options.force,
                      keep_digest=options.keep_digests and options.jobs <= 1)
             for lo, hi in periods(start, end, options.period)]
     result = BuildResult()

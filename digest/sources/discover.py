@@ -17,6 +17,7 @@ from pathlib import Path
 
 from digest.config.settings import Settings
 from digest.errors import Problem, Skipped, quoted_path
+from digest.sources.frontmatter import MAX_YEAR, MIN_YEAR
 
 log = logging.getLogger("digest.sources")
 
@@ -26,8 +27,10 @@ _SKIP_DIRS = {".git", "_site", "node_modules", ".venv", "vendor", ".jekyll-cache
 
 
 def filename_date(name: str) -> date | None:
+    """The ``YYYY-MM-DD-`` date of a post's file name; None when there is none, or it is not a real day in
+    ``MIN_YEAR``–``MAX_YEAR`` (``0001-01-01-x.md`` is read as undated: its day ± 1 would overflow)."""
     m = NAME_RE.match(name)
-    if not m:
+    if not m or not MIN_YEAR <= int(m[1]) <= MAX_YEAR:
         return None
     try:
         return date(int(m[1]), int(m[2]), int(m[3]))

@@ -36,7 +36,8 @@ MAX_FRONT_DEPTH = 50  # lists and mappings inside each other
 MAX_TITLE_CHARS = 500
 MAX_NAME_CHARS = 100  # one category, tag or slug
 MAX_NAMES = 50  # categories or tags per post
-MAX_YEAR = 2099  # a front-matter date after this year is treated as invalid
+MIN_YEAR = 1900  # a post date outside these years is treated as invalid (a typo, garbage, or an attack:
+MAX_YEAR = 2099  # year 1 or 9999 overflow a date ± a day, and ZIP timestamps end in 2107)
 # Characters XML 1.0 forbids (C0 controls but tab/LF/CR, lone surrogates, U+FFFE/U+FFFF), and DEL:
 # removed from every text read, so that no output (EPUB XHTML, PDF, email) chokes on them.
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")

@@ -19,6 +19,7 @@ from digest.sources.frontmatter import (
     MAX_NAMES,
     MAX_TITLE_CHARS,
     MAX_YEAR,
+    MIN_YEAR,
     clean_line,
     decode,
     is_scalar,
@@ -165,7 +166,7 @@ def _post_date(rel: Path, front: dict[str, Any], settings: Settings, notices: li
     if raw_date is not None and raw_date != "":
         try:
             when = parse_date(raw_date, tz)
-            if when.year > MAX_YEAR:  # a typo or garbage; also past what ZIP (EPUB) timestamps can hold
+            if not MIN_YEAR <= when.year <= MAX_YEAR:  # a typo, garbage, an overflow a day later
                 raise ValueError(raw_date)
             return when
         except (ValueError, OverflowError, TypeError):
@@ -174,6 +175,10 @@ def _post_date(rel: Path, front: dict[str, Any], settings: Settings, notices: li
             notices.append(f"invalid date {short_repr(raw_date)}; used the file-name date {name_date}")
             return datetime.combine(name_date, time(), tz)
     if name_date is None:
+        m = NAME_RE.match(rel.name)
+        if m and not MIN_YEAR <= int(m[1]) <= MAX_YEAR:
+            raise PostError(f"the file-name date {m[1]}-{m[2]}-{m[3]} is outside the years {MIN_YEAR}–{MAX_YEAR} "
+                            "and there is no 'date' in the front matter")
         raise PostError("no date: neither a 'date' in the front matter nor a YYYY-MM-DD- file name")
     if "date" in front:
         notices.append(f"empty date; used the file-name date {name_date}")
