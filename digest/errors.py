@@ -18,6 +18,7 @@ EXIT_BAD_INPUT = 2
 EXIT_MISSING_DEPENDENCY = 3
 EXIT_DELIVERY = 4
 EXIT_BUSY = 5
+EXIT_OUTPUT = 6
 
 
 # Characters that would end or reorder a line of a report: line breaks, other controls, the line and paragraph
@@ -86,6 +87,15 @@ class DeliveryError(DigestError):
     """Sending the digest failed permanently."""
 
     exit_code = EXIT_DELIVERY
+
+
+class OutputError(DigestError):
+    """The output folder (or a temporary folder) cannot be written: full, read-only, no permission.
+
+    Nothing half-written is left: every file is written under a temporary name that is removed, and the
+    previous outputs stay as they were."""
+
+    exit_code = EXIT_OUTPUT
 
 
 class BusyError(DigestError):

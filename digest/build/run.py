@@ -22,6 +22,7 @@ from digest.editions import load_settings
 from digest.errors import ConfigError, NothingToBuild, Problem, quoted_path
 from digest.runtime import parallel
 from digest.runtime.env import Environment
+from digest.runtime.files import failed_folder, is_storage_error, storage_error
 from digest.runtime.lock import output_lock
 from digest.sources.discover import PostFiles, candidate_files, list_post_files, post_folders
 from digest.theming.loader import Theme, fingerprint, load_theme
@@ -98,6 +99,20 @@ def build(
     post_files = PostFiles(list_post_files(settings))
     if not candidate_files(settings, start, end, files=post_files):  # nothing to build: leave OUT as is
         raise _nothing(settings, start, end)
+    try:
+        _build_locked(todo, settings, post_files, out_dir, options, theme, result, on_issue, on_wait)
+    except OSError as e:  # the disk, not digest: full, read-only, a quota (a temporary folder, a record…)
+        if is_storage_error(e):
+            raise storage_error(e, failed_folder(e, out_dir)) from None
+        raise
+    if not result.issues and not result.unchanged:
+        raise _nothing(settings, start, end)
+    return result
+
+
+def _build_locked(todo: list[IssueJob], settings: Settings, post_files: PostFiles, out_dir: Path,
+                  options: BuildOptions, theme: Theme, result: BuildResult,
+                  on_issue: Callable[[IssueResult], None] | None, on_wait: Callable[[], None] | None) -> None:
     with output_lock(out_dir, options.wait, on_wait):
         pending = _pending(todo, settings, post_files, result)
         for outcome in _run_jobs(pending, options.jobs, theme):
@@ -116,9 +131,6 @@ def build(
             from digest.archive.catalog import write_archive
 
             result.archive_files = write_archive(out_dir, settings, theme)
-    if not result.issues and not result.unchanged:
-        raise _nothing(settings, start, end)
-    return result
 
 
 def refuse_output_in_posts(settings: Settings, out_dir: Path) -> None:

@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 
 import typer
 
-from digest.errors import EXIT_BAD_INPUT, DigestError, Problem, one_line
+from digest.errors import EXIT_BAD_INPUT, EXIT_OUTPUT, DigestError, Problem, one_line, quoted_path
+from digest.runtime.files import is_storage_error
 
 T = TypeVar("T")
 SiteArg = typer.Argument(..., help="The site root (the folder with _config.yml and _posts/).", exists=False,
@@ -44,6 +45,12 @@ def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     except KeyboardInterrupt:
         say_error("interrupted")
         raise typer.Exit(130) from None
+    except OSError as e:  # the system said no where no stage expected it: still one line, never a traceback
+        if debugging():
+            raise
+        where = f"{quoted_path(e.filename)}: " if isinstance(e.filename, str) else ""
+        say_error(f"error: {where}{e.strerror or e}")
+        raise typer.Exit(EXIT_OUTPUT if is_storage_error(e) else EXIT_BAD_INPUT) from None
 
 
 def parse_day(value: str | None, flag: str) -> date | None:

@@ -14,10 +14,12 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from digest.errors import BusyError
+from digest.runtime.files import is_storage_error, storage_error
 
 LOCK_NAME = ".digest.lock"
-# fsutil.atomic_path's temporary names: ".<name>.<8 random chars>.tmp"
-_TEMP = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")
+# runtime.files.atomic_path's temporary names: ".<name>.<8 random chars>.tmp"; and pikepdf's own, left by a
+# build that crashed inside pikepdf's save (".pikepdf.<our temporary name><random>")
+_TEMP = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$|^\.pikepdf\..*\.tmp[A-Za-z0-9_]*$")
 
 
 @contextmanager
@@ -25,11 +27,15 @@ def output_lock(out_dir: Path, timeout: float = 600.0,
                 on_wait: Callable[[], None] | None = None) -> Iterator[Path]:
     """Hold the output folder's lock; call ``on_wait`` once if another build holds it."""
     created = not out_dir.exists()
-    out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / LOCK_NAME
     lock = FileLock(str(path), thread_local=False, is_singleton=False)
     try:
+        out_dir.mkdir(parents=True, exist_ok=True)
         lock.acquire(timeout=0)
+    except OSError as e:
+        if is_storage_error(e):
+            raise storage_error(e, out_dir) from None
+        raise
     except Timeout:
         if on_wait:
             on_wait()
@@ -60,7 +66,7 @@ def _remove_if_unused(out_dir: Path, lock_path: Path) -> None:
 def remove_stale_temp_files(out_dir: Path) -> list[Path]:
     """Temporary files left by a killed build (only call while holding the lock)."""
     removed = []
-    for p in out_dir.rglob(".*.tmp"):
+    for p in out_dir.rglob(".*.tmp*"):
         if p.is_file() and _TEMP.match(p.name):
             try:
                 p.unlink()
