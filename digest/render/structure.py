@@ -130,21 +130,25 @@ class _Repair:
             self.changed |= _wrap_runs(table, frozenset(order) - {"tr"}, "tbody", only=frozenset({"tr"}))
             children = [c for c in table if isinstance(c.tag, str)]
         ranked = sorted(children, key=lambda c: order[c.tag])
-        captions = [c for c in ranked if c.tag == "caption"]
-        for extra in captions[1:]:  # one caption: the others' text joins the first
-            captions[0].append(etree.Element("br"))
-            _append(captions[0], extra.text or "")
-            for c in list(extra):
-                captions[0].append(c)
-            table.remove(extra)
-            ranked.remove(extra)
-            self.changed = True
+        self.one_caption(table, ranked)
         for c in [c for c in ranked if c.tag == "thead"][1:]:
             c.tag = "tbody"  # one head: the others are body rows
             self.changed = True
         if ranked != children:
             for c in ranked:
                 table.append(c)  # moves it (with its tail)
+            self.changed = True
+
+    def one_caption(self, table: etree._Element, ranked: list[etree._Element]) -> None:
+        """A table has one caption: the others' text joins the first."""
+        captions = [c for c in ranked if c.tag == "caption"]
+        for extra in captions[1:]:
+            captions[0].append(etree.Element("br"))
+            _append(captions[0], extra.text or "")
+            for c in list(extra):
+                captions[0].append(c)
+            table.remove(extra)
+            ranked.remove(extra)
             self.changed = True
 
     def attributes(self, el: etree._Element) -> None:
