@@ -104,6 +104,11 @@ class BusyError(DigestError):
     exit_code = EXIT_BUSY
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread like Ctrl-C's KeyboardInterrupt, so that a build stopped by a service
+    manager or ``kill`` cleans up as a Ctrl-C does: temporary files removed, workers stopped, the lock released."""
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """A problem with one input file that does not stop the build, reported on one line.

@@ -6,6 +6,7 @@ one place where such an error becomes one line on stderr and its exit code (``--
 from __future__ import annotations
 
 import logging
+import signal
 from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any, TypeVar
 
 import typer
 
-from digest.errors import EXIT_BAD_INPUT, EXIT_OUTPUT, DigestError, Problem, one_line, quoted_path
+from digest.errors import EXIT_BAD_INPUT, EXIT_OUTPUT, DigestError, Problem, Terminated, one_line, quoted_path
 from digest.runtime.files import is_storage_error
 
 T = TypeVar("T")
@@ -42,6 +43,9 @@ def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
             raise
         say_error(f"error: {e}")
         raise typer.Exit(e.exit_code) from None
+    except Terminated:
+        say_error("terminated")
+        raise typer.Exit(128 + signal.SIGTERM) from None
     except KeyboardInterrupt:
         say_error("interrupted")
         raise typer.Exit(130) from None
@@ -85,6 +89,20 @@ class OneLine(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         say_error(f"{record.levelname.lower()}: {record.getMessage()}")
+
+
+def stop_on_sigterm() -> Callable[[], bool]:
+    """SIGTERM stops a command the way Ctrl-C does (:class:`~digest.errors.Terminated`); a second one while
+    it cleans up is ignored (``kill -9`` still ends it at once). Returns whether one came."""
+    received: list[int] = []
+
+    def handler(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        received.append(signum)
+        raise Terminated
+
+    signal.signal(signal.SIGTERM, handler)
+    return lambda: bool(received)
 
 
 def log_to_stderr(debug: bool) -> None:

@@ -7,6 +7,7 @@ seconds, then raises :class:`BusyError` (exit status 5).
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -64,13 +65,20 @@ def _remove_if_unused(out_dir: Path, lock_path: Path) -> None:
 
 
 def remove_stale_temp_files(out_dir: Path) -> list[Path]:
-    """Temporary files left by a killed build (only call while holding the lock)."""
+    """Temporary files and folders (the PDF's chunks) left by a killed build (only call while holding the
+    lock)."""
     removed = []
-    for p in out_dir.rglob(".*.tmp*"):
-        if p.is_file() and _TEMP.match(p.name):
-            try:
+    for p in list(out_dir.rglob(".*.tmp*")):
+        if not _TEMP.match(p.name) or p.is_symlink():
+            continue
+        try:
+            if p.is_dir():
+                shutil.rmtree(p)
+            elif p.is_file():
                 p.unlink()
-                removed.append(p)
-            except OSError:
-                pass
+            else:
+                continue
+            removed.append(p)
+        except OSError:
+            pass
     return removed

@@ -40,7 +40,10 @@ class PdfEdition(Edition):
         variant = _variant(options)
         path = output_path(ctx.settings, digest, ctx.out_dir, self.primary.suffix)
         r = Renderer(digest, ctx)
-        with atomic_path(path) as tmp_out, tempfile.TemporaryDirectory(prefix="digest-pdf-") as tmp:
+        # the chunks go next to the output under a temporary name: a build killed with kill -9 leaves them where
+        # the next build's clean-up (under the folder's lock) removes them, not in /tmp for ever
+        with atomic_path(path) as tmp_out, tempfile.TemporaryDirectory(prefix=f".{path.name}.", suffix=".tmp",
+                                                                       dir=path.parent) as tmp:
             if variant or not options.section_page_break:
                 laid = render_single(r, tmp_out, variant)
             else:

@@ -64,7 +64,7 @@ def _run(pool: Executor | None, jobs: Iterable[Job]) -> list[Laid]:
     (which import WeasyPrint themselves, side by side) start while the rest is still being templated."""
     if pool is None:
         return [lay_out(job) for job in jobs]
-    futures = [pool.submit(lay_out, job) for job in jobs]
+    futures = [parallel.submit(pool, lay_out, job) for job in jobs]
     return [f.result() for f in futures]
 
 
@@ -111,8 +111,7 @@ def render_chunked(r: Renderer, tmp: Path) -> Chunked:
         yield _job(r, "front-guess", r.html("front", numbers=dict.fromkeys(anchors, 8888), total=8888),
                    tmp / "front-guess.pdf", write=False)
 
-    pool = _pool(n_workers, len(chunks) + 1)
-    try:
+    with parallel.closing(_pool(n_workers, len(chunks) + 1)) as pool:
         *laid, guessed = _run(pool, first_jobs())
         body: list[Laid] = list(laid)
         for i, result in zip(order, laid, strict=True):
@@ -135,6 +134,3 @@ def render_chunked(r: Renderer, tmp: Path) -> Chunked:
                 return Chunked(done[0], body, done[1:])
             front_pages = done[0].pages  # the contents came out longer or shorter: number again
         raise RuntimeError("the contents' page count does not settle")
-    finally:
-        if pool is not None:
-            pool.shutdown()
