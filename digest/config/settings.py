@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, field_validator
 
-from digest.config.values import LangTag, Line, SitePath, WebUrl
+from digest.config.values import LangTag, Line, OptLine, SitePath, WebUrl
 
 CONFIG_NAME = "digest.toml"
 
@@ -101,8 +101,8 @@ class Settings(_Strict):
     url: Annotated[WebUrl, Shapes.POST] = ""  # every configured URL is checked at load (config/values.py)
     baseurl: Annotated[SitePath, Shapes.POST] = ""
     permalink: Annotated[Line, Shapes.POST] = "date"
-    author: Annotated[Line | None, Shapes.POST] = None
-    publisher: Annotated[Line | None, Shapes.ISSUE] = None
+    author: Annotated[OptLine, Shapes.POST] = None
+    publisher: Annotated[OptLine, Shapes.ISSUE] = None
     post_dirs: Annotated[list[str], Shapes.SOURCE] = []  # extra post folders besides _posts/ and */_posts/
     theme: Annotated[str, Shapes.ISSUE] = "default"
     template_overrides: Annotated[str | None, Shapes.ISSUE] = None  # a folder whose templates override the theme's

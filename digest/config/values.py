@@ -84,11 +84,27 @@ def _site_path(value: str) -> str:
 
 
 def _address(value: str) -> str:
-    """An email address setting: one line, something ``@`` something (the MIME side checks the rest)."""
-    if _LINE_BAD.search(value) or "@" not in value:
-        raise _fail("address", "{value} is not one email address (a line break, a control character or "
-                    "no @)", value)
-    return value
+    """An email address setting: one line that a mail header parses back as exactly one address, without
+    defects (``Name <user@host>`` or ``user@host``)."""
+    from email import policy  # here: only a site with address settings pays for the header parser
+
+    if _LINE_BAD.search(value) or not value.strip():
+        raise _fail("address", "{value} is not one email address (a line break or a control character)", value)
+    try:
+        header = policy.SMTP.header_factory("To", value)
+        addresses = header.addresses
+        ok = not header.defects and len(addresses) == 1 and bool(addresses[0].username and addresses[0].domain)
+    except (ValueError, IndexError, TypeError, AttributeError):
+        ok = False
+    if not ok:
+        raise _fail("address", "{value} is not one email address", value)
+    return value.strip()
+
+
+def _optional_line(value: str | None) -> str | None:
+    """:data:`Line`, and nothing left is no value (an author of control characters only is no author)."""
+    cleaned = one_line(value) if value is not None else None
+    return cleaned or None
 
 
 def _lang(value: str) -> str:
@@ -103,3 +119,4 @@ LinkUrl = Annotated[str, AfterValidator(_link_url)]
 SitePath = Annotated[str, AfterValidator(_site_path)]
 LangTag = Annotated[str, AfterValidator(_lang)]
 Address = Annotated[str, AfterValidator(_address)]
+OptLine = Annotated[str | None, AfterValidator(_optional_line)]

@@ -85,7 +85,8 @@ class Theme:
             bytecode_cache=_bytecode_cache(self.bytecode_dir),
             finalize=_finalize,
         )
-        self.env.filters.update(hhmm=_hhmm, isodate=_isodate, longdate=self.long_date, headlines=headlines)
+        self.env.filters.update(hhmm=_hhmm, isodate=_isodate, longdate=self.long_date, headlines=headlines,
+                                css=css.css_filter)
 
     def long_date(self, value: date | datetime) -> str:
         """A date written the way the site's language writes it (label ``date_format``)."""
