@@ -62,9 +62,12 @@ class SmtpSettings(_Strict):
     port: int = 587
     security: Literal["starttls", "ssl", "none"] = "starttls"
     username: str | None = None
-    timeout: float = 30.0
+    timeout: float = Field(default=30.0, gt=0)  # a deadline for each command's whole reply
     retries: int = 4
     backoff: float = 2.0
+    dkim_key: str | None = None  # a PEM private key file (relative to the site folder): sign with DKIM
+    dkim_selector: str | None = None  # the DNS selector: the public key is at <selector>._domainkey.<domain>
+    dkim_domain: str | None = None  # the signing domain (d=), normally the From address's domain
 
 
 class NetworkSettings(_Strict):
