@@ -66,9 +66,9 @@ def test_invalid_attributes_dropped_and_ids_prefixed(example_posts):
     p = example_posts["2022-04-19-202204192348142540.md"]
     assert 'web="' not in p.html and "data-code" not in p.html and "<span href" not in p.html
     ids = re.findall(r'id="([^"]+)"', p.html)
-    assert ids and all(i.startswith(p.id + "-") for i in ids)
+    assert ids and all(i.startswith(p.id + ".") for i in ids)
     assert len(ids) == len(set(ids))
-    assert f'id="{p.id}-Info.356"' in p.html
+    assert f'id="{p.id}.Info.356"' in p.html
 
 
 def test_sanitiser_removes_active_content():
@@ -85,12 +85,12 @@ def test_sanitiser_removes_active_content():
 
 def test_links_resolved_against_site_url():
     html = render_one("[a](//finews.withounder.com/x/) [b](/abs/) [c](../rel/) [d](#frag) "
-                      '<a href="https://ok.example/">e</a>\n').html
+                      '<a href="https://ok.example/">e</a> <span id="frag">f</span>\n').html
     assert 'href="https://finews.withounder.com/x/"' in html
     assert 'href="https://finews.withounder.com/abs/"' in html
     # the post's own URL is /2022/01/05/t.html, so ../rel/ is /2022/01/rel/
     assert 'href="https://finews.withounder.com/2022/01/rel/"' in html
-    assert 'href="#a-t-frag"' in html and 'href="https://ok.example/"' in html
+    assert 'href="#a-t.frag"' in html and 'href="https://ok.example/"' in html
 
 
 def test_markdown_features():

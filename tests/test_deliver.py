@@ -161,13 +161,44 @@ def test_temporary_failure_is_retried_and_delivered_once(tmp_path):
     assert "retry" in r.output and "451" in r.output
 
 
-def test_dropped_connection_is_retried(tmp_path):
-    h = Handler(drop_first=True)
+class DropAtRcpt(Handler):
+    """Drops the connection at the first RCPT: before any of the message went out (safe to retry)."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.drop_first:
+            self.drop_first = False
+            server.transport.close()
+            return "250 OK"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_a_connection_dropped_before_the_message_went_out_is_retried(tmp_path):
+    h = DropAtRcpt(drop_first=True)
     with smtp_server(h) as port:
         r = send(config(tmp_path, port), tmp_path / "out", "--to", ALICE)
     assert r.exit_code == 0, r.output
     assert [e.rcpt_tos for e in h.received] == [[ALICE]]
     assert "retry" in r.output
+
+
+def test_a_connection_dropped_after_the_message_went_out_is_maybe_sent_never_twice(tmp_path):
+    """Issue 16: the server took the whole message, then the connection dropped. Retrying delivered it twice;
+    now it is "maybe sent": not retried, exit 4, and a re-run does not send it again without --force."""
+    h = Handler(drop_first=True)
+    out = tmp_path / "out"
+    with smtp_server(h) as port:
+        cfg = config(tmp_path, port)
+        r = send(cfg, out, "--to", ALICE)
+        assert r.exit_code == 4, r.output
+        assert h.data_calls == 1 and "retry" not in r.output
+        assert "maybe sent: 2021-12-08 email → alice@example.org" in r.output
+        again = send(cfg, out, "--to", ALICE)
+        assert again.exit_code == 0 and h.data_calls == 1, again.output
+        assert "maybe sent: an earlier run lost the connection" in again.output and "--force" in again.output
+        forced = send(cfg, out, "--to", ALICE, "--force")
+        assert forced.exit_code == 0 and h.data_calls == 2
+    assert [e.rcpt_tos for e in h.received] == [[ALICE]]
 
 
 def test_permanent_failure_ends_with_clear_message_and_exit_4(tmp_path):

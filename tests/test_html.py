@@ -58,7 +58,7 @@ def test_late_post_names_its_outlet(tmp_path):
     assert '<span class="outlet">来源：上海证券报</span>' in html
     # the source line stays in the article text as published (the outlet name had a <span> in it)
     assert "（文章来源：上海<span>证券</span>报）" in html
-    assert 'id="a-202204192348142540-Info.356"' in html
+    assert 'id="a-202204192348142540.Info.356"' in html
 
 
 def test_writes_atomically_leaving_no_temp_files(web_day):

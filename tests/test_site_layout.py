@@ -46,11 +46,11 @@ def test_every_corpus_post_gets_jekylls_url_date_categories_and_publication(name
 
 def test_corpus_post_urls_carry_the_site_url_and_baseurl():
     s, posts, _ = _posts("text-theme")
-    renderer = ContentRenderer(s, Environment(None))
+    renderer = ContentRenderer(s, env=Environment(None))
     post = posts["docs/_posts/2016-06-06-lists.md"]
     assert renderer.post_url(post) == "https://kitian616.github.io/jekyll-TeXt-theme/post/2016/06/06/lists.html"
     s, posts, _ = _posts("cfap")
-    url = ContentRenderer(s, Environment(None)).post_url(next(iter(posts.values())))
+    url = ContentRenderer(s, env=Environment(None)).post_url(next(iter(posts.values())))
     assert url is not None and url.startswith("https://cfap.github.io/posts/")  # permalink from `defaults`
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from datetime import UTC, date, datetime, tzinfo
 from functools import partial
 from typing import TYPE_CHECKING
@@ -29,14 +29,22 @@ _NORM = re.compile(r"[\s\u3000，。、；：！？,.;:!?“”\"'‘’（）()
 
 def unique_ids(posts: list[SourcePost]) -> list[str]:
     """A readable id per post, unique in the digest, valid as an XML id and a file name."""
-    seen: Counter[str] = Counter()
+    used: set[str] = set()  # case-folded: the ids name EPUB files, which must differ on case-blind disks too
     out = []
     for p in posts:
         base = _SAFE.sub("-", p.slug).strip("-")[:48] or p.content_hash[:10]
-        base = f"a-{base}"
-        seen[base] += 1
-        out.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
+        out.append(_unused(f"a-{base}", used, "-{n}"))
     return out
+
+
+def _unused(name: str, used: set[str], suffix: str) -> str:
+    """``name``, else ``name`` with the first free ``suffix`` (``-2``, ``-3``…): unique even case-folded."""
+    candidate, n = name, 1
+    while candidate.casefold() in used:
+        n += 1
+        candidate = name + suffix.format(n=n)
+    used.add(candidate.casefold())
+    return candidate
 
 
 def _fingerprint(post: Post) -> str:
@@ -195,10 +203,8 @@ def assemble(
     used: set[str] = set()
     for cat in order:
         items = sorted(groups[cat], key=lambda p: (p.date, p.path.as_posix()), reverse=reverse)
-        anchor = "s-" + (_SAFE.sub("-", cat).strip("-") or hashlib.sha1(cat.encode()).hexdigest()[:8])
-        while anchor in used:
-            anchor += "_"
-        used.add(anchor)
+        anchor = _unused("s-" + (_SAFE.sub("-", cat).strip("-") or hashlib.sha1(cat.encode()).hexdigest()[:8]),
+                         used, "_{n}")
         sections.append(Section(id=cat, title=section_title(settings, cat, items), anchor=anchor, posts=tuple(items)))
     return Digest(
         site_title=settings.title, site_url=settings.site_url, lang=majority((p.lang for p in posts), settings.lang),

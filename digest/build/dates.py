@@ -12,6 +12,7 @@ from digest.archive import records
 from digest.config.settings import Settings
 from digest.errors import ConfigError
 from digest.runtime.env import Environment
+from digest.sources.frontmatter import MAX_YEAR, MIN_YEAR
 
 PERIODS = ("day", "week", "month", "range")
 
@@ -49,6 +50,9 @@ def check(request: DateRequest) -> None:
             raise ConfigError(message)
     if request.start and request.end and request.end < request.start:
         raise ConfigError("--to is before --from")
+    for flag, day in (("--date", request.day), ("--from", request.start), ("--to", request.end)):
+        if day is not None and not MIN_YEAR <= day.year <= MAX_YEAR:
+            raise ConfigError(f"{flag} {day.isoformat()} is outside the years digest builds ({MIN_YEAR}–{MAX_YEAR})")
 
 
 def yesterday(settings: Settings, now: datetime | None = None) -> date:

@@ -20,9 +20,10 @@ from digest.build.shards import Shard, parse_shard, split
 from digest.config.load import output_folder
 from digest.config.settings import Settings
 from digest.editions import load_settings
-from digest.errors import BusyError, ConfigError, NothingToBuild, Problem
+from digest.errors import BusyError, ConfigError, NothingToBuild, Problem, quoted_path
 from digest.runtime import parallel
 from digest.runtime.env import Environment
+from digest.runtime.files import failed_folder, is_storage_error, storage_error
 from digest.runtime.lock import output_lock
 from digest.sources.sample import settled
 from digest.sources.siteindex import SiteIndex, dated_between
@@ -94,15 +95,33 @@ def build(
     theme = load_theme(settings, cache_dir=env.cache_dir)
     now = now or datetime.now(settings.tz)
     index = SiteIndex(settings, env)
+    refuse_output_in_posts(index, out_dir)
     if not dated_between(index, start, end):  # nothing to build: leave OUT as is
         raise _nothing(settings, start, end)
     settings = settled(settings, env, index)  # the attribution preset, once for every issue
-    todo = [IssueJob(settings, lo, hi, options.period, names, out_dir, fingerprint(theme), now, env, options.force,
+    theme_key = fingerprint(theme)  # once: it reads every file of the theme chain
+    todo = [IssueJob(settings, lo, hi, options.period, names, out_dir, theme_key, now, env, options.force,
                      keep_digest=options.keep_digests and options.jobs <= 1)
             for lo, hi in periods(start, end, options.period)]
-    result = BuildResult()
     if options.shard is not None:
         todo = _shard_jobs(todo, options.shard, index)
+    result = BuildResult()
+    try:
+        _build_locked(todo, settings, index, out_dir, options, theme, result, on_issue, on_wait)
+    except OSError as e:  # the disk, not digest: full, read-only, a quota (a temporary folder, a record…)
+        if is_storage_error(e):
+            raise storage_error(e, failed_folder(e, out_dir)) from None
+        raise
+    if options.shard is not None:
+        return result
+    if not result.issues and not result.unchanged:
+        raise _nothing(settings, start, end)
+    return result
+
+
+def _build_locked(todo: list[IssueJob], settings: Settings, index: SiteIndex, out_dir: Path,
+                  options: BuildOptions, theme: Theme, result: BuildResult,
+                  on_issue: Callable[[IssueResult], None] | None, on_wait: Callable[[], None] | None) -> None:
     with output_lock(out_dir, options.wait, on_wait, shared=options.shard is not None):
         pending = _pending(todo, index, result)
         for outcome in _run_jobs(pending, options.jobs, theme):
@@ -113,10 +132,18 @@ def build(
             result.archive_files = _write_archive(out_dir, settings, theme)
     if options.shard is not None:
         _shard_archive(out_dir, settings, theme, options, result)
-        return result
-    if not result.issues and not result.unchanged:
-        raise _nothing(settings, start, end)
-    return result
+
+
+def refuse_output_in_posts(index: SiteIndex, out_dir: Path) -> None:
+    """An output folder inside a posts folder would have its files read back as (bad) posts by the next build."""
+    out = out_dir.resolve()
+    root = index.layout.root
+    for tree in index.trees:
+        real = (root / tree.path).resolve()
+        if out == real or out.is_relative_to(real):
+            shown = real.relative_to(root) if real.is_relative_to(root) else real
+            raise ConfigError(f"the output folder {quoted_path(out_dir)} is inside the posts folder "
+                              f"{quoted_path(shown)}; the next build would read its files as posts")
 
 
 def _record(result: BuildResult, outcome: IssueOutcome, on_issue: Callable[[IssueResult], None] | None) -> None:

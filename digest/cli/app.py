@@ -7,10 +7,11 @@ which turns errors into one line and an exit code). Heavy libraries are imported
 from __future__ import annotations
 
 import importlib
+import signal
 
 import typer
 
-from digest.cli.common import log_to_stderr
+from digest.cli.common import log_to_stderr, say_error, stop_on_sigterm
 
 COMMANDS = ("build", "list", "check", "archive", "preview", "send", "serve", "theme")
 
@@ -33,4 +34,11 @@ for _name in COMMANDS:
 
 
 def main() -> None:
-    app()
+    terminated = stop_on_sigterm()
+    try:
+        app()
+    except SystemExit as e:  # SIGTERM before a command reached the library: Typer made it a silent exit 130
+        if terminated() and e.code == 130:
+            say_error("terminated")
+            raise SystemExit(128 + signal.SIGTERM) from None
+        raise

@@ -6,7 +6,7 @@ from pathlib import Path
 import typer
 
 from digest.cli.common import ConfigOpt, SiteArg, call, counted, settings_for
-from digest.errors import EXIT_BAD_INPUT, EXIT_OK
+from digest.errors import EXIT_BAD_INPUT, EXIT_OK, one_line
 
 
 def register(app: typer.Typer) -> None:
@@ -20,7 +20,7 @@ def check(site: Path = SiteArg, config: Path | None = ConfigOpt) -> None:
 
     report = call(check_site, settings_for(site, config))
     for p in report.problems:
-        typer.echo(f"{'error' if p.skipped else 'warning'}: {p}")
+        typer.echo(one_line(f"{'error' if p.skipped else 'warning'}: {p}"))
     warnings = len(report.problems) - report.errors
     typer.echo(f"{counted(report.checked, 'post')} checked: {report.errors} with errors, "
                f"{counted(warnings, 'warning')}")

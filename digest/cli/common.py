@@ -6,6 +6,7 @@ one place where such an error becomes one line on stderr and its exit code (``--
 from __future__ import annotations
 
 import logging
+import signal
 from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
@@ -13,7 +14,8 @@ from typing import Any, TypeVar
 
 import typer
 
-from digest.errors import EXIT_BAD_INPUT, DigestError, Problem
+from digest.errors import EXIT_BAD_INPUT, EXIT_OUTPUT, DigestError, Problem, Terminated, one_line, quoted_path
+from digest.runtime.files import is_storage_error
 
 T = TypeVar("T")
 SiteArg = typer.Argument(..., help="The site root (the folder with _config.yml and _posts/).", exists=False,
@@ -28,7 +30,8 @@ def counted(n: int, word: str, plural: str | None = None) -> str:
 
 
 def say_error(message: str) -> None:
-    typer.echo(f"{PREFIX}{message}", err=True)
+    """One line on stderr, whatever the message holds (a file name with a line break cannot forge a second)."""
+    typer.echo(f"{PREFIX}{one_line(message)}", err=True)
 
 
 def debugging() -> bool:
@@ -45,9 +48,18 @@ def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
             raise
         say_error(f"error: {e}")
         raise typer.Exit(e.exit_code) from None
+    except Terminated:
+        say_error("terminated")
+        raise typer.Exit(128 + signal.SIGTERM) from None
     except KeyboardInterrupt:
         say_error("interrupted")
         raise typer.Exit(130) from None
+    except OSError as e:  # the system said no where no stage expected it: still one line, never a traceback
+        if debugging():
+            raise
+        where = f"{quoted_path(e.filename)}: " if isinstance(e.filename, str) else ""
+        say_error(f"error: {where}{e.strerror or e}")
+        raise typer.Exit(EXIT_OUTPUT if is_storage_error(e) else EXIT_BAD_INPUT) from None
 
 
 def parse_day(value: str | None, flag: str) -> date | None:
@@ -82,6 +94,20 @@ class OneLine(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         say_error(f"{record.levelname.lower()}: {record.getMessage()}")
+
+
+def stop_on_sigterm() -> Callable[[], bool]:
+    """SIGTERM stops a command the way Ctrl-C does (:class:`~digest.errors.Terminated`); a second one while
+    it cleans up is ignored (``kill -9`` still ends it at once). Returns whether one came."""
+    received: list[int] = []
+
+    def handler(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        received.append(signum)
+        raise Terminated
+
+    signal.signal(signal.SIGTERM, handler)
+    return lambda: bool(received)
 
 
 def log_to_stderr(debug: bool) -> None:

@@ -55,11 +55,14 @@ def load_settings(
     source = cfg
     own = _read_toml(cfg) if config_file or cfg.is_file() else {}
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
-    jekyll = _jekyll(root, {**own, **given})
+    jekyll_file, jekyll = _jekyll(root, {**own, **given})
     name = jekyll.pop("name", None)
     data = merge(jekyll, own)
     if not data.get("title") and name:
         data["title"] = name  # Jekyll sites call themselves ``name`` as often as ``title``
+    from_jekyll = set(data) - set(own) - set(given)  # a bad value there is reported against _config.yml
+    if not own and jekyll:
+        source = jekyll_file
     if given:
         data = merge(data, given)
         source = cfg if cfg.is_file() else root
@@ -78,21 +81,23 @@ def load_settings(
     except ValidationError as e:
         problems = _describe(e, given) + problems
     if problems:
-        raise ConfigError("; ".join(problems), source)
+        first = problems[0].split(":", 1)[0].split(".", 1)[0].split(" ", 1)[0]
+        raise ConfigError("; ".join(problems), jekyll_file if first in from_jekyll else source)
     return settings
 
 
-def _jekyll(root: Path, own: Mapping[str, Any]) -> dict[str, Any]:
-    """The Jekyll config's settings: ``jekyll_config`` in digest.toml says where it is (``_config.yml``)."""
+def _jekyll(root: Path, own: Mapping[str, Any]) -> tuple[Path, dict[str, Any]]:
+    """The Jekyll config (its path, its settings): ``jekyll_config`` in digest.toml says where it is
+    (``_config.yml``)."""
     rel = own.get("jekyll_config", "_config.yml")
     if not isinstance(rel, str) or not rel:
-        return {}  # the model reports the wrong type, naming the key
+        return root, {}  # the model reports the wrong type, naming the key
     path = root / rel
     if path.is_file():
-        return read_config(path)
+        return path, read_config(path)
     if "jekyll_config" in own:
         raise ConfigError(f"jekyll_config: {rel!r} not found", root / CONFIG_NAME)
-    return {}
+    return path, {}
 
 
 def _describe(error: ValidationError, given: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> list[str]:

@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, field_validator, model_validator
 
+from digest.config.values import LangTag, Line, OptLine, SitePath, WebUrl
+
 CONFIG_NAME = "digest.toml"
 
 
@@ -53,7 +55,7 @@ class AttributionRules(_Strict):
     chrome_patterns: list[str] | None = None
     # When the body names no outlet: the original URL's host, named by this table (a host or a parent
     # domain → a name), else (``host_fallback``) the host itself.
-    hosts: dict[str, str] = {}
+    hosts: dict[str, Line] = {}
     host_fallback: bool | None = None
 
     @field_validator("source_patterns", "chrome_patterns")
@@ -83,9 +85,12 @@ class SmtpSettings(_Strict):
     port: int = 587
     security: Literal["starttls", "ssl", "none"] = "starttls"
     username: str | None = None
-    timeout: float = 30.0
+    timeout: float = Field(default=30.0, gt=0)  # a deadline for each command's whole reply
     retries: int = 4
     backoff: float = 2.0
+    dkim_key: str | None = None  # a PEM private key file (relative to the site folder): sign with DKIM
+    dkim_selector: str | None = None  # the DNS selector: the public key is at <selector>._domainkey.<domain>
+    dkim_domain: str | None = None  # the signing domain (d=), normally the From address's domain
 
 
 class NetworkSettings(_Strict):
@@ -99,7 +104,7 @@ class ArchiveSettings(_Strict):
     """The archive written into the output folder: index.html, feed.atom and the OPDS catalog."""
 
     enabled: bool = True
-    base_url: str = ""  # the folder's public URL; makes the Atom feed's links absolute (xml:base)
+    base_url: WebUrl = ""  # the folder's public URL; makes the Atom feed's links absolute (xml:base)
     feed_entries: int = Field(default=50, ge=1)  # issues in feed.atom
     opds_page_size: int = Field(default=100, ge=1)  # issues per OPDS acquisition page
 
@@ -116,15 +121,15 @@ class EditionOptions(_Strict):
 class Settings(_Strict):
     site_root: Annotated[Path, Shapes.NOTHING]
     jekyll_config: Annotated[str, Shapes.NOTHING] = "_config.yml"  # the Jekyll config, relative to the site root
-    title: Annotated[str, Shapes.ISSUE] = ""  # empty: _config.yml's ``title``, else its ``name``, else the folder's
-    description: Annotated[str, Shapes.ISSUE] = ""
-    lang: Annotated[str, Shapes.POST] = ""  # empty: each post's own ``lang``, else found from its text
+    title: Annotated[Line, Shapes.ISSUE] = ""  # empty: _config.yml's ``title``, else its ``name``, else the folder's
+    description: Annotated[Line, Shapes.ISSUE] = ""
+    lang: Annotated[LangTag, Shapes.POST] = ""  # empty: each post's own ``lang``, else found from its text
     timezone: Annotated[str, Shapes.SOURCE] = "UTC"
-    url: Annotated[str, Shapes.POST] = ""
-    baseurl: Annotated[str, Shapes.POST] = ""
-    permalink: Annotated[str, Shapes.POST] = "date"
-    author: Annotated[str | None, Shapes.POST] = None
-    publisher: Annotated[str | None, Shapes.ISSUE] = None
+    url: Annotated[WebUrl, Shapes.POST] = ""  # every configured URL is checked at load (config/values.py)
+    baseurl: Annotated[SitePath, Shapes.POST] = ""
+    permalink: Annotated[Line, Shapes.POST] = "date"
+    author: Annotated[OptLine, Shapes.POST] = None
+    publisher: Annotated[OptLine, Shapes.ISSUE] = None
     post_dirs: Annotated[list[str], Shapes.SOURCE] = []  # extra post folders besides _posts/ and */_posts/
     source: Annotated[str, Shapes.SOURCE] = ""  # Jekyll's source folder, relative to the site root
     collections_dir: Annotated[str, Shapes.SOURCE] = ""  # Jekyll's: posts are read under it only
@@ -138,7 +143,7 @@ class Settings(_Strict):
     output_name: Annotated[str, Shapes.ISSUE] = "{year}/{slug}"
     article_order: Annotated[Literal["asc", "desc"], Shapes.ISSUE] = "asc"
     section_order: Annotated[list[str], Shapes.ISSUE] = []
-    sections: Annotated[dict[str, str], Shapes.ISSUE] = {}
+    sections: Annotated[dict[str, Line], Shapes.ISSUE] = {}
     summary_length: Annotated[int, Shapes.POST, Field(ge=10)] = 120
     include_unpublished: Annotated[bool, Shapes.ISSUE] = False
     include_future: Annotated[bool, Shapes.ISSUE] = False

@@ -17,6 +17,7 @@ import nh3
 
 from digest.errors import PostError
 from digest.render.links import absolutize
+from digest.render.structure import repair
 
 # Interactive or strictly structured elements (details/summary, hgroup) go too: XHTML readers reject them half-made.
 TAGS = frozenset(nh3.ALLOWED_TAGS - {"acronym", "center", "strike", "tt", "map", "area", "rtc", "details", "summary",
@@ -35,6 +36,9 @@ ATTRIBUTES = {
     "time": {"datetime"},
 }
 URL_SCHEMES = {"http", "https", "mailto"}
+# Numeric attributes: the values the content model takes (a colspan of 0 is invalid, of 10^9 a hang)
+_NUMBERS = {"width": (0, 100_000), "height": (0, 100_000), "colspan": (1, 1000), "rowspan": (0, 65534),
+            "start": (0, 10**9)}
 # The allowlists as nh3 takes them (built once, not per post; nh3 only reads them)
 _NH3_TAGS = set(TAGS)
 _NH3_ATTRIBUTES = {k: set(v) for k, v in ATTRIBUTES.items()}
@@ -130,12 +134,22 @@ def safe_link(url: str | None) -> str | None:
         return None
     try:
         parts = urlsplit(url)
+        parts.port  # noqa: B018  (ValueError: "//javascript:alert(1)" resolved to a host with a port "alert(1)")
     except ValueError:  # e.g. a bad IPv6 literal
         return None
     if not parts.hostname or _NETLOC_BAD.search(parts.netloc):
         return None
     return urlunsplit((parts.scheme.lower(), parts.netloc, _quote(parts.path, _PATH_SAFE),
                        _quote(parts.query, _PATH_SAFE + "?"), _quote(parts.fragment, _PATH_SAFE + "?")))
+
+
+def safe_mailto(url: str) -> str | None:
+    """A ``mailto:`` URL written as a valid URL (``<``, spaces, quotes… percent-encoded), else None."""
+    rest = url.strip()[7:]
+    address = rest.split("?", 1)[0]
+    if "@" not in address.strip("@"):
+        return None
+    return "mailto:" + _quote(rest, "@!$&'()*+,;=:/?~-._")
 
 
 class _Callbacks:
@@ -151,7 +165,7 @@ class _Callbacks:
 
     def relative(self, url: str) -> str | None:
         if url.startswith("#"):
-            return f"#{self.post_id}-{_ID_BAD.sub('_', url[1:])}" if len(url) > 1 else None
+            return f"#{self.post_id}.{_ID_BAD.sub('_', url[1:])}" if len(url) > 1 else None
         # What the sanitiser calls relative may still read as a scheme to a browser or to urljoin
         # (" javascript:" with a leading no-break space): only an http(s) result is kept.
         return safe_link(absolutize(url, self.base_url, self.site_url))
@@ -160,19 +174,22 @@ class _Callbacks:
         if "\ue000" in value:  # a formula or code block belongs in text, never in an attribute
             value = _PLACEHOLDER.sub("", value)
         if attr == "id":
-            new = f"{self.post_id}-{_ID_BAD.sub('_', value)}"
+            new = f"{self.post_id}.{_ID_BAD.sub('_', value)}"  # "." never occurs in a post id: no clash
             while new in self.seen:
                 new += "_"
             self.seen.add(new)
             return new
-        if attr in ("width", "height", "colspan", "rowspan", "start"):
-            return value if value.strip().isdigit() else None
+        if attr in _NUMBERS:
+            low, high = _NUMBERS[attr]
+            return value.strip() if value.strip().isdigit() and low <= int(value) <= high else None
         if attr == "dir":
             return value if value in ("ltr", "rtl", "auto") else None
         if attr == "cite":  # a URL the sanitiser does not check itself
             return safe_link(absolutize(value, self.base_url, self.site_url))
         if attr in ("href", "src") and _HTTP_START.match(value):
             return safe_link(value)  # absolute http(s): written as a valid URL
+        if attr == "href" and value[:7].lower() == "mailto:":
+            return safe_mailto(value)
         return value
 
     def passing_on(self, fn: Callable[..., str | None]) -> Callable[..., str | None]:
@@ -209,4 +226,4 @@ class Sanitizer:
         depth = html_depth(clean) if clean.count("<") > MAX_HTML_DEPTH else 0
         if depth > MAX_HTML_DEPTH:
             raise PostError(f"HTML nested {depth:,} levels deep (the limit is {MAX_HTML_DEPTH})")
-        return clean
+        return repair(clean)

@@ -1,19 +1,54 @@
-"""Crash-safe file writing: write to a temporary name in the same folder, then rename into place."""
+"""Crash-safe file writing: write to a temporary name in the same folder, then rename into place.
+
+A write that fails because of the disk (full, read-only, over a quota or a size limit, no permission) raises
+:class:`~digest.errors.OutputError` naming the folder, one line; the temporary file is removed and the file
+being replaced stays as it was.
+"""
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
+
+from digest.errors import OutputError, quoted_path
+
+# What the disk, not the program, says when a write fails.
+STORAGE_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG, errno.EACCES, errno.EPERM,
+                            errno.EIO, errno.ENOTDIR})
+TEMP_PREFIX = "."
+TEMP_SUFFIX = ".tmp"
+
+
+def storage_error(err: OSError, folder: Path) -> OutputError:
+    """One line for a write that failed: the folder, and what the system said."""
+    reason = err.strerror or type(err).__name__
+    return OutputError(f"cannot write here: {reason} ({errno.errorcode.get(err.errno or 0, 'error')})",
+                       quoted_path(folder))
+
+
+def is_storage_error(err: BaseException) -> bool:
+    return isinstance(err, OSError) and err.errno in STORAGE_ERRORS
+
+
+def failed_folder(err: OSError, default: Path) -> Path:
+    """The folder a failed write was in (its file's, when the error names one), else ``default``."""
+    name = err.filename if isinstance(err.filename, str) else None
+    return Path(name).parent if name else default
 
 
 @contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; on success it replaces ``path`` atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    """Yield a temporary path next to ``path``; on success it replaces ``path`` atomically. The caller writes
+    it (a file it opens itself, never one a library renames into place: see the PDF's merge)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
+        os.close(fd)
+    except OSError as e:
+        raise storage_error(e, path.parent) from None
     tmp_path = Path(tmp)
     try:
         yield tmp_path
@@ -21,9 +56,13 @@ def atomic_path(path: Path) -> Iterator[Path]:
             os.fsync(f.fileno())
         os.chmod(tmp_path, 0o644)
         os.replace(tmp_path, path)
+    except OSError as e:
+        if is_storage_error(e):
+            raise storage_error(e, path.parent) from None
+        raise
     finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
+        with suppress(OSError):
+            tmp_path.unlink(missing_ok=True)
 
 
 def atomic_write(path: Path, data: bytes | str) -> Path:

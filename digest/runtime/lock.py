@@ -15,17 +15,20 @@ from __future__ import annotations
 import errno
 import os
 import re
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from digest.errors import BusyError
+from digest.runtime.files import is_storage_error, storage_error
 
 LOCK_NAME = ".digest.lock"
 POLL = 0.05  # seconds between attempts while waiting (flock has no timeout of its own)
-# fsutil.atomic_path's temporary names: ".<name>.<8 random chars>.tmp"
-_TEMP = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")
+# runtime.files.atomic_path's temporary names: ".<name>.<8 random chars>.tmp"; and pikepdf's own, left by a
+# build that crashed inside pikepdf's save (".pikepdf.<our temporary name><random>")
+_TEMP = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$|^\.pikepdf\..*\.tmp[A-Za-z0-9_]*$")
 
 
 def _try_lock(fd: int, shared: bool) -> bool:
@@ -59,9 +62,14 @@ def output_lock(out_dir: Path, timeout: float = 600.0, on_wait: Callable[[], Non
     """Hold the output folder's lock (``shared``: as one of several shards); call ``on_wait`` once if
     another build holds it."""
     created = not out_dir.exists()
-    out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / LOCK_NAME
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        if is_storage_error(e):
+            raise storage_error(e, out_dir) from None
+        raise
     try:
         if not _acquire(fd, shared, timeout, on_wait):
             raise BusyError(f"another digest build is writing to this folder (waited {timeout:g} s); "
@@ -86,13 +94,20 @@ def _remove_if_unused(out_dir: Path, lock_path: Path) -> None:
 
 
 def remove_stale_temp_files(out_dir: Path) -> list[Path]:
-    """Temporary files left by a killed build (only call while holding the lock exclusive)."""
+    """Temporary files and folders (the PDF's chunks) left by a killed build (only call while holding the
+    lock)."""
     removed = []
-    for p in out_dir.rglob(".*.tmp"):
-        if p.is_file() and _TEMP.match(p.name):
-            try:
+    for p in list(out_dir.rglob(".*.tmp*")):
+        if not _TEMP.match(p.name) or p.is_symlink():
+            continue
+        try:
+            if p.is_dir():
+                shutil.rmtree(p)
+            elif p.is_file():
                 p.unlink()
-                removed.append(p)
-            except OSError:
-                pass
+            else:
+                continue
+            removed.append(p)
+        except OSError:
+            pass
     return removed

@@ -22,11 +22,12 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:  # multiprocessing itself is imported only when work is shared out (a cached build never is)
-    from concurrent.futures import Executor
+    from concurrent.futures import Executor, Future
     from multiprocessing.connection import Connection
     from multiprocessing.context import BaseContext
 
@@ -85,6 +86,31 @@ def worker_start() -> None:
     waiting for the rest forever, and would print a traceback."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent()
+    _watch_parent()
+
+
+def _watch_parent() -> None:
+    """End this worker when the process that asked for it ends, whoever forked it.
+
+    ``PR_SET_PDEATHSIG`` watches the process that forked the worker. From a fork server that is the server,
+    and the server lives as long as any of its workers holds its "alive" pipe: after ``kill -9`` of the build,
+    worker and server kept each other alive for ever (and the worker, holding both ends of its job queue,
+    waited for ever). multiprocessing gives every worker a sentinel that the *asking* process holds open:
+    a thread waits on it and ends the worker the moment it closes."""
+    import multiprocessing
+
+    parent = multiprocessing.parent_process()
+    sentinel = getattr(parent, "sentinel", None) if parent is not None else None
+    if sentinel is None:
+        return
+
+    def watch() -> None:
+        from multiprocessing.connection import wait
+
+        wait([sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="digest-parent-watch", daemon=True).start()
 
 
 def _die_with_parent() -> None:
@@ -118,10 +144,65 @@ def run_jobs(fn: Callable[[T], R], jobs: Sequence[T], count: int, preload: Itera
     if pool is None:
         yield from map(fn, jobs)
         return
+    with closing(pool):
+        with held_signals():  # a worker half started by a fork server would print a traceback
+            results = pool.map(fn, jobs)
+        yield from results
+
+
+def submit(pool: Executor, fn: Callable[[T], R], arg: T) -> Future[R]:
+    """``pool.submit`` with Ctrl-C and SIGTERM held until it returns (it may start a worker)."""
+    with held_signals():
+        return pool.submit(fn, arg)
+
+
+@contextmanager
+def held_signals() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait until the block is done, then act (main thread only; elsewhere a no-op).
+
+    Starting a worker from a fork server is a hand-over: interrupted halfway, the new worker looks for the
+    pool's semaphores after they are gone and prints a traceback. Held, the signal comes a moment later."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[signal.Signals] = []
+    old = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in old:
+        signal.signal(sig, lambda signum, _frame: held.append(signal.Signals(signum)))
     try:
-        yield from pool.map(fn, jobs)
+        yield
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+    for signum in held[:1]:
+        handler = old[signum]
+        if callable(handler):
+            handler(signum, None)
+        elif handler == signal.SIG_DFL:
+            signal.raise_signal(signum)
+
+
+@contextmanager
+def closing(pool: Executor | None) -> Iterator[Executor | None]:
+    """Shut ``pool`` down when done; if the block fails or is interrupted (Ctrl-C, SIGTERM), kill its workers
+    first instead of waiting for the jobs they are on (a PDF chunk can take a minute)."""
+    try:
+        yield pool
+    except BaseException:
+        if pool is not None:
+            stop_workers(pool)
+        raise
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def stop_workers(pool: Executor) -> None:
+    """Kill a process pool's workers now (the executor keeps them in ``_processes``; no public way in 3.11)."""
+    procs = getattr(pool, "_processes", None) or {}
+    for proc in list(procs.values()):
+        with suppress(Exception):
+            proc.kill()
 
 
 class Background(Generic[R]):

@@ -7,10 +7,13 @@ recognise the catalog at ``http://HOST:PORT/opds.xml``.
 """
 from __future__ import annotations
 
+import contextlib
 import html
 import io
 import os
 import posixpath
+import socket
+import threading
 from collections.abc import Callable
 from functools import partial
 from http import HTTPStatus
@@ -34,15 +37,41 @@ TYPES = {
 }
 
 
+MAX_CONNECTIONS = 128  # connections served at once; more are answered 503 at once and closed
+IDLE_SECONDS = 10.0  # a connection that sends or takes nothing for this long is closed
+REQUEST_SECONDS = 15.0  # the request line and headers must arrive within this (a byte-a-second client too)
+
+
 class ReadOnlyHandler(SimpleHTTPRequestHandler):
     """Serves files under ``directory`` only; refuses anything that resolves outside it."""
 
     server_version = "digest"
     extensions_map = {**SimpleHTTPRequestHandler.extensions_map, **TYPES}  # noqa: RUF012  (the base class's)
+    timeout = IDLE_SECONDS  # StreamRequestHandler sets it on the socket: each read and write
 
     def __init__(self, *args: Any, directory: str, **kwargs: Any):
         self.root = Path(directory).resolve()
         super().__init__(*args, directory=str(self.root), **kwargs)
+
+    def setup(self) -> None:
+        super().setup()
+        # a slow client (one byte every few seconds) never trips the idle timeout: a deadline for the request
+        self._deadline = threading.Timer(REQUEST_SECONDS, self._expire)
+        self._deadline.daemon = True
+        self._deadline.start()
+
+    def _expire(self) -> None:
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+    def parse_request(self) -> bool:
+        ok: bool = super().parse_request()
+        self._deadline.cancel()  # the request is in: sending the file is bounded by the idle timeout alone
+        return ok
+
+    def finish(self) -> None:
+        self._deadline.cancel()
+        super().finish()
 
     def _allowed(self) -> Path | None:
         """The file system path of the request, or None (after sending an error) when refused."""
@@ -112,10 +141,48 @@ class ReadOnlyHandler(SimpleHTTPRequestHandler):
             super().log_message(format, *args)
 
 
-def make_server(out_dir: Path, host: str = "0.0.0.0", port: int = 8000, quiet: bool = False) -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer((host, port), partial(ReadOnlyHandler, directory=str(out_dir)))
-    server.quiet = quiet  # type: ignore[attr-defined]
-    server.daemon_threads = True
+class BoundedServer(ThreadingHTTPServer):
+    """A thread per connection, at most ``MAX_CONNECTIONS`` of them: past that a connection gets ``503`` and is
+    closed at once, so idle and slow clients cannot take every thread (they are dropped after their
+    deadlines) and the others stay served."""
+
+    daemon_threads = True
+    quiet = False
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.slots.acquire(blocking=False):
+            with contextlib.suppress(OSError):
+                request.sendall(b"HTTP/1.0 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away or was cut off at its deadline is not an error worth a traceback."""
+        import sys
+
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handle_error(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
+
+def make_server(out_dir: Path, host: str = "0.0.0.0", port: int = 8000, quiet: bool = False) -> BoundedServer:
+    server = BoundedServer((host, port), partial(ReadOnlyHandler, directory=str(out_dir)))
+    server.quiet = quiet
     return server
 
 

@@ -15,6 +15,7 @@ from digest.errors import Notice, PostError, Problem, Skipped
 from digest.runtime import parallel
 from digest.runtime.cache import Stat, Store
 from digest.runtime.env import Environment
+from digest.sources.discover import Outside, stat_inside
 from digest.sources.index import source_prefix
 from digest.sources.posts import SourcePost, parse_post
 from digest.sources.siteindex import SiteIndex
@@ -52,11 +53,15 @@ def read_posts(settings: Settings, files: Iterable[Path], cache: Store) -> Colle
     root = settings.site_root
     out = Collected()
     stats: list[Stat] = []
+    base = str(root.resolve()) + os.sep
     for rel in files:
         try:
-            st = os.stat(root / rel)
+            st = stat_inside(base, rel.as_posix())
         except OSError as e:
             out.problems.append(Skipped(rel, f"cannot read: {e.strerror or e}"))
+            continue
+        except Outside as e:
+            out.problems.append(Skipped(rel, str(e)))
             continue
         stats.append((rel.as_posix(), st.st_mtime_ns, st.st_size))
     prefix = source_prefix(settings, "post") if cache.enabled else ""

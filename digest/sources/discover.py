@@ -11,6 +11,7 @@ This runs over the whole site, so it works on strings and lists names without st
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 import stat
@@ -22,7 +23,10 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
 from digest.config.settings import Settings
-from digest.errors import ConfigError, Problem, Skipped
+from digest.errors import ConfigError, Problem, Skipped, quoted_path
+from digest.sources.frontmatter import MAX_YEAR, MIN_YEAR
+
+log = logging.getLogger("digest.sources")
 
 POST_EXTENSIONS = (".md", ".markdown", ".mkd", ".mkdn", ".mkdown", ".mdown", ".html", ".htm")
 # Jekyll's Document::DATE_FILENAME_MATCHER, on a file name: 2-4 digit year, 1-2 digit month and day
@@ -34,15 +38,18 @@ _SPECIAL = (".", "_", "#", "~")
 
 
 def filename_date(name: str) -> date | None:
-    """The date of a ``YYYY-MM-DD-slug.ext`` name (Jekyll's rule; a 2-digit year as Ruby reads it)."""
+    """The date of a ``YYYY-MM-DD-slug.ext`` name (Jekyll's rule; a 2-digit year as Ruby reads it); None when
+    there is none, or it is not a real day in ``MIN_YEAR``–``MAX_YEAR`` (``0001-01-01-x.md`` is read as
+    undated: its day ± 1 would overflow)."""
     m = NAME_RE.match(name)
     if not m:
         return None
-    return _ymd(m[1], m[2], m[3])
+    day = ymd(m[1], m[2], m[3])
+    return day if day is not None and MIN_YEAR <= day.year <= MAX_YEAR else None
 
 
 @lru_cache(maxsize=8192)
-def _ymd(y: str, m: str, d: str) -> date | None:
+def ymd(y: str, m: str, d: str) -> date | None:
     year = int(y)
     if len(y) == 2:
         year += 2000 if year < 69 else 1900
@@ -134,15 +141,17 @@ def find_trees(layout: Layout) -> list[Tree]:
     trees: list[Tree] = []
     start = layout.base
     stack = [start]
+    seen = {str(layout.root)}
     while stack:
         rel = stack.pop()
         try:
-            entries = sorted(os.scandir(layout.root / rel) if rel else os.scandir(layout.root), key=lambda e: e.name)
+            with os.scandir(layout.root / rel) if rel else os.scandir(layout.root) as it:
+                entries = sorted(it, key=lambda e: e.name)
         except OSError:
             continue
         prefix = rel + "/" if rel else ""
         for e in entries:
-            if not e.is_dir(follow_symlinks=False):
+            if not _is_folder(e, layout.root, seen, "posts folder" if e.name == "_posts" else "link"):
                 continue
             path = prefix + e.name
             if e.name == "_posts" or (e.name == "_drafts" and layout.drafts):
@@ -151,7 +160,8 @@ def find_trees(layout: Layout) -> list[Tree]:
                 stack.append(path)
     for extra in layout.post_dirs:
         p = (layout.root / extra).resolve()
-        if p.is_dir() and p.is_relative_to(layout.root) and p != layout.root:
+        if p.is_dir() and _inside(layout.root / extra, layout.root, "post_dirs folder", shown=extra) \
+                and p != layout.root:
             trees.append(Tree(p.relative_to(layout.root).as_posix(), "extra"))
     return sorted(set(trees), key=lambda t: t.path)
 
@@ -164,6 +174,7 @@ def list_tree(layout: Layout, tree: Tree) -> tuple[list[str], list[tuple[str, in
     files: list[str] = []
     folders: list[tuple[str, int]] = []
     stack = [tree.path]
+    seen = {os.path.realpath(layout.root / tree.path)}
     while stack:
         rel = stack.pop()
         try:
@@ -178,7 +189,7 @@ def list_tree(layout: Layout, tree: Tree) -> tuple[list[str], list[tuple[str, in
         if len(posts) < len(names):  # something else is there: a folder to go into?
             # (inside a tree Jekyll filters files one by one: an excluded folder may hold an included file)
             stack += [f"{rel}/{n}" for n in names if (not top or n[0] not in "._#~")
-                      and not n.endswith(POST_EXTENSIONS) and os.path.isdir(layout.root / rel / n)]
+                      and not n.endswith(POST_EXTENSIONS) and _folder_at(layout.root, f"{rel}/{n}", seen)]
     return files, folders
 
 
@@ -205,16 +216,54 @@ def find_post_files(settings: Settings) -> list[Path]:
     return [Path(p) for p in sorted(list_post_files(settings))]
 
 
+def _folder_at(root: Path, rel: str, seen: set[str]) -> bool:
+    """Whether ``root/rel`` is a folder to list (see :func:`_is_folder`)."""
+    try:
+        st = os.lstat(root / rel)
+    except OSError:
+        return False
+    if not stat.S_ISLNK(st.st_mode):
+        return stat.S_ISDIR(st.st_mode)
+    return os.path.isdir(root / rel) and _link_inside(root / rel, root, seen)
+
+
+def _is_folder(entry: os.DirEntry[str], root: Path, seen: set[str], what: str = "link") -> bool:
+    """A folder to list: a real one, or a link to a folder inside the site not listed yet (so ``a -> .`` and a
+    link to ``/`` end, and no post is found twice)."""
+    try:
+        if not entry.is_symlink():
+            return entry.is_dir(follow_symlinks=False)
+        if not entry.is_dir():  # follows the link: a folder at the end of it?
+            return False
+    except OSError:
+        return False
+    return _link_inside(Path(entry.path), root, seen, what)
+
+
+def _link_inside(path: Path, root: Path, seen: set[str], what: str = "link") -> bool:
+    real = os.path.realpath(path)
+    if real in seen or any(s.startswith(real + os.sep) for s in seen):
+        return False  # a loop (a -> ., c -> ..: back above where the listing is) or a folder already listed
+    if not _inside(path, root, what):
+        return False
+    seen.add(real)
+    return True
+
+
 def stat_entries(root: Path, paths: Iterable[str]) -> tuple[list[tuple[str, int, int]], list[Problem]]:
-    """(path, mtime_ns, size) for each relative path; files that vanished or cannot be read → Problem."""
+    """(path, mtime_ns, size) for each relative path; files that vanished, cannot be read, or are links leading
+    outside the site → Problem."""
     out: list[tuple[str, int, int]] = []
     problems: list[Problem] = []
     base = str(root.resolve()) + os.sep
     for p in paths:
         try:
-            st = os.stat(base + p)
+            st = stat_inside(base, p)
         except OSError as e:
             problems.append(Skipped(Path(p), f"cannot read: {e.strerror or e}"))
+            continue
+        except Outside as e:
+            problems.append(Skipped(Path(p), str(e)))
             continue
         if not stat.S_ISREG(st.st_mode):
             problems.append(Skipped(Path(p), "not a regular file"))
@@ -232,3 +281,31 @@ def tree_of(rel: str, base: str) -> tuple[tuple[str, ...], str | None]:
             above = parts[len(base_parts):i] if parts[:len(base_parts)] == base_parts else parts[:i]
             return tuple(above), part[1:]
     return (), None
+
+
+def _inside(path: Path, root: Path, what: str, shown: str | None = None) -> bool:
+    """Whether ``path`` (symlinks followed) stays in the site; a warning names it when it does not."""
+    real = path.resolve()
+    if real == root or real.is_relative_to(root):
+        return True
+    shown = shown or (path.relative_to(root) if path.is_relative_to(root) else path).as_posix()
+    log.warning("%s: %s leads outside the site (to %s); not read", quoted_path(shown), what, quoted_path(real))
+    return False
+
+
+class Outside(Exception):
+    """A post file that is a link leading outside the site (its message is the one-line reason)."""
+
+
+def stat_inside(base: str, rel: str) -> os.stat_result:
+    """``os.stat`` of ``base + rel`` (``base``: the site's real path and a separator), refusing a link that leads
+    outside the site. One ``lstat`` for an ordinary file; links are resolved."""
+    st = os.lstat(base + rel)
+    if not stat.S_ISLNK(st.st_mode):
+        return st
+    real = os.path.realpath(base + rel)
+    if not (real + os.sep).startswith(base):
+        raise Outside("a link to a file outside the site; not read")
+    return os.stat(real)
+
+

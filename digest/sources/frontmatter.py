@@ -14,12 +14,14 @@ from frontmatter.default_handlers import YAMLHandler
 
 from digest.errors import PostError
 
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 class _FastYAML(YAMLHandler):
     """python-frontmatter's YAML handler, with libyaml's safe loader when it is there."""
 
     def load(self, fm: str, **kwargs: object) -> Any:
-        kwargs.setdefault("Loader", getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        kwargs.setdefault("Loader", _LOADER)
         return super().load(fm, **kwargs)
 
 
@@ -28,11 +30,14 @@ _HANDLER = _FastYAML()
 
 # Limits on what one post may hold (docs/safety.md). The file size cap is ``max_post_bytes``.
 MAX_FRONT_VALUES = 10_000  # values in the front matter, YAML aliases expanded ("billion laughs")
+MAX_FRONT_BYTES = 1_000_000  # the front matter's text, refused before YAML builds anything
+MAX_FRONT_CHARS = 1_000_000  # characters of text in its values, YAML aliases expanded (a big string aliased)
 MAX_FRONT_DEPTH = 50  # lists and mappings inside each other
 MAX_TITLE_CHARS = 500
 MAX_NAME_CHARS = 100  # one category, tag or slug
 MAX_NAMES = 50  # categories or tags per post
-MAX_YEAR = 2099  # a front-matter date after this year is treated as invalid
+MIN_YEAR = 1900  # a post date outside these years is treated as invalid (a typo, garbage, or an attack:
+MAX_YEAR = 2099  # year 1 or 9999 overflow a date ± a day, and ZIP timestamps end in 2107)
 # Characters XML 1.0 forbids (C0 controls but tab/LF/CR, lone surrogates, U+FFFE/U+FFFF), and DEL:
 # removed from every text read, so that no output (EPUB XHTML, PDF, email) chokes on them.
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
@@ -69,18 +74,40 @@ def short_repr(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _clean_tree(value: Any, budget: list[int], depth: int = 0) -> Any:
-    """A copy of a YAML value with text cleaned, counting values (aliases expanded) against ``budget``."""
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise PostError(f"front matter too large: over {MAX_FRONT_VALUES:,} values (YAML aliases?)")
+class _Budget:
+    """What is left of one front matter's limits while its tree is copied; aliases count each time reached."""
+
+    def __init__(self) -> None:
+        self.values = MAX_FRONT_VALUES
+        self.chars = MAX_FRONT_CHARS
+        self.cleaned: dict[int, str] = {}  # id of a string YAML shares between aliases → its one cleaned copy
+
+    def spend(self, chars: int = 0) -> None:
+        self.values -= 1
+        self.chars -= chars
+        if self.values < 0:
+            raise PostError(f"front matter too large: over {MAX_FRONT_VALUES:,} values (YAML aliases?)")
+        if self.chars < 0:
+            raise PostError(f"front matter too large: over {MAX_FRONT_CHARS:,} characters of text "
+                            "with YAML aliases expanded")
+
+    def clean(self, text: str) -> str:
+        """``text`` cleaned once however often it is aliased (a copy per alias is the memory bomb)."""
+        got = self.cleaned.get(id(text))
+        if got is None:
+            got = self.cleaned[id(text)] = clean_text(text)
+        return got
+
+
+def _clean_tree(value: Any, budget: _Budget, depth: int = 0) -> Any:
+    """A copy of a YAML value with text cleaned, counting values and characters (aliases expanded)."""
+    budget.spend(len(value) if isinstance(value, (str, bytes, bytearray)) else 0)
     if depth > MAX_FRONT_DEPTH:
         raise PostError(f"front matter nested deeper than {MAX_FRONT_DEPTH} levels (a recursive YAML alias?)")
     if isinstance(value, str):
-        return clean_text(value)
+        return budget.clean(value)
     if isinstance(value, dict):
-        return {(_clean_tree(k, budget, depth + 1) if isinstance(k, str) else k): _clean_tree(v, budget, depth + 1)
-                for k, v in value.items()}
+        return {_clean_key(k, budget, depth + 1): _clean_tree(v, budget, depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_clean_tree(v, budget, depth + 1) for v in value]
     if isinstance(value, (bytes, bytearray)):
@@ -88,9 +115,49 @@ def _clean_tree(value: Any, budget: list[int], depth: int = 0) -> Any:
     return value
 
 
+def _clean_key(key: Any, budget: _Budget, depth: int) -> Any:
+    if isinstance(key, str):
+        return _clean_tree(key, budget, depth)
+    budget.spend()  # a number, a date, a tuple (YAML complex key): kept as it is, counted all the same
+    return key
+
+
+def _precheck(fm: str) -> None:
+    """Refuse a front matter too big to build, before YAML builds anything: its size, then the values and
+    characters it would expand to, counted over libyaml's parser events (an alias counts the whole value it
+    names, a merge key ``<<`` too) and stopped at the limit. Building first is the bomb: a 1 MB string
+    aliased 9,000 times, 900,000 keys (28 s, 890 MB), a big mapping merged into many others."""
+    if len(fm) > MAX_FRONT_BYTES or len(fm.encode("utf-8", "surrogatepass")) > MAX_FRONT_BYTES:
+        raise PostError(f"front matter too large: over {MAX_FRONT_BYTES:,} bytes")
+    values = chars = 0
+    anchors: dict[str, tuple[int, int]] = {}  # anchor → (values, characters) of the node it names
+    open_nodes: list[tuple[str | None, int, int]] = []  # containers being read: anchor, totals at their start
+    for event in yaml.parse(fm, Loader=_LOADER):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            open_nodes.append((event.anchor, values, chars))
+            values += 1
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            anchor, v0, c0 = open_nodes.pop()
+            if anchor is not None:
+                anchors[anchor] = (values - v0, chars - c0)
+        elif isinstance(event, yaml.ScalarEvent):
+            values, chars = values + 1, chars + len(event.value)
+            if event.anchor is not None:
+                anchors[event.anchor] = (1, len(event.value))
+        elif isinstance(event, yaml.AliasEvent):
+            v, c = anchors.get(event.anchor or "", (1, 0))  # not complete yet: recursive, the depth limit stops it
+            values, chars = values + v, chars + c
+        if values > MAX_FRONT_VALUES:
+            raise PostError(f"front matter too large: over {MAX_FRONT_VALUES:,} values (YAML aliases expanded)")
+        if chars > MAX_FRONT_CHARS:
+            raise PostError(f"front matter too large: over {MAX_FRONT_CHARS:,} characters of text "
+                            "(YAML aliases expanded)")
+
+
 def load_front_matter(fm: str) -> dict[str, Any]:
     """YAML front matter text → a dict with str keys and cleaned text; PostError with the reason."""
     try:
+        _precheck(fm)
         data = _HANDLER.load(fm)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
@@ -103,7 +170,7 @@ def load_front_matter(fm: str) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise PostError(f"front matter is not a mapping of keys to values (it is a {type(data).__name__})")
-    data = _clean_tree(data, [MAX_FRONT_VALUES])
+    data = _clean_tree(data, _Budget())
     return {clean_line(str(k)): v for k, v in data.items()}
 
 

@@ -14,12 +14,13 @@ from zoneinfo import ZoneInfo
 from digest.config.settings import Settings
 from digest.errors import PostError
 from digest.sources.defaults import loose_date, with_defaults
-from digest.sources.discover import base_of, filename_date, name_slug, tree_of
+from digest.sources.discover import NAME_RE, base_of, filename_date, name_slug, tree_of, ymd
 from digest.sources.frontmatter import (
     MAX_NAME_CHARS,
     MAX_NAMES,
     MAX_TITLE_CHARS,
     MAX_YEAR,
+    MIN_YEAR,
     clean_line,
     decode,
     is_scalar,
@@ -206,7 +207,7 @@ def _post_date(rel: Path, front: dict[str, Any], settings: Settings, notices: li
     if raw_date is not None and raw_date != "":
         try:
             when, timed, note = read_date(raw_date, tz)
-            if when.year > MAX_YEAR:  # a typo or garbage; also past what ZIP (EPUB) timestamps can hold
+            if not MIN_YEAR <= when.year <= MAX_YEAR:  # a typo, garbage, an overflow a day later (and ZIP dates)
                 raise ValueError(raw_date)
             if note:
                 notices.append(note)
@@ -220,6 +221,10 @@ def _post_date(rel: Path, front: dict[str, Any], settings: Settings, notices: li
     if name_date is None:
         if mtime_ns is not None:  # a draft: Jekyll dates it by its file's modification time
             return datetime.fromtimestamp(mtime_ns / 1e9, tz).replace(microsecond=0), True
+        m = NAME_RE.match(rel.name)
+        if m and filename_date(rel.name) is None and ymd(m[1], m[2], m[3]) is not None:
+            raise PostError(f"the file-name date {m[1]}-{m[2]}-{m[3]} is outside the years {MIN_YEAR}–{MAX_YEAR} "
+                            "and there is no 'date' in the front matter")
         raise PostError("no date: neither a 'date' in the front matter nor a YYYY-MM-DD- file name")
     if "date" in front:
         notices.append(f"empty date; used the file-name date {name_date}")

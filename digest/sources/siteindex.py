@@ -33,7 +33,7 @@ from digest.runtime import parallel
 from digest.runtime.cache import HeadRow, Store
 from digest.runtime.env import Environment
 from digest.sources.discover import Layout, Tree, find_trees, layout_of, list_tree, stat_entries
-from digest.sources.index import Entry, read_rows, source_prefix
+from digest.sources.index import Entry, make_row, read_rows, source_prefix
 
 Folders = list[tuple[str, int]]  # (folder, mtime_ns) of one tree, read before it was listed
 
@@ -72,7 +72,7 @@ class SiteIndex:
     def _read_all(self) -> dict[str, HeadRow]:
         listed = [f for tree in self.trees for f in list_tree(self.layout, tree)[0]]
         entries, self.problems = stat_entries(self.layout.root, sorted(set(listed)))
-        return {row[0]: row for row in self._read(entries)}
+        return {row[0]: row for row in [*self._read(entries), *unreadable(self.problems)]}
 
     def _read(self, entries: list[Entry]) -> list[HeadRow]:
         return parallel.share_out(partial(read_rows, str(self.layout.root), self.settings), entries,
@@ -85,7 +85,9 @@ class SiteIndex:
         entries, problems = stat_entries(self.layout.root, files)
         self.problems += problems
         self._store(cache, [e for e in entries if known.get(e[0]) != (e[1], e[2])], None)
-        listed = {e[0] for e in entries}
+        for row in unreadable(problems):
+            cache.put_head(self.prefix, row)
+        listed = {e[0] for e in entries} | {p.path.as_posix() for p in problems}
         cache.drop_heads(p for p in known if p not in listed)
         cache.put_tree(self.prefix, tree.path, json.dumps([rules, folders]))
 
@@ -103,6 +105,8 @@ class SiteIndex:
                 if was is None or was[0] != e[1] or was[1] != e[2]:
                     todo.append(e)
             self._store(cache, todo, None)
+            for row in unreadable(problems):
+                cache.put_head(self.prefix, row)
             listed.update(files)
             cache.put_tree(self.prefix, tree.path, json.dumps([rules, folders]))
         # rows of files gone (or of a tree not read now, kept for when it is read again)
@@ -159,13 +163,15 @@ class SiteIndex:
 
     def _checked(self, cache: Store, rows: list[HeadRow]) -> list[HeadRow]:
         """The rows, those of files changed on disk read again (and stored); those of vanished files dropped."""
-        entries, _gone = stat_entries(self.layout.root, sorted(r[0] for r in rows))
+        entries, bad = stat_entries(self.layout.root, sorted(r[0] for r in rows))
         by_path = {r[0]: r for r in rows}
         changed = [e for e in entries if (by_path[e[0]][1], by_path[e[0]][2]) != (e[1], e[2])]
         fresh = {row[0]: row for row in self._read(changed)}
+        gone = [p for p in bad if not (p.path.name and os.path.lexists(self.layout.root / p.path))]
+        fresh.update((row[0], row) for row in unreadable([p for p in bad if p not in gone]))
         for row in fresh.values():
             cache.put_head(self.prefix, row)
-        present = {e[0] for e in entries}
+        present = {e[0] for e in entries} | {p.path.as_posix() for p in bad if p not in gone}
         cache.drop_heads(p for p in by_path if p not in present)
         return [fresh.get(p, by_path[p]) for p in sorted(present)]
 
@@ -178,6 +184,12 @@ class SiteIndex:
         """The newest day of any post (what a preview shows first)."""
         days = [r[3] for r in self.rows() if r[3] is not None]
         return date.fromordinal(max(days)) if days else None
+
+
+def unreadable(problems: Iterable[Problem]) -> list[HeadRow]:
+    """Index rows for files listed but not readable (a link out of the site, not a regular file): kept, so a
+    build of their file-name day says why they are left out, every time."""
+    return [make_row((p.path.as_posix(), 0, 0), p.message) for p in problems]
 
 
 def _unchanged(root: Path, state: str, rules: str) -> bool:

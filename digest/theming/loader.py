@@ -17,6 +17,7 @@ import jinja2
 
 from digest.config.settings import Settings
 from digest.errors import ThemeError
+from digest.theming import css
 
 _PKG = Path(__file__).resolve().parent.parent
 
@@ -123,8 +124,10 @@ class Theme:
             lstrip_blocks=True,
             auto_reload=False,  # one build renders each template many times; files do not change meanwhile
             bytecode_cache=_bytecode_cache(self.bytecode_dir),
+            finalize=_finalize,
         )
-        self.env.filters.update(hhmm=_hhmm, isodate=_isodate, longdate=_long_date, headlines=headlines, stamp=_stamp)
+        self.env.filters.update(hhmm=_hhmm, isodate=_isodate, longdate=_long_date, headlines=headlines, stamp=_stamp,
+                                css=css.css_filter)
 
     def long_date(self, value: date | datetime) -> str:
         """A date written the way the site's language writes it (label ``date_format``)."""
@@ -162,12 +165,16 @@ class Theme:
     def render(self, template: str, **context: Any) -> str:
         with self._errors(template):
             theme = self.options_for(context.get("edition"))
+            if template.endswith(".css"):
+                theme = css.trusted(theme, "theme")
             return self.env.get_template(template).render(labels=self.labels, theme=theme, **context)
 
     def stream(self, template: str, **context: Any) -> Iterator[str]:
         """The template's output in pieces, as it is made: a month's issue is never one string."""
         with self._errors(template):
             theme = self.options_for(context.get("edition"))
+            if template.endswith(".css"):
+                theme = css.trusted(theme, "theme")
             yield from self.env.get_template(template).generate(labels=self.labels, theme=theme, **context)
 
     @contextmanager
@@ -202,6 +209,13 @@ def _template_location(exc: BaseException, fallback: str, theme: Theme) -> tuple
             found = (filename, tb.tb_lineno)
         tb = tb.tb_next
     return found
+
+
+@jinja2.pass_context
+def _finalize(context: jinja2.runtime.Context, value: Any) -> Any:
+    """Every ``{{ … }}`` of a ``.css`` template is escaped for CSS (:mod:`.css`), whoever wrote the template."""
+    name = context.name or ""
+    return css.finalize(value) if name.endswith(".css") else value
 
 
 def headlines(digest: Any, n: int = 6) -> list[Any]:

@@ -69,8 +69,17 @@ def preheader(digest: Digest, shown: Shown) -> str:
     return text if len(text) <= PREHEADER_CHARS else text[: PREHEADER_CHARS - 1].rstrip() + "…"
 
 
-def _shown(digest: Digest, n: int) -> Shown:
-    return [(s, s.posts[:n], max(0, len(s.posts) - n)) for s in digest.sections]
+def _shown(digest: Digest, n: int, k: int | None = None) -> Shown:
+    """The first ``n`` articles of each of the first ``k`` sections (all sections when ``k`` is None)."""
+    return [(s, s.posts[:n], max(0, len(s.posts) - n)) for s in digest.sections[:k]]
+
+
+def _collapsed(digest: Digest, k: int | None) -> dict[str, int] | None:
+    """The sections past the first ``k``: how many, with how many articles (None: every section is shown)."""
+    if k is None or k >= len(digest.sections):
+        return None
+    rest = digest.sections[k:]
+    return {"sections": len(rest), "articles": sum(len(s.posts) for s in rest)}
 
 
 class _Renderer:
@@ -91,16 +100,18 @@ class _Renderer:
         self.full = False  # whole bodies (with their own stylesheet: code colours) or summaries
         self.bodies = EmailBodies(settings, theme.labels)
 
-    def html(self, n: int) -> str:
-        shown = _shown(self.digest, n)
+    def html(self, n: int, k: int | None = None) -> str:
+        shown = _shown(self.digest, n, k)
         css = content_css(self.theme, "email") + self.css if self.full else self.css
         raw = self.theme.render("email/email.html.j2", css=css, shown=shown, full=self.full, body=self.bodies.body,
-                                preheader=preheader(self.digest, shown), **self.ctx)
+                                more_sections=_collapsed(self.digest, k), preheader=preheader(self.digest, shown),
+                                **self.ctx)
         html = _INLINER.inline(raw)
         return html if html.endswith("\n") else html + "\n"
 
-    def text(self, n: int) -> str:
-        return self.theme.render("email/email.txt.j2", shown=_shown(self.digest, n), full=self.full, **self.ctx)
+    def text(self, n: int, k: int | None = None) -> str:
+        return self.theme.render("email/email.txt.j2", shown=_shown(self.digest, n, k), full=self.full,
+                                 more_sections=_collapsed(self.digest, k), **self.ctx)
 
     def parts(self, html: str) -> tuple[Part, ...]:
         """The images the chosen HTML refers to, in the order it first names them."""
@@ -156,9 +167,27 @@ def render(digest: Digest, *, theme: Theme, settings: Settings) -> RenderedEmail
         html = r.html(cap)
     if _size(html) > budget:
         best, html = _fit(r, cap, _size(html), budget)
-    hidden = sum(max(0, len(s.posts) - best) for s in digest.sections)
-    return RenderedEmail(digest=digest, subject=r.subject, html=html, text=r.text(best), per_section=best,
+    k = None
+    if _size(html) > budget:  # many sections: even their headings and "N more" lines are too much
+        k, html = _fit_sections(r, len(digest.sections), budget)
+    hidden = digest.count - sum(len(posts) for _, posts, _ in _shown(digest, best, k))
+    return RenderedEmail(digest=digest, subject=r.subject, html=html, text=r.text(best, k), per_section=best,
                         hidden=hidden, web_url=r.web_url, parts=r.parts(html))
+
+
+def _fit_sections(r: _Renderer, count: int, budget: int) -> tuple[int, str]:
+    """The most sections (headings and "N more" lines only) whose HTML fits ``budget``; the rest are one line
+    ("N more sections …"), so the footer with the unsubscribe link always stays under Gmail's clipping."""
+    lo, lo_html = 0, r.html(0, 0)
+    hi = count
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        html = r.html(0, mid)
+        if _size(html) <= budget:
+            lo, lo_html = mid, html
+        else:
+            hi = mid
+    return lo, lo_html
 
 
 def paths(digest: Digest, out_dir: Path, settings: Settings) -> tuple[Path, Path, Path]:

@@ -145,14 +145,22 @@ def write_to(digest: Digest, ctx: WriteContext, target: BinaryIO) -> None:
 
         pending = start_cover(digest, ctx)
     try:
-        toc, first_text, common = _documents(digest, bodies, docs, options)
-        cover = pending.result() if pending is not None else None
+        try:
+            toc, first_text, common = _documents(digest, bodies, docs, options)
+            cover = pending.result() if pending is not None else None
+        finally:
+            if pending is not None:
+                pending.cancel()
+        _finish(digest, ctx, options, writer, docs, bodies, cover, common, toc, first_text)
     except BaseException:
         writer.abort()
         raise
-    finally:
-        if pending is not None:
-            pending.cancel()
+
+
+def _finish(digest: Digest, ctx: WriteContext, options: EpubOptions, writer: package.Writer, docs: _Docs,
+            bodies: Bodies, cover: tuple[bytes, str] | None, common: dict[str, Any], toc: list[NavPoint],
+            first_text: Item | None) -> None:
+    labels = ctx.theme.labels
     items = _extras(digest, ctx, options, docs, bodies, cover, common)
     guide = [Reference("cover", labels["cover"], COVER_PAGE)] if cover is not None else []
     guide.append(Reference("toc", labels["contents"], CONTENTS))

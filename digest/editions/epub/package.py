@@ -10,6 +10,7 @@ package document, the NCX and the navigation document, which list everything, go
 """
 from __future__ import annotations
 
+import contextlib
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -220,4 +221,7 @@ class Writer:
         self.zip.close()
 
     def abort(self) -> None:
-        self.zip.close()
+        """Give up (the build failed, the disk is full): the zip is closed without another word of error; the
+        caller removes the file."""
+        with contextlib.suppress(OSError, ValueError):  # (close() drops its file even when that fails)
+            self.zip.close()

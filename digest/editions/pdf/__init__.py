@@ -9,6 +9,7 @@ one WeasyPrint pass instead: slower, but exactly WeasyPrint's own output.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import tempfile
 import time
@@ -36,7 +37,7 @@ class PdfEdition(Edition):
     preload = ("digest.editions.pdf.render", "weasyprint")
 
     def write(self, digest: Digest, ctx: WriteContext) -> list[Path]:
-        from digest.editions.pdf.fonts import check_fonts, report_missing
+        from digest.editions.pdf.fonts import check_fonts, report_missing, report_refused
         from digest.editions.pdf.merge import assemble_pdf
         from digest.editions.pdf.pieces import PieceStore
         from digest.editions.pdf.plan import outline
@@ -47,11 +48,14 @@ class PdfEdition(Edition):
         variant = _variant(options)
         path = output_path(ctx.settings, digest, ctx.out_dir, self.primary.suffix)
         r = Renderer(digest, ctx)
-        with atomic_path(path) as tmp_out, tempfile.TemporaryDirectory(prefix="digest-pdf-") as tmp:
+        # without a cache, the pieces and the font files they need live in the system's temporary folder for
+        # this build (the font files are whole fonts: MBs that an output folder on a small disk may not hold)
+        with atomic_path(path) as tmp_out, contextlib.ExitStack() as stack:
             if variant or not options.section_page_break:
-                missing = render_single(r, tmp_out, variant)
+                missing, refused = render_single(r, tmp_out, variant)
             else:
-                store = PieceStore.for_cache(ctx.env.cache_dir, Path(tmp))
+                own = None if ctx.env.cache_dir else tempfile.TemporaryDirectory(prefix="digest-pdf-")
+                store = PieceStore.for_cache(ctx.env.cache_dir, Path(stack.enter_context(own) if own else "."))
                 t0 = time.perf_counter()
                 pieces = lay_out_pieces(r, store)
                 t1 = time.perf_counter()
@@ -62,7 +66,9 @@ class PdfEdition(Edition):
                 log.debug("%s: %d of %d pieces laid out in %.2f s; %d pages joined in %.2f s", path.name,
                           pieces.laid_now, len(pieces.all), t1 - t0, pages, time.perf_counter() - t1)
                 missing = [cp for item in pieces.all for cp in item.missing]
+                refused = [line for item in pieces.all for line in item.refused]
             report_missing(digest, missing)
+            report_refused(refused)
         return [path]
 
 

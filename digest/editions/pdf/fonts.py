@@ -56,3 +56,12 @@ def report_missing(digest: Digest, codepoints: Iterable[int], limit: int = 5) ->
                     "the PDF shows a box for it", where, cp, ch)
     if len(missing) > limit:
         log.warning("%d more characters have no glyph in the installed fonts", len(missing) - limit)
+
+
+def report_refused(lines: Iterable[str], limit: int = 5) -> None:
+    """One warning per URL the PDF's fetcher refused (see :mod:`.fetcher`), at most ``limit`` of them."""
+    unique = list(dict.fromkeys(lines))
+    for line in unique[:limit]:
+        log.warning("PDF: %s", line)
+    if len(unique) > limit:
+        log.warning("PDF: %d more URLs not read", len(unique) - limit)

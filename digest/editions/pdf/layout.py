@@ -11,6 +11,7 @@ glyphs each piece uses of each font and where that font's file was kept (:mod:`.
 from __future__ import annotations
 
 import gc
+import io
 import logging
 import os
 import re
@@ -55,10 +56,11 @@ class Laid:
     missing: list[int] = field(default_factory=list)  # code points drawn as .notdef
     fonts: dict[str, FontRef] = field(default_factory=dict)  # BaseFont → its original file
     glyphs: dict[str, Entries] = field(default_factory=dict)  # BaseFont → glyphs used: width, text
+    refused: list[str] = field(default_factory=list)  # URLs the fetcher refused, one line each
 
     def to_json(self) -> dict[str, Any]:
         return {"pages": self.pages, "size": list(self.size), "anchors": self.anchors, "links": self.links,
-                "slots": self.slots, "missing": self.missing,
+                "slots": self.slots, "missing": self.missing, "refused": self.refused,
                 "glyphs": {k: [[g, w, t] for g, (w, t) in sorted(v.items())] for k, v in self.glyphs.items()},
                 "fonts": {k: [v.file, v.index] for k, v in self.fonts.items()}}
 
@@ -70,7 +72,8 @@ class Laid:
                    [(int(i), _rect(r), str(t)) for i, r, t in data["slots"]],
                    [int(c) for c in data["missing"]],
                    {k: FontRef(str(f), int(i)) for k, (f, i) in data["fonts"].items()},
-                   {k: {int(g): (float(w), str(t)) for g, w, t in v} for k, v in data["glyphs"].items()})
+                   {k: {int(g): (float(w), str(t)) for g, w, t in v} for k, v in data["glyphs"].items()},
+                   [str(x) for x in data.get("refused", ())])
 
 
 def _rect(values: Any) -> Rect:
@@ -108,24 +111,24 @@ def _take_links(pages: list[Any], laid: Laid) -> None:
         page.links[:] = kept
 
 
-def _render(job: Job) -> tuple[list[Any], list[Laid]]:
-    from weasyprint import HTML, URLFetcher
+def _render(job: Job) -> tuple[list[Any], list[Laid], Any]:
+    from weasyprint import HTML
     from weasyprint.text.fonts import FontConfiguration
 
-    from digest.editions.pdf.fetcher import SiteFetcher
-
-    fetcher = SiteFetcher(job.rules) if job.rules else URLFetcher(allowed_protocols=("data",))
+    fetcher = (job.rules or FetchRules("", "", ())).fetcher()  # no rules: data: only
     fonts = FontConfiguration()  # one for the job: every document finds the same fonts once
     docs, laid = [], []
     for doc in job.docs:
+        before = len(fetcher.refused)
         rendered = HTML(string=doc.html, base_url=job.base_url, url_fetcher=fetcher).render(font_config=fonts)
         pages = rendered.pages
         size = (pages[0].width, pages[0].height) if pages else (0.0, 0.0)
-        one = Laid(doc.name, job.out_dir / f"{doc.name}.pdf", len(pages), size, {}, [])
+        one = Laid(doc.name, job.out_dir / f"{doc.name}.pdf", len(pages), size, {}, [],
+                   refused=list(dict.fromkeys(fetcher.refused[before:])))
         _take_links(pages, one)
         docs.append(rendered)
         laid.append(one)
-    return docs, laid
+    return docs, laid, fetcher
 
 
 def lay_out(job: Job) -> list[Laid]:
@@ -140,10 +143,11 @@ def lay_out(job: Job) -> list[Laid]:
     gc.freeze()
     gc.disable()
     try:
-        docs, laid = _render(job)
+        docs, laid, fetcher = _render(job)
         batch = job.out_dir / f".job-{job.name}.{os.getpid()}.pdf"
         whole = docs[0].copy([p for d in docs for p in d.pages])
-        whole.write_pdf(batch, uncompressed_pdf=True)
+        whole.write_pdf(batch, uncompressed_pdf=True)  # (attachments are read only now)
+        laid[0].refused += [r for r in dict.fromkeys(fetcher.refused) if not any(r in one.refused for one in laid)]
         refs = {font.name.decode("latin-1").lstrip("/"): keep_font(font, job.fonts_dir)
                 for font in whole.fonts.values() if not font.bitmap}
         del whole, docs
@@ -177,7 +181,13 @@ def _split(batch: Path, laid: list[Laid], refs: dict[str, FontRef | None]) -> No
                           if name in batch_fonts}
             one.fonts = {name: ref for name in one.glyphs if (ref := refs.get(name)) is not None}
             strip_programs(out, set(one.fonts))
-            tmp = one.out.with_name(f".{one.out.name}.{os.getpid()}.tmp")
-            out.save(tmp, deterministic_id=True, compress_streams=True,
+            data = io.BytesIO()  # saved in memory, written by Python: a full disk is an OSError, never an abort
+            out.save(data, deterministic_id=True, compress_streams=True,
                      object_stream_mode=pikepdf.ObjectStreamMode.generate)
-            os.replace(tmp, one.out)  # whole or not at all: another build may read the cache meanwhile
+            tmp = one.out.with_name(f".{one.out.name}.{os.getpid()}.tmp")
+            try:
+                tmp.write_bytes(data.getbuffer())
+                os.replace(tmp, one.out)  # whole or not at all: another build may read the cache meanwhile
+            except OSError:
+                tmp.unlink(missing_ok=True)
+                raise

@@ -238,8 +238,9 @@ def assemble_pdf(pieces: Pieces, out: Path, fonts_dir: Path, *, outline: Sequenc
         if lang:
             pdf.Root.Lang = String(lang)
         pdf.Root.PageMode = Name.UseOutlines
-        pdf.save(out, deterministic_id=True, fix_metadata_version=False,
-                 object_stream_mode=pikepdf.ObjectStreamMode.generate)
+        with open(out, "wb") as stream:  # a stream, not a path: pikepdf would write its own temporary file
+            pdf.save(stream, deterministic_id=True, fix_metadata_version=False,
+                     object_stream_mode=pikepdf.ObjectStreamMode.generate)
     finally:
         for src in merged.sources:
             src.close()

@@ -18,7 +18,7 @@ from digest.config.settings import Settings
 from digest.editions.base import WriteContext, base_context
 from digest.editions.content import content_css
 from digest.editions.drawn_maths import replace_formulas, svg_image, with_bodies
-from digest.editions.pdf.fetch import FetchRules
+from digest.editions.pdf.fetch import rules_for
 from digest.editions.pdf.layout import Doc, Job, Laid, lay_out
 from digest.editions.pdf.options import PdfOptions
 from digest.editions.pdf.pieces import Pieces, PieceStore, fonts_installed, piece_key
@@ -41,7 +41,7 @@ class Renderer:
         self.ctx = base_context(digest, ctx.settings, "pdf")
         self.top = list(digest.top_headlines(TOP_HEADLINES))
         self.content_css = content_css(self.theme, "pdf")
-        self.rules = fetch_rules(ctx.settings, ctx.theme.dirs)
+        self.rules = rules_for(ctx.settings, [*ctx.theme.dirs, *ctx.theme.named.values()])
         self.write_ctx = ctx
 
     def html(self, mode: str, *, parts: Iterable[Part] = (), numbers: dict[str, Any] | None = None,
@@ -79,14 +79,6 @@ def _pool(n: int, jobs: int) -> Executor | None:
 
 def _base(settings: Settings) -> Path:
     return settings.site_root.resolve()
-
-
-def fetch_rules(settings: Settings, theme_dirs: Iterable[Path]) -> FetchRules:
-    net = settings.network
-    root = settings.site_root.resolve()
-    roots = (str(root), *(str(Path(d).resolve()) for d in theme_dirs))
-    return FetchRules(site_root=str(root), site_url=settings.site_url, roots=roots, remote=net.fetch_images,
-                      allow_private=net.allow_private, timeout=net.timeout, max_bytes=net.max_bytes)
 
 
 def _jobs(missing: list[Doc], workers: int, r: Renderer, store: PieceStore) -> list[Job]:
@@ -127,13 +119,13 @@ def lay_out_pieces(r: Renderer, store: PieceStore) -> Pieces:
     return Pieces(laid_all[0], laid_all[1:-2], laid_all[-2], laid_all[-1], len(missing))
 
 
-def render_single(r: Renderer, out: Path, variant: str | None) -> list[int]:
-    """The whole PDF in one WeasyPrint pass (PDF/A, PDF/UA, or sections that flow on); missing glyphs."""
+def render_single(r: Renderer, out: Path, variant: str | None) -> tuple[list[int], list[str]]:
+    """The whole PDF in one WeasyPrint pass (PDF/A, PDF/UA, or sections that flow on); (missing glyphs,
+    refused URLs)."""
     import logging
 
     from weasyprint import HTML
 
-    from digest.editions.pdf.fetcher import SiteFetcher
     from digest.editions.pdf.layout import MissingGlyphs
 
     parts = [Part(s, s.posts, True) for s in r.digest.sections]
@@ -142,9 +134,9 @@ def render_single(r: Renderer, out: Path, variant: str | None) -> list[int]:
     handler = MissingGlyphs()
     logger = logging.getLogger("weasyprint")
     logger.addHandler(handler)
+    fetcher = r.rules.fetcher()
     try:
-        HTML(string=html, base_url=_base(r.settings).as_uri() + "/", url_fetcher=SiteFetcher(r.rules)).write_pdf(
-            out, **options)
+        HTML(string=html, base_url=_base(r.settings).as_uri() + "/", url_fetcher=fetcher).write_pdf(out, **options)
     finally:
         logger.removeHandler(handler)
-    return handler.codepoints
+    return handler.codepoints, fetcher.refused
