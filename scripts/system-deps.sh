@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # System packages the editions need: CJK fonts (PDF, EPUB cover), Pango and HarfBuzz-subset (WeasyPrint), Java
-# (EPUBCheck in the tests), poppler-utils (PDF checks), pandoc (the benchmarks' peer). Installs them with apt when run as root; otherwise says what is missing.
+# (EPUBCheck and the Nu HTML Checker in the tests), poppler-utils (PDF checks), pandoc (the benchmarks' peer),
+# Chromium and Node.js (Ace by DAISY and axe-core in the tests: scripts/validators/). Installs them with apt when run as root; otherwise says what is missing.
 set -uo pipefail
 need=()
 # (the listings are read whole first: with pipefail, `cmd | grep -q` fails when grep stops reading early)
@@ -15,6 +16,9 @@ grep -q "libharfbuzz-subset.so" <<<"$libs" || need+=(libharfbuzz-subset0)
 command -v pandoc >/dev/null || need+=(pandoc)
 command -v pdftotext >/dev/null || need+=(poppler-utils)
 command -v java >/dev/null || need+=(default-jre-headless)
+command -v chromium >/dev/null || need+=(chromium)
+command -v node >/dev/null || need+=(nodejs)
+command -v npm >/dev/null || need+=(npm)
 command -v fc-list >/dev/null || need+=(fontconfig)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
