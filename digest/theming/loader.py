@@ -14,6 +14,7 @@ import jinja2
 
 from digest.config.settings import Settings
 from digest.errors import ThemeError
+from digest.theming.teaser import teaser
 
 _PKG = Path(__file__).resolve().parent.parent
 
@@ -83,7 +84,8 @@ class Theme:
             auto_reload=False,  # one build renders each template many times; files do not change meanwhile
             bytecode_cache=_bytecode_cache(self.bytecode_dir),
         )
-        self.env.filters.update(hhmm=_hhmm, isodate=_isodate, longdate=self.long_date, headlines=headlines)
+        self.env.filters.update(hhmm=_hhmm, isodate=_isodate, longdate=self.long_date, headlines=headlines,
+                                teaser=teaser)
 
     def long_date(self, value: date | datetime) -> str:
         """A date written the way the site's language writes it (label ``date_format``)."""

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from digest.editions.base import Edition, Output, WriteContext, base_context, output_path
+from digest.editions.reading import for_reading
 from digest.model import Digest
 from digest.runtime.files import atomic_write
 
@@ -20,6 +21,7 @@ class WebEdition(Edition):
 
     def page(self, digest: Digest, ctx: WriteContext) -> str:
         theme = ctx.theme
+        digest = for_reading(digest, theme.labels)  # the web shows every image: only repetitions go
         return theme.render("web/digest.html.j2", css=theme.read_text("web/style.css"),
                             **base_context(digest, ctx.settings, "web"))
 
