@@ -33,14 +33,22 @@ Shown = list[tuple[Section, tuple[Post, ...], int]]
 
 
 def web_url(digest: Digest, settings: Settings) -> str | None:
-    """The issue's web edition (``email.web_url`` template), else the site's home page."""
+    """The issue's web edition (``email.web_url`` template), else None: a link to the site's home page
+    would promise the issue's sections there, and the home page has none of them."""
     tpl = settings.options(EmailOptions).web_url
     if tpl:
         try:
             return tpl.format(year=f"{digest.start:%Y}", month=f"{digest.start:%m}", slug=digest.slug)
         except (KeyError, IndexError, ValueError) as e:
             raise ConfigError(f"email.web_url: bad placeholder {e} (use {{year}}, {{month}}, {{slug}})") from None
-    return digest.site_url + "/" if digest.site_url else None
+    return None
+
+
+def web_file(digest: Digest, settings: Settings) -> str:
+    """The web edition's file name (``2021-12-08.html``): what the "more" lines name when no URL is set."""
+    from digest.editions import get
+
+    return output_path(settings, digest, Path("."), get("web").primary.suffix).name
 
 
 def date_text(digest: Digest, theme: Theme) -> str:
@@ -80,7 +88,8 @@ class _Renderer:
         https, mailto = unsubscribe_links(settings.options(EmailOptions).unsubscribe)
         self.ctx: dict[str, Any] = {
             **base_context(digest, settings, "email"),
-            "subject": self.subject, "web_url": self.web_url, "date_text": date_text(digest, theme),
+            "subject": self.subject, "web_url": self.web_url, "web_file": web_file(digest, settings),
+            "date_text": date_text(digest, theme),
             "multi_day": digest.start != digest.end, "site_host": urlsplit(digest.site_url).netloc or digest.site_url,
             "unsubscribe_url": https or mailto,
         }

@@ -1,6 +1,8 @@
 """The EPUB book: the documents of an issue laid out like a periodical, and the records of its package.
 
-Cover → contents (sections, their articles and summaries) → sections. A section whose articles are
+Cover → contents (the section index: one screen, each section with its count) → sections, each opening with
+its articles' titles and summaries (as calibre's news layout does); the navigation document nests
+sections → articles for the reader's own table of contents. A section whose articles are
 small is one XHTML document; a bigger one gets a short section page and one document per article, so
 readers stay fast on busy days. :mod:`digest.editions.epub.package` writes the package from the records.
 """
@@ -23,6 +25,7 @@ CONTENTS = "contents.xhtml"
 COVER_PAGE = "cover.xhtml"
 FONT_FAMILY = "Digest CJK"
 XHTML = "application/xhtml+xml"
+CONFORMS_TO = "EPUB Accessibility 1.1 - WCAG 2.1 Level AA"  # what the book claims (checked by Ace in the tests)
 
 
 def identifier(digest: Digest) -> str:
@@ -79,14 +82,24 @@ def _plan(digest: Digest, options: EpubOptions) -> tuple[dict[str, str], dict[st
     return href, section_hrefs, combined
 
 
-def _pager(digest: Digest, post: Post, href: dict[str, str], section_hrefs: dict[str, str]) -> dict[str, Any]:
+def _pager(digest: Digest, post: Post, href: dict[str, str], section_hrefs: dict[str, str],
+           compact: bool) -> dict[str, Any]:
+    """Links after an article. "Back" returns to the reader's place: the article's entry on its section page,
+    the section's entry in the contents. ``compact``: one line, for short items sharing a document."""
     prev, nxt = digest.neighbours(post)
+    section = digest.section_of(post)
     return {
         "prev": {"href": href[prev.id], "title": prev.title} if prev else None,
         "next": {"href": href[nxt.id], "title": nxt.title} if nxt else None,
-        "section": section_hrefs[digest.section_of(post).anchor],
-        "contents": CONTENTS,
+        "section": f"{section_hrefs[section.anchor]}#{entry_id(post)}",
+        "contents": f"{CONTENTS}#toc-{section.anchor}",
+        "compact": compact,
     }
+
+
+def entry_id(post: Post) -> str:
+    """The id of an article's entry in its section page's list."""
+    return f"t-{post.id}"
 
 
 def _documents(digest: Digest, xsections: tuple[Section, ...], docs: _Docs,
@@ -100,7 +113,7 @@ def _documents(digest: Digest, xsections: tuple[Section, ...], docs: _Docs,
     for i, section in enumerate(xsections):
         shref = section_hrefs[section.anchor]
         is_combined = section.anchor in combined
-        pagers = {p.id: _pager(digest, p, href, section_hrefs) for p in section.posts}
+        pagers = {p.id: _pager(digest, p, href, section_hrefs, is_combined) for p in section.posts}
         sdoc = docs.add(section.anchor, shref, "epub/section.xhtml.j2", section=section, combined=is_combined,
                         pagers=pagers, **common)
         first_text = first_text or sdoc
@@ -186,12 +199,14 @@ def _metas(digest: Digest, labels: dict[str, str], cover: bool, images: bool) ->
     for prop, values in (
         ("schema:accessMode", ["textual"] + (["visual"] if images else [])),
         ("schema:accessModeSufficient", ["textual"]),
-        ("schema:accessibilityFeature", ["structuralNavigation", "tableOfContents", "readingOrder"]
+        ("schema:accessibilityFeature", ["structuralNavigation", "tableOfContents", "readingOrder",
+                                         "displayTransformability"]
          + (["alternativeText"] if images else [])),
         ("schema:accessibilityHazard", ["none"]),
     ):
         out += [Meta(value, (("property", prop),)) for value in values]
     out.append(Meta(labels["a11y_summary"], (("property", "schema:accessibilitySummary"),)))
+    out.append(Meta(CONFORMS_TO, (("property", "dcterms:conformsTo"),)))
     return tuple(out)
 
 
