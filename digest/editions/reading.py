@@ -160,11 +160,11 @@ def tidy(post: Post, labels: dict[str, str], images: ImagePolicy | None = None) 
 def for_reading(digest: Digest, labels: dict[str, str], images: ImagePolicy | None = None) -> Digest:
     """The digest with every body tidied (the same sections, posts and order)."""
     sections = tuple(replace(s, posts=tuple(tidy(p, labels, images) for p in s.posts)) for s in digest.sections)
-    return _with_sections(digest, sections)
+    return with_sections(digest, sections)
 
 
-def _with_sections(digest: Digest, sections: tuple[Section, ...]) -> Digest:
-    # Digest caches derived lookups (posts, the index): a copy must not inherit them
+def with_sections(digest: Digest, sections: tuple[Section, ...]) -> Digest:
+    """A copy of ``digest`` with other sections (its cached lookups, posts and the index, are not carried over)."""
     return Digest(site_title=digest.site_title, site_url=digest.site_url, lang=digest.lang, timezone=digest.timezone,
                   start=digest.start, end=digest.end, sections=sections, generated=digest.generated,
                   period=digest.period, duplicates_dropped=digest.duplicates_dropped, problems=digest.problems)

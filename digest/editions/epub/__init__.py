@@ -26,14 +26,27 @@ class EpubEdition(Edition):
     preload = ("digest.editions.epub.book", "lxml.etree", "PIL.Image")
 
     def write(self, digest: Digest, ctx: WriteContext) -> list[Path]:
-        from digest.editions.epub.book import render
+        """The issue's book, made to fit ``epub.max_size_mb`` (smaller images, then numbered parts:
+        ``2021-12-08.epub`` is part 1, ``2021-12-08.part2.epub`` part 2…)."""
+        from digest.editions.epub.fit import fit
 
-        data = render(digest, ctx)
-        path = atomic_write(output_path(ctx.settings, digest, ctx.out_dir, self.primary.suffix), data)
-        limit = ctx.settings.options(EpubOptions).warn_size_mb
-        if len(data) > limit * 1024 * 1024:
-            log.warning("%s: %.1f MB is above %d MB, the Send-to-Kindle limit", path, len(data) / 1048576, limit)
-        return [path]
+        fitted = fit(digest, ctx)
+        first = output_path(ctx.settings, digest, ctx.out_dir, self.primary.suffix)
+        paths = [first.with_name(f"{first.stem}.part{n}{first.suffix}") if n > 1 else first
+                 for n in range(1, len(fitted.books) + 1)]
+        written = [atomic_write(path, data) for path, data in zip(paths, fitted.books, strict=True)]
+        for stale in first.parent.glob(f"{first.stem}.part*{first.suffix}"):
+            if stale not in paths:
+                stale.unlink()  # parts of an earlier, bigger build of this issue
+        limit = ctx.settings.options(EpubOptions).max_size_mb
+        if fitted.scaled:
+            log.warning("%s: above %g MB (the Send-to-Kindle limit): images scaled down to 1/%d of "
+                        "epub.image_max_width%s", first, limit, 2 ** fitted.scaled,
+                        f", and the issue split into {len(paths)} parts" if len(paths) > 1 else "")
+        if fitted.too_big:
+            log.warning("%s: an article is above %g MB on its own; its part is still too big for Send-to-Kindle",
+                        first, limit)
+        return written
 
     def cover(self, files: list[Path]) -> tuple[bytes, str] | None:
         """The cover image inside the EPUB: the EPUB 3 ``cover-image`` item, else the EPUB 2 ``cover`` meta."""

@@ -9,6 +9,7 @@ from xml.parsers import expat
 from digest.config.settings import Settings
 from digest.editions import reading
 from digest.editions.epub.images import Images, Refused
+from digest.editions.epub.options import EpubOptions
 from digest.model import Digest, Post, Section
 
 XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -28,8 +29,8 @@ def xml_error(data: bytes) -> str | None:
 class Bodies:
     """Converts sanitised HTML fragments to XHTML, packaging or replacing their images."""
 
-    def __init__(self, settings: Settings, labels: dict[str, str]):
-        self.images = Images(settings)
+    def __init__(self, settings: Settings, labels: dict[str, str], options: EpubOptions | None = None):
+        self.images = Images(settings, options)
         self.labels = labels
         self.remote_skipped = 0
 

@@ -126,12 +126,14 @@ def _documents(digest: Digest, xsections: tuple[Section, ...], docs: _Docs,
     return toc, first_text, common
 
 
-def render(digest: Digest, ctx: WriteContext) -> bytes:
-    """The EPUB file's bytes."""
-    options = ctx.settings.options(EpubOptions)
+def render(digest: Digest, ctx: WriteContext, options: EpubOptions | None = None,
+           part: tuple[int, int] | None = None) -> bytes:
+    """The EPUB file's bytes. ``options``: the ``[epub]`` settings to use (scaled down to fit a size limit);
+    ``part``: (n, total) when the issue is split into several books (each with its own contents)."""
+    options = options or ctx.settings.options(EpubOptions)
     labels = ctx.theme.labels
     docs = _Docs(digest, ctx, keep_text=options.embed_fonts)
-    bodies = Bodies(ctx.settings, labels)
+    bodies = Bodies(ctx.settings, labels, options)
     # A cover to draw is drawn in another process while the bodies are converted and the documents
     # rendered; its page goes first at the end.
     pending = None
@@ -165,8 +167,12 @@ def render(digest: Digest, ctx: WriteContext) -> bytes:
     if first_text is not None:
         guide.append(Reference("text", digest.sections[0].title, first_text.href))
     images_used = bool(bodies.images.items) or cover is not None
+    title, uid = digest.title, identifier(digest)
+    if part is not None:
+        title += " · " + labels["part"].format(n=part[0], total=part[1])
+        uid = f"urn:uuid:{uuid.uuid5(uuid.UUID(uid.removeprefix('urn:uuid:')), f'part/{part[0]}/{part[1]}')}"
     return package.write(package.Book(
-        identifier=identifier(digest), title=digest.title, language=digest.lang,
+        identifier=uid, title=title, language=digest.lang,
         creator=ctx.settings.author or digest.site_title, modified=digest.generated,
         dc=_dublin_core(digest, ctx, labels), metas=_metas(digest, labels, cover is not None, images_used),
         items=(*items, *docs.items), toc=tuple(toc), guide=tuple(guide), toc_title=labels["contents"],
