@@ -9,11 +9,12 @@ import re
 import subprocess
 import zipfile
 from datetime import date
+from html import unescape as html_unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import DAY, EXAMPLE, LATE_DAY
+from conftest import DAY, EXAMPLE, LATE_DAY, make_big_site
 from lxml import etree
 from lxml import html as lxml_html
 from PIL import Image
@@ -341,6 +342,27 @@ def test_pdf_contents_open_with_the_section_index(tmp_path, site):
     title = len(lines) - 1 - lines[::-1].index("目录")  # the running header says 目录 too
     assert lines[title + 1:title + 3] == ["emnews 1 篇文章", "flash 3 篇文章"], lines
     assert lines[title + 3] == "emnews 1" and lines[title + 4] == "蔚来图表"  # then every section's articles
+
+
+@pytest.mark.slow
+def test_no_page_of_a_busy_day_ends_with_a_subhead_or_a_heading(tmp_path):
+    """40 long articles (the real one with its bold one-line subheads, at 40 positions on the page): before,
+    7 of 116 pages ended with a subhead, its paragraph on the next page."""
+    site = make_big_site(tmp_path / "long", 40, long=1.0)
+    [pdf] = build(site, LATE_DAY, ["pdf"], tmp_path / "out")
+    subheads = {html_unescape(m).strip() for f in (site / "_posts").glob("*.md")
+                for m in re.findall(r"<p><strong>([^<]{1,40})</strong></p>", f.read_text(encoding="utf-8"))}
+    digest = make_digest(load_settings(site), LATE_DAY, LATE_DAY, env=NO_CACHE)
+    headings = {p.title for p in digest.posts} | {s.title for s in digest.sections}
+    assert len(subheads) >= 3
+    pages = pdf_pages(pdf)
+    assert len(pages) > 60
+    ends = []
+    for page in pages[2:]:  # after the cover and the contents
+        lines = [line.strip() for line in page.splitlines() if line.strip() and not re.fullmatch(r"\d+ / \d+", line.strip())]
+        ends.append(lines[-1])
+    assert not [e for e in ends if e in subheads], [e for e in ends if e in subheads]
+    assert not [e for e in ends if e in headings or re.match(r"\d\d:\d\d · ", e)]
 
 
 # -- covers ----------------------------------------------------------------------------------------------
