@@ -218,7 +218,7 @@ def test_a_new_format_is_one_folder_registered_as_an_entry_point(tmp_path):
                                       + '\n[tiny]\ngreeting = "你好"\n', encoding="utf-8")
     out = tmp_path / "out"
     env = {**os.environ, "PYTHONPATH": f"{plugins}{os.pathsep}{ROOT}", "DIGEST_CACHE_DIR": str(tmp_path / "c")}
-    run = lambda *a: subprocess.run([sys.executable, "-m", "digest", *map(str, a)], env=env,  # noqa: E731
+    run = lambda *a: subprocess.run([sys.executable, "-m", "digest", *map(str, a)], env=env,
                                     capture_output=True, text=True, timeout=300)
     r = run("build", site, "--date", "2022-04-19", "-f", "tiny,web", "-o", out)
     assert r.returncode == 0, r.stderr
