@@ -26,10 +26,6 @@ START, END, DAYS, POSTS = "2022-03-21", "2022-04-19", 30, 100
 
 
 def _formats() -> str:
-    try:
-        import digest.exporters.epub  # noqa: F401
-    except ImportError:
-        return "html"
     return "html,epub"
 
 
@@ -85,6 +81,7 @@ def run(workdir: Path, repeat: int = 3) -> list[dict]:
              cpu_s=c2, note=f"speed-up {speedup:.2f}× (target ≈ 2×); CPU {c2:.1f} s; "
                              f"load average {load:.1f} on {os.cpu_count()} cores"),
     ]
+    rows.append(_shards(site, fmts, workdir, env, t2, repeat))
     noop = [measure(cmd(warm, 1), env=env) for _ in range(repeat)]
     t_noop = statistics.median(r.seconds for r in noop)
     rows.append(dict(workload=workload, edition="second run, nothing changed", digest_s=t_noop,
@@ -100,6 +97,26 @@ def run(workdir: Path, repeat: int = 3) -> list[dict]:
     rows.append(dict(workload=workload, edition="one post changed", digest_s=changed.seconds,
                      digest_mb=changed.peak_mb, peer=None, note="rebuilds only 2022-04-10"))
     return rows
+
+
+def _shards(site: Path, fmts: str, workdir: Path, env: dict, jobs2: float, repeat: int) -> dict:
+    """The same back-fill as 2 shards at once on one folder (xargs -P 2), as docs/scale.md runs them."""
+    runs = []
+    for _ in range(repeat):
+        out = workdir / "out-backfill-shards"
+        shutil.rmtree(out, ignore_errors=True)
+        cmd = " ".join(digest_cmd("build", str(site), "--from", START, "--to", END, "-f", fmts, "-o", str(out),
+                                  "-q", "--shard", "{}/2"))
+        t0 = time.perf_counter()
+        proc = subprocess.run(["xargs", "-P", "2", "-I{}", "sh", "-c", cmd], input="0\n1\n",
+                              env={**os.environ, **env}, capture_output=True, text=True)
+        runs.append(time.perf_counter() - t0)
+        if proc.returncode:
+            raise SystemExit(f"sharded back-fill failed: {proc.stderr[-500:]}")
+    t = statistics.median(runs)
+    return dict(workload=f"{DAYS} days × {POSTS} posts", edition=f"back-fill {fmts}, 2 shards at once (xargs -P 2)",
+                digest_s=t, peer=None, ratio=jobs2 / t,
+                note=f"vs --jobs 2 in one process: {jobs2 / t:.2f}×; the same files (tests/test_shards.py)")
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import platform
 import time
 from pathlib import Path
 
-MODULES = ["scale", "email", "epub", "pdf", "backfill"]
+MODULES = ["scale", "email", "epub", "pdf", "month", "backfill"]
 COLUMNS = [("workload", "workload"), ("edition", "what"), ("digest_s", "digest s"), ("digest_mb", "digest MB"),
            ("peer", "peer"), ("peer_s", "peer s"), ("peer_mb", "peer MB"), ("ratio", "ratio"), ("note", "note")]
 
@@ -64,7 +64,27 @@ def main() -> None:
     text = (f"Machine: {platform.machine()}, {__import__('os').cpu_count()} cores, Python {platform.python_version()}."
             f" Whole run: {total:.0f} s. Command: `.venv/bin/python -m benchmarks.run`\n\n{table(rows)}\n")
     a.results.write_text(text, encoding="utf-8")
+    readme = Path(__file__).resolve().parent.parent / "README.md"
+    if a.only == ",".join(MODULES) and update_readme(readme, text):
+        print(f"README.md's table is this run's ({readme})")
     print(f"\n# all ({total:.0f} s)\n{table(rows)}\n\nwritten to {a.results}")
+
+
+BEGIN, END = "<!-- benchmarks: begin (written by python -m benchmarks.run) -->", "<!-- benchmarks: end -->"
+
+
+def update_readme(readme: Path, text: str) -> bool:
+    """The README's benchmark table is the latest full run's (between the two markers), machine included."""
+    try:
+        old = readme.read_text(encoding="utf-8")
+    except OSError:
+        return False
+    if BEGIN not in old or END not in old:
+        return False
+    head, rest = old.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    readme.write_text(f"{head}{BEGIN}\n{text}{END}{tail}", encoding="utf-8")
+    return True
 
 
 if __name__ == "__main__":

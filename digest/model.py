@@ -12,6 +12,7 @@ from typing import Any
 from digest.errors import Problem
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
+IMPLICIT = "uncategorized"  # the section of posts without a category
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,9 @@ class Post:
     slug: str
     content_hash: str  # hash of the source file's bytes
     extra: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)  # front-matter keys digest does not know
+    lang: str = ""  # a language tag: the post's own ``lang``, else the site's, else found from its text
+    timed: bool = True  # its date has a time of day (a date alone is shown without one)
+    notices: tuple[Problem, ...] = ()  # what rendering it met (Liquid, Markdown, maths): reported with the issue
 
     def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:  # pickling: ``extra`` is a read-only mapping proxy
         fields = {f: getattr(self, f) for f in self.__dataclass_fields__}
@@ -49,7 +53,7 @@ class Post:
 
     @property
     def category(self) -> str:
-        return self.categories[0] if self.categories else "uncategorized"
+        return self.categories[0] if self.categories else IMPLICIT
 
     @property
     def day(self) -> dt.date:
@@ -115,6 +119,12 @@ class Digest:
     def __iter__(self) -> Iterator[Post]:
         for s in self.sections:
             yield from s.posts
+
+    @property
+    def sectioned(self) -> bool:
+        """False when the issue's only section is the implicit one (a site without categories): editions then
+        show no section heading, no section count and a flat table of contents."""
+        return not (len(self.sections) == 1 and self.sections[0].id == IMPLICIT)
 
     @property
     def count(self) -> int:

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from digest.jekyll import JekyllSite, link_resolver, load_site_data, post_resolver
+from digest.jekyll.liquid.site import JekyllSite, link_resolver, load_site_data, post_resolver
 
 CORPUS = Path(__file__).parent / "sites" / "jekyll"
 # site folder -> (site root inside it, config file inside it)

@@ -226,8 +226,8 @@ def test_dedupe_days_drops_articles_carried_the_days_before(three_days, tmp_path
     assert f"{D2}: 5 articles" in r.output and f"{D3}: 5 articles" in r.output  # off by default
     (site / "digest.toml").write_text("dedupe_days = 2\n", encoding="utf-8")
     r = run("build", site, "--from", D1, "--to", D3, "-f", "html", "-o", out)
-    assert f"{D2}: 4 articles in 1 sections, 1 duplicates dropped" in r.output
-    assert f"{D3}: 4 articles in 1 sections, 1 duplicates dropped" in r.output
+    assert f"{D2}: 4 articles in 1 section, 1 duplicate dropped" in r.output
+    assert f"{D3}: 4 articles in 1 section, 1 duplicate dropped" in r.output
     assert "旧闻重发" not in (out / f"2024/{D2}.html").read_text(encoding="utf-8")
     assert "nothing changed" in run("build", site, "--from", D1, "--to", D3, "-f", "html", "-o", out).output
     # an edit on the day before changes what the next day leaves out: that day is rebuilt too
@@ -358,7 +358,7 @@ def test_today_builds_the_issue_so_far_in_the_site_time_zone(make_post, tmp_path
     out = tmp_path / "out"
     r = run("build", site, "--today", "-f", "html", "-o", out)
     assert r.exit_code == 0, r.output
-    assert f"{today}: 1 articles" in r.output  # the post dated later today is not out yet
+    assert f"{today}: 1 article in" in r.output  # the post dated later today is not out yet
     assert manifest.load(out, str(today)).final is False
     r = run("build", site, "--today", "--date", str(today), "-o", out)
     assert r.exit_code == 2 and "--today cannot be combined" in r.output

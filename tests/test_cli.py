@@ -15,7 +15,7 @@ def test_build_html_one_day(tmp_path):
     r = run("build", EXAMPLE, "--date", "2021-12-08", "--format", "html", "--out", tmp_path)
     assert r.exit_code == 0, r.output
     assert (tmp_path / "2021" / "2021-12-08.html").is_file()
-    assert "97 articles in 1 sections, 1 duplicates dropped" in r.output
+    assert "97 articles in 1 section, 1 duplicate dropped" in r.output
     assert "blank line before the front matter" in r.output  # the note names the odd file
     assert "2021-12-08-202112082206703990.md" in r.output
 
@@ -90,13 +90,14 @@ def test_list_table(tmp_path):
     assert "东财滚动新闻" in r.output and "99 posts on 2 days" in r.output
 
 
-def test_check_lists_problems_and_exits_non_zero(example_site):
+def test_check_lists_problems_exits_0_on_warnings_and_2_on_errors(example_site):
     r = run("check", EXAMPLE)
-    assert r.exit_code == 2 and "blank line before the front matter" in r.output
-    assert "99 posts checked: 0 with errors, 1 warnings" in r.output
+    assert r.exit_code == 0 and "blank line before the front matter" in r.output  # a warning alone: exit 0
+    assert "99 posts checked: 0 with errors, 1 warning" in r.output and "1 warnings" not in r.output
     (example_site / "_posts" / "2021-12-08-bad.md").write_text("---\ndate: x\n---\n", encoding="utf-8")
     (example_site / "_posts" / "2021-12-08-bin.md").write_bytes(b"\x00\x00")
     r = run("check", example_site)
+    assert r.exit_code == 2
     assert "error: _posts/2021-12-08-bin.md: binary file" in r.output
     assert "warning: _posts/2021-12-08-bad.md: invalid date 'x'" in r.output
     assert "101 posts checked: 1 with errors" in r.output

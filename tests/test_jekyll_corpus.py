@@ -12,7 +12,7 @@ import frontmatter
 import pytest
 import yaml
 
-from digest.jekyll import MarkdownOptions, MarkdownRenderer
+from digest.jekyll.kramdown.markdown import MarkdownOptions, MarkdownRenderer
 
 CORPUS = Path(__file__).parent / "sites" / "jekyll"
 SITES = {"text-theme": "text-theme/docs/_config.yml", "made-mistakes": "made-mistakes/_config.yml",

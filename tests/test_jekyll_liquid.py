@@ -16,15 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from digest.jekyll import (
-    JekyllSite,
-    Limits,
-    LiquidRenderer,
-    LiquidResult,
-    link_resolver,
-    load_site_data,
-    post_resolver,
-)
+from digest.jekyll.liquid.engine import Limits, LiquidRenderer, LiquidResult
+from digest.jekyll.liquid.site import JekyllSite, link_resolver, load_site_data, post_resolver
 
 FIXTURE = Path(__file__).parent / "data" / "liquid" / "site"
 POST = "_posts/2019-01-01-first.md"

@@ -11,7 +11,7 @@ from functools import cache
 
 import pytest
 
-from digest.jekyll import LiquidRenderer, LiquidResult
+from digest.jekyll.liquid.engine import LiquidRenderer, LiquidResult
 from tests.jekyll_corpus import SITES, Post, Site, load, page_of
 
 RAW = re.compile(r"\{%-?\s*raw\s*-?%\}(.*?)\{%-?\s*endraw\s*-?%\}", re.DOTALL)

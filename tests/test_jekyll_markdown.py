@@ -7,15 +7,8 @@ import time
 import nh3
 import pytest
 
-from digest.jekyll import (
-    Code,
-    MarkdownConfigError,
-    MarkdownError,
-    MarkdownOptions,
-    MarkdownRenderer,
-    Math,
-    fill,
-)
+from digest.jekyll.kramdown.markdown import Code, MarkdownError, MarkdownOptions, MarkdownRenderer, Math, fill
+from digest.jekyll.kramdown.options import MarkdownConfigError
 
 GFM = MarkdownRenderer()
 KRAMDOWN = MarkdownRenderer(MarkdownOptions(input="kramdown"))

@@ -8,13 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from digest.jekyll import (
-    DataLimits,
-    JekyllSite,
-    link_resolver,
-    load_site_data,
-    post_resolver,
-)
+from digest.jekyll.liquid.site import DataLimits, JekyllSite, link_resolver, load_site_data, post_resolver
 
 FIXTURE = Path(__file__).parent / "data" / "liquid" / "site"
 

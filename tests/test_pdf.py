@@ -2,8 +2,8 @@
 contents page numbers, footers, links, metadata, page sizes, reproducibility, missing fonts."""
 from __future__ import annotations
 
+import dataclasses
 import logging
-import math
 import os
 import re
 import shutil
@@ -249,22 +249,36 @@ def test_metadata(multi):
     assert meta.creation_date.date() == digest.generated.date()
 
 
-def test_plan_chunks_keeps_every_post_once_in_order(multi):
+def test_plan_pieces_keeps_every_post_once_in_order(multi):
     _, digest, _ = multi
-    total = sum(pdf_plan._weight(p) for p in digest.posts)
-    for workers, cap in ((1, 10**9), (2, 10**9), (2, 20_000), (8, 5_000), (64, 10**9)):
-        chunks = pdf_plan.plan_chunks(digest, workers, cap)
-        posts = [p for chunk in chunks for part in chunk for p in part.posts]
-        assert posts == list(digest.posts)
-        firsts = [part.section.id for chunk in chunks for part in chunk if part.first]
-        assert firsts == [s.id for s in digest.sections]
-        weights = [sum(part.weight for part in chunk) for chunk in chunks]
-        if cap == 10**9:  # two per worker, but none smaller than CHUNK_MIN_BYTES
-            wanted = min(2 * workers, math.ceil(total / pdf_plan.CHUNK_MIN_BYTES)) if workers > 1 else 1
-            assert abs(len(chunks) - wanted) <= 1, (workers, len(chunks), wanted)
-        else:  # none much larger than the cap: at most one post over it
-            heaviest = max(pdf_plan._weight(p) for p in digest.posts)
-            assert max(weights) <= 1.3 * cap + heaviest, (cap, max(weights))
+    heaviest = max(pdf_plan.weight(p) for p in digest.posts)
+    for lo, hi in ((pdf_plan.PIECE_MIN, pdf_plan.PIECE_MAX), (2_000, 6_000), (10**9, 10**9)):
+        parts = pdf_plan.plan_pieces(digest, lo, hi)
+        assert [p for part in parts for p in part.posts] == list(digest.posts)
+        assert [part.section.id for part in parts if part.first] == [s.id for s in digest.sections]
+        assert all(len({p.category for p in part.posts}) == 1 for part in parts)  # one section per piece
+        assert max(part.weight for part in parts) <= hi + heaviest
+    # content-defined: one article added at the end of a section changes only that section's last piece
+    section = digest.sections[0]
+    extra = dataclasses.replace(section.posts[-1], id="a-added-late")
+    grown = dataclasses.replace(digest, sections=(dataclasses.replace(section, posts=(*section.posts, extra)),
+                                                  *digest.sections[1:]))
+    def shape(parts):  # what a piece's HTML is made of
+        return [(p.section.id, tuple(post.id for post in p.posts), p.first) for p in parts]
+
+    before, after = shape(pdf_plan.plan_pieces(digest, 2_000, 6_000)), shape(pdf_plan.plan_pieces(grown, 2_000, 6_000))
+    changed = [p for p in after if p not in before]
+    assert changed and len(changed) <= 2 and all(extra.id in p[1] for p in changed)
+    assert sum(p not in after for p in before) <= 1
+
+
+def test_jobs_share_pieces_evenly():
+    weights = [50, 40, 30, 30, 20, 10, 10, 5]
+    jobs = pdf_plan.group_jobs(weights, 2)
+    assert sorted(i for job in jobs for i in job) == list(range(len(weights)))
+    loads = [sum(weights[i] for i in job) for job in jobs]
+    assert len(jobs) == 4 and max(loads) - min(loads) <= max(weights)
+    assert pdf_plan.group_jobs(weights, 1) == [list(range(len(weights)))]
 
 
 # ------------------------------------------------------------------ small builds

@@ -62,7 +62,7 @@ def test_the_documentation_lists_what_we_expect_to_check():
     assert {"web/digest.html.j2", "epub/article.xhtml.j2", "epub/section.xhtml.j2", "epub/contents.xhtml.j2",
             "epub/cover.xhtml.j2", "pdf/digest.html.j2", "pdf/print.css", "email/email.html.j2",
             "email/email.txt.j2"} <= set(TEMPLATE_VARS)
-    assert len(OBJECTS) > 30 and {"hhmm", "isodate", "longdate", "headlines", "teaser"} == set(FILTERS)
+    assert len(OBJECTS) > 30 and {"hhmm", "isodate", "longdate", "headlines", "stamp", "teaser"} == set(FILTERS)
 
 
 # -- a small two-section site ----------------------------------------------------------------------
@@ -221,17 +221,19 @@ def test_every_documented_object_filter_and_label_resolves(tmp_path, small_site)
               "[theme]={{ theme.accent }}"]
     lines += [f"[labels.{k}]={{{{ labels.{k} }}}}" for k in LABELS]
     lines += ["[hhmm]={{ post.date | hhmm }}", "[isodate]={{ digest.start | isodate }}",
-              "[longdate]={{ digest.start | longdate }}", "[headlines]={{ (digest | headlines(2)) | length }}"]
+              "[longdate]={{ digest.start | longdate }}", "[headlines]={{ (digest | headlines(2)) | length }}",
+              "[stamp]={{ post | stamp }}|{{ post | stamp(iso=true) }}"]
     (theme / "web" / "digest.html.j2").write_text("\n".join(lines) + "\n", encoding="utf-8")
     s = load_settings(small_site, overrides={"theme": str(theme)})
     th = load_theme(s)
     out = web_page(make_digest(s, DAY2, DAY2), s, th)
     got = dict(line.split("=", 1) for line in out.splitlines() if line.startswith("["))
-    assert len(got) == len(OBJECTS) + len(LABELS) + 8
+    assert len(got) == len(OBJECTS) + len(LABELS) + 9
     assert got["[post.attribution.outlet]"] == "新华社" and got["[section.title]"] == "研究报告"
     assert got["[post.extra]"].startswith("{") and "image" in got["[post.extra]"]
     assert got["[hhmm]"] == "13:00" and got["[isodate]"] == "2022-03-01" and got["[longdate]"] == "2022年3月1日"
     assert got["[headlines]"] == "2" and got["[edition]"] == "web" and got["[theme]"] == "#b3261e"
+    assert got["[stamp]"] == "13:00|2022-03-01T13:00:00+08:00"
     assert set(FILTERS) <= set(th.env.filters)
     tables = tomllib.loads((themes_root() / "default" / "labels.toml").read_text(encoding="utf-8"))
     assert set(tables["en"]) == set(tables["zh"])  # no language lacks a word

@@ -7,6 +7,7 @@ is parsed and checked by tests/active_content.py.
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -98,10 +99,25 @@ def test_web_edition_keeps_the_text_of_vectors_as_text(built):
     # The link after each vector survives, except where the vector opens an element whose content is
     # dropped (HTML parsing puts the rest of the post inside it): the article is cut, never unsafe.
     swallowing = ("<plaintext", "<xmp", "<textarea", "<title", "<iframe", "<noscript", "<!--", "<?", "<![cdata",
-                  "<style", "<script", "<template", "<select", "<object", "<applet", "<math", "<svg", "<xml")
+                  "<style", "<script", "<template", "<select", "<object", "<applet", "<math", "<svg", "<xml",
+                  "<frameset")
     missing = [v for i, v in enumerate(VECTORS) if f'href="https://example.org/ok/{i}"' not in text]
-    assert all(any(s in v.lower() for s in swallowing) for v in missing), missing
-    assert len(missing) <= 10, missing
+    # As in Jekyll (kramdown), a post whose line starts an HTML block element that is never closed has the rest
+    # of its text read as raw HTML: the text stays, its Markdown links are not links. The rest of the
+    # missing links are the HTML parser's (the article cut inside an element whose content is dropped).
+    cut_by_html = [v for v in missing if not _opens_an_unclosed_html_block(v)]
+    assert [v for v in cut_by_html if not any(s in v.lower() for s in swallowing)] == []
+    assert len(cut_by_html) <= 10, cut_by_html
+
+
+def _opens_an_unclosed_html_block(vector: str) -> bool:
+    from digest.jekyll.kramdown.html_blocks import SPAN_ELEMENTS, VOID
+
+    m = re.match(r"\s{0,3}<([A-Za-z][\w:.-]*)", vector)
+    if m is None:
+        return False
+    name = m.group(1).lower()
+    return name not in SPAN_ELEMENTS and name not in VOID and f"</{name}" not in vector.lower()
 
 
 def test_links_in_pdf_are_web_links_only(built):

@@ -11,7 +11,7 @@ Covers come from the first edition that carries one (the EPUB's cover image; :mo
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -160,8 +160,10 @@ def write_archive(out_dir: Path, settings: Settings, theme: Theme | None = None)
     """(Re)write index.html, feed.atom and the OPDS catalog; returns the files written or kept."""
     if not settings.archive.enabled:
         return []
-    theme = theme or load_theme(settings)
     found = issues(out_dir, settings)
+    langs = Counter(record.lang for _, record in found if record.lang and record.lang != "und")
+    lang = settings.lang or min(langs.items(), key=lambda kv: (-kv[1], kv[0]))[0] if langs else settings.lang or "en"
+    theme = (theme or load_theme(settings)).for_lang(lang)  # the site's language, else its issues'
     for issue, record in found:
         cover_for(out_dir, record, issue)
     items = [issue for issue, _ in found]
@@ -172,7 +174,7 @@ def write_archive(out_dir: Path, settings: Settings, theme: Theme | None = None)
         by_month[(i.start.year, i.start.month)].append(i)
     months = [{"label": theme.labels.get("month_format", "{y}-{m:02d}").format(y=y, m=m), "key": f"{y}-{m:02d}",
                "issues": lst} for (y, m), lst in by_month.items()]
-    site = {"title": settings.title, "url": settings.site_url, "lang": settings.lang,
+    site = {"title": settings.title, "url": settings.site_url, "lang": lang,
             "description": settings.description, "author": settings.author or settings.publisher or settings.title}
     common = {"site": site, "updated": _atom_time(updated), "atom_time": _atom_time, "nav_type": NAV_TYPE,
               "acq_type": ACQ_TYPE}
@@ -214,12 +216,19 @@ def _write_opds(out_dir: Path, settings: Settings, theme: Theme, items: list[Iss
     return written
 
 
-def refresh(out_dir: Path, settings: Settings, wait: float = 600.0) -> list[Path]:
-    """``digest archive``: rewrite the archive of an output folder, under its lock (after editing the archive
-    templates or the ``[archive]`` settings, or deleting issue files by hand)."""
+def refresh(out_dir: Path, settings: Settings | None = None, wait: float = 600.0) -> list[Path]:
+    """``digest archive``: rewrite the archive of an output folder from what is in it — the issue records and
+    the files they list — under its lock (after editing the archive templates or the ``[archive]``
+    settings, deleting issue files by hand, or building issues in shards). Without ``settings`` the ones
+    the last build kept in the folder are used (:mod:`.snapshot`): no site needed."""
+    from digest.archive.snapshot import load_snapshot, save_snapshot
     from digest.runtime.lock import output_lock
 
     if not out_dir.is_dir():
         raise ConfigError("output folder not found", out_dir)
     with output_lock(out_dir, wait):
+        if settings is None:
+            settings = load_snapshot(out_dir)
+        else:
+            save_snapshot(out_dir, settings)
         return write_archive(out_dir, settings)

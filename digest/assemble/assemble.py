@@ -6,15 +6,22 @@ import re
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, tzinfo
 from functools import partial
+from typing import TYPE_CHECKING
 
 from digest.config.settings import Settings, Shapes, shaping
-from digest.errors import PostError, Problem, Skipped
+from digest.errors import PostError, Problem, Skipped, ThemeError
 from digest.model import Digest, Post, Section
+from digest.render.language import majority
+from digest.render.site import LinkTargets
 from digest.runtime import keys, parallel
 from digest.runtime.cache import Store
 from digest.runtime.env import Environment
 from digest.sources.collect import Collected
 from digest.sources.posts import SourcePost
+from digest.sources.sample import settled
+
+if TYPE_CHECKING:
+    from digest.render.post import ContentRenderer
 
 _SAFE = re.compile(r"[^A-Za-z0-9_-]+")
 _NORM = re.compile(r"[\s\u3000，。、；：！？,.;:!?“”\"'‘’（）()\[\]【】《》<>|｜-]+")
@@ -74,10 +81,28 @@ def build_time(posts: list[Post], tz: tzinfo, source_date_epoch: int | None) -> 
     return datetime(1980, 1, 1, tzinfo=tz)
 
 
-def render_key_prefix(settings: Settings) -> str:
-    """What every rendered post's key shares: the settings that shape a post and the rendering code."""
-    return keys.key("rendered", inputs=(), settings=shaping(settings, Shapes.POST),
-                    code=keys.code_fingerprint("digest.render"))
+def render_key_prefix(settings: Settings, labels: dict[str, str] | None = None) -> str:
+    """What every rendered post's key shares: the settings that shape a post, the rendering code, the
+    site's Jekyll inputs (``_config.yml``, includes, data files) and the words of the theme that go into a
+    body (the link cards of embeds)."""
+    from digest.render.site import SiteInputs
+
+    words = sorted((labels or {}).items())
+    return keys.key("rendered", inputs=(SiteInputs.read(settings).fingerprint, *(f"{k}={v}" for k, v in words)),
+                    settings=shaping(settings, Shapes.POST), code=keys.code_fingerprint("digest.render"))
+
+
+def body_labels(settings: Settings) -> dict[str, str]:
+    """The theme's words that a rendered body holds (English when the theme cannot be loaded: the
+    editions report that theme error themselves)."""
+    from digest.render.words import EMBED_LABELS
+    from digest.theming.loader import load_theme
+
+    try:
+        labels = load_theme(settings).labels
+    except ThemeError:
+        return {}
+    return {name: labels[name] for name in EMBED_LABELS.values() if name in labels}
 
 
 def render_posts(settings: Settings, collected: Collected, ids: list[str], *,
@@ -86,47 +111,56 @@ def render_posts(settings: Settings, collected: Collected, ids: list[str], *,
     its content, id, the settings that shape it and the rendering code, so an in-day cron run re-renders
     only new posts (and a web-only build and an EPUB build of the same day share them)."""
     problems = list(collected.problems)
-    prefix = render_key_prefix(settings)
-    keyed = {src.path.as_posix(): f"{prefix}:{src.content_hash}:{pid}"
+    labels = body_labels(settings)
+    prefix = render_key_prefix(settings, labels)
+    links = LinkTargets(settings, lambda: _renderer(settings, labels).post_url)
+    keyed = {src.path.as_posix(): f"{prefix}:{src.content_hash}:{pid}{links.key_part(src)}"
              for src, pid in zip(collected.posts, ids, strict=True)}
     with Store(env.cache_dir, settings.site_root) as cache:
         done = cache.rendered(keyed)
         todo = [(src, pid) for src, pid in zip(collected.posts, ids, strict=True) if src.path.as_posix() not in done]
-        fresh = dict(zip((src.path.as_posix() for src, _ in todo), _render(settings, todo), strict=True))
+        fresh = dict(zip((src.path.as_posix() for src, _ in todo), _render(settings, labels, todo), strict=True))
         posts: list[Post] = []
         for src in collected.posts:
             path = src.path.as_posix()
             if path in fresh:
                 cache.put_rendered(path, keyed[path], fresh[path])
             got = done.get(path, fresh.get(path))
-            # a str: the body went past the work limits (docs/safety.md): skipped, reported
             if isinstance(got, Post):
                 posts.append(got)
-            else:
-                problems.append(Skipped(src.path, str(got)))
+                problems.extend(got.notices)
+            elif isinstance(got, Skipped):  # past the work limits (docs/safety.md): skipped, reported
+                problems.append(got)
     return posts, problems
 
 
-def _render(settings: Settings, todo: list[tuple[SourcePost, str]]) -> list[Post | str]:
+def _render(settings: Settings, labels: dict[str, str], todo: list[tuple[SourcePost, str]]) -> list[Post | Skipped]:
     """Render ``todo`` in order (on the free cores when there are many); a post past the work limits gives
-    its one-line reason instead. When every post is cached the renderer is not even imported."""
+    its problem instead. When every post is cached the renderer is not even imported."""
     if not todo:
         return []
     if len(todo) >= parallel.POST.fork_from:
         from digest.render import post  # noqa: F401  (imported once here, inherited by forked workers)
-    return parallel.share_out(partial(_render_share, settings), todo, parallel.POST)
+    return parallel.share_out(partial(_render_share, settings, labels), todo, parallel.POST)
 
 
-def _render_share(settings: Settings, todo: list[tuple[SourcePost, str]]) -> list[Post | str]:
+def _renderer(settings: Settings, labels: dict[str, str]) -> ContentRenderer:
+    from digest.render.post import ContentRenderer
+
+    return ContentRenderer(settings, labels)
+
+
+def _render_share(settings: Settings, labels: dict[str, str],
+                  todo: list[tuple[SourcePost, str]]) -> list[Post | Skipped]:
     from digest.render.post import ContentRenderer  # only when some post is not cached yet
 
-    renderer = ContentRenderer(settings)
-    out: list[Post | str] = []
+    renderer = ContentRenderer(settings, labels)
+    out: list[Post | Skipped] = []
     for src, pid in todo:
         try:
             out.append(renderer.render(src, pid))
         except PostError as e:
-            out.append(e.message)
+            out.append(Skipped(src.path, e.message))
     return out
 
 
@@ -141,6 +175,7 @@ def assemble(
     env: Environment,
 ) -> Digest:
     """Render and group the collected posts. Exporters never re-parse anything after this."""
+    settings = settled(settings, env)  # a build has settled the attribution preset already: then this is quick
     ids = unique_ids(collected.posts)
     posts, problems = render_posts(settings, collected, ids, env=env)
     dropped = 0
@@ -166,7 +201,8 @@ def assemble(
         used.add(anchor)
         sections.append(Section(id=cat, title=section_title(settings, cat, items), anchor=anchor, posts=tuple(items)))
     return Digest(
-        site_title=settings.title, site_url=settings.site_url, lang=settings.lang, timezone=settings.timezone,
+        site_title=settings.title, site_url=settings.site_url, lang=majority((p.lang for p in posts), settings.lang),
+        timezone=settings.timezone,
         start=start, end=end, sections=tuple(sections), generated=build_time(posts, settings.tz, env.source_date_epoch),
         period=period, duplicates_dropped=dropped, problems=tuple(problems),
     )

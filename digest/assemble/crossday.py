@@ -13,6 +13,7 @@ from digest.render.attribution import AttributionFinder
 from digest.render.post import ContentRenderer
 from digest.runtime.env import Environment
 from digest.sources.collect import collect
+from digest.sources.sample import settled
 
 
 def previous_urls(settings: Settings, start: date, *, env: Environment,
@@ -21,8 +22,9 @@ def previous_urls(settings: Settings, start: date, *, env: Environment,
     n = settings.dedupe_days
     if n <= 0:
         return frozenset()
+    settings = settled(settings, env)  # (a build has settled the preset already: then this is quick)
     collected = collect(settings, start - timedelta(days=n), start - timedelta(days=1), env=env, now=now)
     finder = AttributionFinder(settings.attribution)
-    urls = ContentRenderer(settings)  # for each post's own URL (relative original URLs resolve against it)
+    urls = ContentRenderer(settings, env=env)  # for each post's own URL (relative original URLs resolve against it)
     return frozenset(u for src in collected.posts
                      if (u := finder.original_url(src.front, src.body, urls.post_url(src), settings.site_url)))

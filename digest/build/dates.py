@@ -12,7 +12,6 @@ from digest.archive import records
 from digest.config.settings import Settings
 from digest.errors import ConfigError
 from digest.runtime.env import Environment
-from digest.sources.discover import day_of_name, list_post_files
 
 PERIODS = ("day", "week", "month", "range")
 
@@ -88,13 +87,9 @@ def catch_up_start(settings: Settings, out_dir: Path, period: str = "day", *,
     finals = [r for r in records.all_records(out_dir) if r.period == period and r.final]
     if finals:
         return finals[-1].start
-    dated = [d for f in list_post_files(settings) if (d := day_of_name(f))]
-    if dated:
-        return min(dated)
-    from digest.sources.inventory import inventory
+    from digest.sources.siteindex import SiteIndex
 
-    table = inventory(settings, env=env)
-    return next(iter(table.days), None)
+    return SiteIndex(settings, env).first_day()
 
 
 def days(start: date, end: date) -> list[date]:

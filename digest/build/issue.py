@@ -22,7 +22,8 @@ from digest.errors import PostError, Problem
 from digest.model import Digest, issue_slug
 from digest.runtime.env import Environment
 from digest.sources.collect import Collected, collect
-from digest.sources.discover import PostFiles
+from digest.sources.sample import settled
+from digest.sources.siteindex import SiteIndex
 from digest.theming.loader import Theme, load_theme
 
 
@@ -46,6 +47,7 @@ def make_digest(settings: Settings, start: date, end: date, *, period: str = "da
                 env: Environment | None = None, now: datetime | None = None) -> Digest:
     """Collect and assemble one issue (no files written)."""
     env = env or Environment.from_os()
+    settings = settled(settings, env)
     collected = collect(settings, start, end, env=env, now=now)
     check_strict(settings, collected.problems)
     exclude = exclusions(settings, start, env=env, now=now)
@@ -56,7 +58,8 @@ def write_issue(digest: Digest, names: Iterable[str], out_dir: Path, *, settings
                 theme: Theme | None = None, env: Environment | None = None) -> list[Path]:
     """Write the named editions of an issue (no records, no archive): for callers that build one issue."""
     env = env or Environment.from_os()
-    ctx = WriteContext(out_dir, theme or load_theme(settings, cache_dir=env.cache_dir), settings, env)
+    theme = (theme or load_theme(settings, cache_dir=env.cache_dir)).for_lang(digest.lang)
+    ctx = WriteContext(out_dir, theme, settings, env)
     return [f for name in names for f in registry.get(name).write(digest, ctx)]
 
 
@@ -117,10 +120,10 @@ class IssueOutcome:
     result: IssueResult | None = None
 
 
-def quick_check(job: IssueJob, files: PostFiles | None = None,
+def quick_check(job: IssueJob, index: SiteIndex | None = None,
                 memo: dict[Path, str] | None = None) -> tuple[str, bool]:
     """(probe, unchanged): the cheap test, reading candidate files' bytes but parsing nothing."""
-    key = probe(job.inputs(), files=files, memo=memo)
+    key = probe(job.inputs(), index or SiteIndex(job.settings, job.env), memo=memo)
     record = None if job.force else records.load(job.out_dir, job.slug)
     unchanged = (record is not None and record.final and record.probe == key
                  and all(records.intact(job.out_dir, record.editions.get(f)) for f in job.formats))
@@ -158,11 +161,14 @@ def _write(job: IssueJob, collected: Collected, exclude: frozenset[str], stale: 
            fresh: set[str], record: IssueRecord | None, key: str, theme: Theme | None) -> IssueOutcome:
     s, out_dir = job.settings, job.out_dir
     digest = assemble(s, collected, job.start, job.end, period=job.period, exclude_urls=exclude, env=job.env)
+    sources = tuple(sorted((p.path.as_posix(), p.content_hash) for p in collected.posts))
+    collected.posts.clear()  # the raw posts are rendered now: a month's are not kept while the editions write
     problems = list(digest.problems)  # the collector's, plus bodies past the work limits (docs/safety.md)
     check_strict(s, problems)  # with --strict, a body past those limits is fatal too
     if digest.count == 0:  # every post was a cross-day duplicate
         return IssueOutcome("empty", job.start, job.end, job.slug, problems)
-    ctx = WriteContext(out_dir, theme or load_theme(s, cache_dir=job.env.cache_dir), s, job.env)
+    theme = (theme or load_theme(s, cache_dir=job.env.cache_dir)).for_lang(digest.lang)  # the issue's words
+    ctx = WriteContext(out_dir, theme, s, job.env)
     editions = {} if record is None else {f: e for f, e in record.editions.items() if f in fresh}
     files: list[Path] = []
     for name in stale:
@@ -177,7 +183,7 @@ def _write(job: IssueJob, collected: Collected, exclude: frozenset[str], stale: 
         site_title=digest.site_title, lang=digest.lang, generated=digest.generated, count=digest.count,
         duplicates_dropped=digest.duplicates_dropped,
         sections=tuple((sec.title, len(sec.posts)) for sec in digest.sections), probe=key, final=job.complete,
-        posts=tuple(sorted((p.path.as_posix(), p.content_hash) for p in collected.posts)), editions=editions,
+        posts=sources, editions=editions,
     ))
     issue = IssueResult(digest if job.keep_digest else None, files, job.slug, job.start, job.end, digest.count,
                         len(digest.sections), digest.duplicates_dropped, stale)

@@ -1,8 +1,8 @@
 """The keys of the incremental build (see :mod:`digest.runtime.keys` for the scheme).
 
-* the **probe** of an issue: cheap — the bytes of every candidate file (file-name dates, the cross-day window
-  included), the settings that shape an issue and every edition's options, the theme and the code; trusted
-  only for a final record;
+* the **probe** of an issue: cheap — the bytes of every file the site index dates in the issue (the cross-day
+  window included, and unreadable files reported with it), the settings that shape an issue and every
+  edition's options, the theme and the code; trusted only for a final record;
 * an **edition key**: exact — the issue's posts (path, content hash), the cross-day exclusions, the theme,
   the settings that shape an issue, the edition's own options and those of the editions it embeds, and the
   code of everything up to the build.
@@ -18,7 +18,7 @@ from pathlib import Path
 from digest.config.settings import Settings, Shapes, edition_shaping, shaping
 from digest.editions.base import Edition
 from digest.runtime import keys
-from digest.sources.discover import PostFiles, candidate_files
+from digest.sources.siteindex import SiteIndex, dated_between
 
 
 def content_hash(data: bytes) -> str:
@@ -57,10 +57,10 @@ class IssueInputs:
         return [self.period, self.start.isoformat(), self.end.isoformat(), self.theme, str(self.source_date_epoch)]
 
 
-def probe(inputs: IssueInputs, *, files: PostFiles | None = None, memo: dict[Path, str] | None = None) -> str:
+def probe(inputs: IssueInputs, index: SiteIndex, *, memo: dict[Path, str] | None = None) -> str:
     s = inputs.settings
-    cands = candidate_files(s, inputs.start - timedelta(days=s.dedupe_days), inputs.end, files=files)
-    hashed = [f"{p}={h}" for p, h in hash_files(s.site_root, cands, memo)]
+    cands = dated_between(index, inputs.start - timedelta(days=s.dedupe_days), inputs.end)
+    hashed = [f"{p}={h}" for p, h in hash_files(s.site_root, map(Path, cands), memo)]
     every_edition = edition_shaping(s, tuple(s.editions))
     return keys.key("probe", inputs=[*inputs.common(), *hashed], settings=[shaping(s, Shapes.ISSUE), every_edition],
                     code=keys.code_fingerprint("digest.build"))

@@ -9,21 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from digest import editions as registry
 from digest.build.dates import DateRequest, periods, resolve
 from digest.build.issue import IssueJob, IssueOutcome, IssueResult, build_issue, build_share, quick_check
+from digest.build.shards import Shard, parse_shard, split
 from digest.config.load import output_folder
 from digest.config.settings import Settings
 from digest.editions import load_settings
-from digest.errors import NothingToBuild, Problem
+from digest.errors import BusyError, ConfigError, NothingToBuild, Problem
 from digest.runtime import parallel
 from digest.runtime.env import Environment
 from digest.runtime.lock import output_lock
-from digest.sources.discover import PostFiles, candidate_files, list_post_files
+from digest.sources.sample import settled
+from digest.sources.siteindex import SiteIndex, dated_between
 from digest.theming.loader import Theme, fingerprint, load_theme
 
 
@@ -34,6 +36,7 @@ class BuildResult:
     problems: list[Problem] = field(default_factory=list)
     empty_days: list[date] = field(default_factory=list)
     archive_files: list[Path] = field(default_factory=list)
+    archive_deferred: bool = False  # a shard left the archive to the last one to finish (another was busy)
 
     @property
     def files(self) -> list[Path]:
@@ -50,6 +53,7 @@ class BuildOptions:
     wait: float = 600.0  # seconds to wait for another build's lock
     archive: bool = True
     keep_digests: bool = True  # keep each issue's Digest in the result (built in this process only)
+    shard: Shard | None = None  # build only this shard's issues (``--shard K/N``; docs/scale.md)
 
 
 def _run_jobs(jobs: list[IssueJob], workers: int, theme: Theme) -> Iterator[IssueOutcome]:
@@ -89,49 +93,90 @@ def build(
     names = tuple(registry.canonical(list(formats)))  # fails early on an unknown or unavailable format
     theme = load_theme(settings, cache_dir=env.cache_dir)
     now = now or datetime.now(settings.tz)
+    index = SiteIndex(settings, env)
+    if not dated_between(index, start, end):  # nothing to build: leave OUT as is
+        raise _nothing(settings, start, end)
+    settings = settled(settings, env, index)  # the attribution preset, once for every issue
     todo = [IssueJob(settings, lo, hi, options.period, names, out_dir, fingerprint(theme), now, env, options.force,
                      keep_digest=options.keep_digests and options.jobs <= 1)
             for lo, hi in periods(start, end, options.period)]
     result = BuildResult()
-    post_files = PostFiles(list_post_files(settings))
-    if not candidate_files(settings, start, end, files=post_files):  # nothing to build: leave OUT as is
-        raise _nothing(settings, start, end)
-    with output_lock(out_dir, options.wait, on_wait):
-        pending = _pending(todo, settings, post_files, result)
+    if options.shard is not None:
+        todo = _shard_jobs(todo, options.shard, index)
+    with output_lock(out_dir, options.wait, on_wait, shared=options.shard is not None):
+        pending = _pending(todo, index, result)
         for outcome in _run_jobs(pending, options.jobs, theme):
-            result.problems.extend(outcome.problems)
-            if outcome.status == "empty":
-                result.empty_days.append(outcome.start)
-            elif outcome.status == "unchanged":
-                result.unchanged.append(outcome.slug)
-            elif outcome.result is not None:
-                result.issues.append(outcome.result)
-                if on_issue:
-                    on_issue(outcome.result)
+            _record(result, outcome, on_issue)
         result.unchanged.sort()
         result.empty_days.sort()
-        if options.archive and (result.issues or not archive_present(out_dir)) and (result.issues or result.unchanged):
-            from digest.archive.catalog import write_archive
-
-            result.archive_files = write_archive(out_dir, settings, theme)
+        if options.shard is None and _archive_due(options, out_dir, result):
+            result.archive_files = _write_archive(out_dir, settings, theme)
+    if options.shard is not None:
+        _shard_archive(out_dir, settings, theme, options, result)
+        return result
     if not result.issues and not result.unchanged:
         raise _nothing(settings, start, end)
     return result
 
 
-def _pending(todo: list[IssueJob], settings: Settings, post_files: PostFiles, result: BuildResult) -> list[IssueJob]:
+def _record(result: BuildResult, outcome: IssueOutcome, on_issue: Callable[[IssueResult], None] | None) -> None:
+    result.problems.extend(outcome.problems)
+    if outcome.status == "empty":
+        result.empty_days.append(outcome.start)
+    elif outcome.status == "unchanged":
+        result.unchanged.append(outcome.slug)
+    elif outcome.result is not None:
+        result.issues.append(outcome.result)
+        if on_issue:
+            on_issue(outcome.result)
+
+
+def _archive_due(options: BuildOptions, out_dir: Path, result: BuildResult) -> bool:
+    return options.archive and bool(result.issues or result.unchanged) and (
+        bool(result.issues) or not archive_present(out_dir))
+
+
+def _write_archive(out_dir: Path, settings: Settings, theme: Theme) -> list[Path]:
+    from digest.archive.catalog import write_archive
+    from digest.archive.snapshot import save_snapshot
+
+    save_snapshot(out_dir, settings)
+    return write_archive(out_dir, settings, theme)
+
+
+def _shard_jobs(todo: list[IssueJob], shard: Shard, index: SiteIndex) -> list[IssueJob]:
+    """This shard's issues (see :mod:`.shards`): weighted by their posts, split the same way by all."""
+    weights = [(job.slug, len(dated_between(index, job.start, job.end))) for job in todo]
+    mine = set(split(weights, shard.count)[shard.index])
+    return [job for job in todo if job.slug in mine]
+
+
+def _shard_archive(out_dir: Path, settings: Settings, theme: Theme, options: BuildOptions,
+                   result: BuildResult) -> None:
+    """After its issues, a shard rewrites the archive if no other build holds the folder now (it then sees
+    every record written so far); else it leaves that to the last shard to finish, which will."""
+    if not options.archive:
+        return
+    try:
+        with output_lock(out_dir, timeout=0):
+            result.archive_files = _write_archive(out_dir, settings, theme)
+    except BusyError:
+        result.archive_deferred = True
+
+
+def _pending(todo: list[IssueJob], index: SiteIndex, result: BuildResult) -> list[IssueJob]:
     """The issues with work: the cheap check runs here, so only those go on (to the workers)."""
     memo: dict[Path, str] = {}
     pending = []
     for job in todo:
-        if not candidate_files(settings, job.start, job.end, files=post_files):
+        names = dated_between(index, job.start, job.end)
+        if not names:
             result.empty_days.append(job.start)
             continue
-        key, unchanged = quick_check(job, post_files, memo)
+        key, unchanged = quick_check(job, index, memo)
         if unchanged:
             result.unchanged.append(job.slug)
         else:
-            names = post_files.names_between(job.start - timedelta(days=1), job.end + timedelta(days=1))
             pending.append(replace(job, probe=key, candidates=tuple(names)))
     return pending
 
@@ -156,6 +201,7 @@ class SiteBuild:
     out: Path | None  # --out (None: the settings' ``out``, else ./out)
     options: BuildOptions
     env: Environment
+    shard: str | None = None  # --shard K/N as given
 
 
 def build_site(request: SiteBuild, *, on_issue: Callable[[IssueResult], None] | None = None,
@@ -163,8 +209,12 @@ def build_site(request: SiteBuild, *, on_issue: Callable[[IssueResult], None] | 
     """Load the site's settings, work out the dates and the output folder, and build; (result, folder)."""
     settings = load_settings(request.site, request.config, request.overrides)
     out_dir = output_folder(request.site, settings, request.out)
+    shard = parse_shard(request.shard) if request.shard is not None else request.options.shard
+    if shard is not None and request.dates.catch_up:
+        raise ConfigError("--shard needs the dates given (--date, or --from/--to): with --catch-up each shard "
+                          "would work out its own range from records the others are writing")
     start, end = resolve(settings, request.dates, out_dir, env=request.env)
-    options = replace(request.options, period=request.dates.period)
+    options = replace(request.options, period=request.dates.period, shard=shard)
     result = build(settings, start, end, settings.formats, out_dir, options, env=request.env, on_issue=on_issue,
                    on_wait=(lambda: on_wait(out_dir)) if on_wait else None)
     return result, out_dir

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from digest.cli.common import ConfigOpt, SiteArg, call, given, parse_day, report_problems, say_error
+from digest.cli.common import ConfigOpt, SiteArg, call, counted, given, parse_day, report_problems, say_error
 from digest.errors import EXIT_NOTHING, EXIT_OK, NothingToBuild
 
 
@@ -23,6 +23,8 @@ ToOpt = Annotated[str | None, Opt("--to", help="Last day of a range, YYYY-MM-DD.
 FormatOpt = Annotated[str | None, Opt("--format", "-f", help="Comma-separated: web (or html),epub,pdf,email, or "
                                                               "'all'.")]
 Flag = Annotated[bool | None, Opt()]
+SHARD = ("K/N: build only shard K (from 0) of N, a deterministic share of the range's issues balanced by posts; "
+         "N shards may share the output folder (docs/scale.md).")
 CATCH_UP = ("Build every issue since the last complete build that is missing or outdated (up to --to, default "
             "yesterday).")
 
@@ -57,6 +59,7 @@ def build(
     catch_up: Annotated[bool, Opt("--catch-up", help=CATCH_UP)] = False,
     wait: Annotated[float, Opt("--wait", min=0, help="Seconds to wait for another build on the same output "
                                                       "folder (then exit 5).")] = 600.0,
+    shard: Annotated[str | None, Opt("--shard", help=SHARD)] = None,
 ) -> None:
     """Build the digest of a day (default: yesterday in the site's time zone).
 
@@ -74,7 +77,7 @@ def build(
         DateRequest(parse_day(date_, "--date"), parse_day(from_, "--from"), parse_day(to, "--to"), today,
                     yesterday_, catch_up, period),
         out, BuildOptions(force=force, jobs=jobs, wait=wait, keep_digests=False),
-        Environment.from_os(cache=not no_cache))
+        Environment.from_os(cache=not no_cache), shard)
     say = _printer(quiet)
     try:
         result, _ = call(_quietly_empty(today and quiet, build_site), request, on_issue=_on_issue(say, quiet),
@@ -83,9 +86,16 @@ def build(
     finally:
         say.close()
     report_problems(result.problems, quiet)
-    if not quiet and result.unchanged:
-        say(_unchanged_line(result.unchanged, bool(result.issues)))
+    if not quiet:
+        _summary(say, result)
     raise typer.Exit(EXIT_OK)
+
+
+def _summary(say: Callable[[str], None], result: Any) -> None:
+    if result.unchanged:
+        say(_unchanged_line(result.unchanged, bool(result.issues)))
+    if result.archive_deferred:
+        say("archive: left to the last shard to finish (another build holds the folder now)")
 
 
 def _unchanged_line(unchanged: list[str], built_some: bool) -> str:
@@ -137,8 +147,8 @@ def _on_issue(say: Callable[[str], None], quiet: bool) -> Callable[[Any], None]:
     def on_issue(issue: Any) -> None:
         if quiet:
             return
-        dup = f", {issue.duplicates_dropped} duplicates dropped" if issue.duplicates_dropped else ""
-        say(f"{issue.slug}: {issue.count} articles in {issue.sections} sections{dup}")
+        dup = f", {counted(issue.duplicates_dropped, 'duplicate')} dropped" if issue.duplicates_dropped else ""
+        say(f"{issue.slug}: {counted(issue.count, 'article')} in {counted(issue.sections, 'section')}{dup}")
         for f in issue.files:
             say(f"  {f} ({f.stat().st_size:,} bytes)")
     return on_issue

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import typer
 
-from digest.cli.common import ConfigOpt, SiteArg, call, settings_for
+from digest.cli.common import ConfigOpt, SiteArg, call, counted, settings_for
 from digest.errors import EXIT_BAD_INPUT, EXIT_OK
 
 
@@ -14,12 +14,14 @@ def register(app: typer.Typer) -> None:
 
 
 def check(site: Path = SiteArg, config: Path | None = ConfigOpt) -> None:
-    """Validate the config and every post; print each problem; exit non-zero if any."""
+    """Validate the config and every post; print each problem; exit 2 if a post cannot be used (warnings
+    alone exit 0)."""
     from digest.build.check import check_site
 
     report = call(check_site, settings_for(site, config))
     for p in report.problems:
         typer.echo(f"{'error' if p.skipped else 'warning'}: {p}")
-    typer.echo(f"{report.checked:,} posts checked: {report.errors} with errors, "
-               f"{len(report.problems) - report.errors} warnings")
-    raise typer.Exit(EXIT_BAD_INPUT if report.problems else EXIT_OK)
+    warnings = len(report.problems) - report.errors
+    typer.echo(f"{counted(report.checked, 'post')} checked: {report.errors} with errors, "
+               f"{counted(warnings, 'warning')}")
+    raise typer.Exit(EXIT_BAD_INPUT if report.errors else EXIT_OK)

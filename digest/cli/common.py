@@ -22,6 +22,11 @@ ConfigOpt = typer.Option(None, "--config", "-c", help="A digest.toml to use inst
 PREFIX = "digest: "
 
 
+def counted(n: int, word: str, plural: str | None = None) -> str:
+    """``1 article``, ``2 articles``: a count with its noun in the right number (English messages)."""
+    return f"{n:,} {word if n == 1 else plural or word + 's'}"
+
+
 def say_error(message: str) -> None:
     typer.echo(f"{PREFIX}{message}", err=True)
 

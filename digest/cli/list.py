@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from digest.cli.common import ConfigOpt, SiteArg, call, parse_day, report_problems, say_error, settings_for
+from digest.cli.common import ConfigOpt, SiteArg, call, counted, parse_day, report_problems, say_error, settings_for
 
 
 def register(app: typer.Typer) -> None:
@@ -30,9 +30,10 @@ def list_(
     if not table.days:
         say_error("no posts found")
         raise typer.Exit(1)
-    title = f"{settings.title}: {table.total:,} posts on {len(table.days):,} days"
-    head = ["day", *(table.titles.get(c, c) for c in table.categories), "total"]
-    rows = [[day.isoformat(), *(str(counts.get(c, "")) for c in table.categories), str(sum(counts.values()))]
+    title = f"{settings.title}: {counted(table.total, 'post')} on {counted(len(table.days), 'day')}"
+    cats = [] if table.categories == ["uncategorized"] else table.categories  # one implicit section: no column
+    head = ["day", *(table.titles.get(c, c) for c in cats), "total"]
+    rows = [[day.isoformat(), *(str(counts.get(c, "")) for c in cats), str(sum(counts.values()))]
             for day, counts in table.days.items()]
     _print_table(title, head, rows)
     report_problems(table.problems, quiet=True)

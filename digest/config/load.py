@@ -11,32 +11,11 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
+from digest.config.jekyll import read_config
 from digest.config.settings import CONFIG_NAME, EditionOptions, Settings
 from digest.errors import ConfigError
-
-# Jekyll keys we take from _config.yml; the rest of a Jekyll config is not ours to judge.
-_JEKYLL_KEYS = ("title", "description", "lang", "timezone", "url", "baseurl", "permalink", "author")
-
-
-def _read_jekyll(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
-        raise ConfigError(f"cannot read Jekyll config: {str(e).splitlines()[0]}", path) from None
-    if not isinstance(data, dict):
-        raise ConfigError("Jekyll config is not a mapping", path)
-    out: dict[str, Any] = {}
-    for key in _JEKYLL_KEYS:
-        value = data.get(key)
-        if value is None or value == "":
-            continue
-        if key == "author" and isinstance(value, dict):
-            value = value.get("name")
-        out[key] = str(value)
-    return out
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -72,15 +51,15 @@ def load_settings(
     root = Path(site_root)
     if not root.is_dir():
         raise ConfigError("site folder not found", root)
-    data: dict[str, Any] = {}
-    jekyll = root / "_config.yml"
-    if jekyll.is_file():
-        data.update(_read_jekyll(jekyll))
     cfg = Path(config_file) if config_file else root / CONFIG_NAME
     source = cfg
-    if config_file or cfg.is_file():
-        data = merge(data, _read_toml(cfg))
+    own = _read_toml(cfg) if config_file or cfg.is_file() else {}
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    jekyll = _jekyll(root, {**own, **given})
+    name = jekyll.pop("name", None)
+    data = merge(jekyll, own)
+    if not data.get("title") and name:
+        data["title"] = name  # Jekyll sites call themselves ``name`` as often as ``title``
     if given:
         data = merge(data, given)
         source = cfg if cfg.is_file() else root
@@ -103,6 +82,19 @@ def load_settings(
     return settings
 
 
+def _jekyll(root: Path, own: Mapping[str, Any]) -> dict[str, Any]:
+    """The Jekyll config's settings: ``jekyll_config`` in digest.toml says where it is (``_config.yml``)."""
+    rel = own.get("jekyll_config", "_config.yml")
+    if not isinstance(rel, str) or not rel:
+        return {}  # the model reports the wrong type, naming the key
+    path = root / rel
+    if path.is_file():
+        return read_config(path)
+    if "jekyll_config" in own:
+        raise ConfigError(f"jekyll_config: {rel!r} not found", root / CONFIG_NAME)
+    return {}
+
+
 def _describe(error: ValidationError, given: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> list[str]:
     out = []
     for err in error.errors():
@@ -112,7 +104,7 @@ def _describe(error: ValidationError, given: Mapping[str, Any], prefix: tuple[st
         if err["type"] == "extra_forbidden":
             out.append(f"unknown key {key!r}{where}")
         else:
-            out.append(f"{key}{where}: {err['msg']}")
+            out.append(f"{key}{where}: {err['msg'].removeprefix('Value error, ')}")
     return out
 
 

@@ -8,13 +8,14 @@ validated with the rest (:mod:`digest.config.load`) and kept in ``Settings.editi
 """
 from __future__ import annotations
 
+import re
 from enum import IntEnum
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, field_validator, model_validator
 
 CONFIG_NAME = "digest.toml"
 
@@ -33,26 +34,48 @@ class _Strict(BaseModel):
 
 
 class AttributionRules(_Strict):
-    """How outlet, original URL and site chrome are found in post bodies (regular expressions)."""
+    """How outlet, original URL and site chrome are found in post bodies (regular expressions).
 
+    Every rule left unset comes from the ``preset``: ``news`` (outlet lines, a bare original-URL line, site
+    chrome footers: the rules of a site that mirrors news), ``blog`` (none of them: the author and the post's
+    own URL), or ``auto`` (``news`` for an issue most of whose posts look like news, else ``blog``; see
+    :mod:`digest.config.presets`). An empty list or an empty pattern turns a rule off.
+    """
+
+    preset: Literal["auto", "news", "blog"] = "auto"
     # Matched against the plain text of the body; group 1 is the outlet's name. First match wins.
-    source_patterns: list[str] = [
-        r"[（(]\s*(?:文章|新闻|信息)?来源\s*[：:]\s*([^）)]{1,40}?)\s*[）)]",
-        r"^\s*(?:文章|新闻|信息)?来源\s*[：:]\s*(\S[^\n]{0,39}?)\s*$",
-        r"^\s*(?:Source|SOURCE|source)\s*:\s*(\S[^\n]{0,59}?)\s*$",
-    ]
-    # A whole line holding only an autolink: the original article. ``<>`` means none.
-    original_url_pattern: str = r"^[ \t]*<((?:https?:)?//[^>\s]*|)>[ \t]*$"
+    source_patterns: list[str] | None = None
+    # A whole line holding only an autolink: the original article (group 1 its URL; ``<>`` means none).
+    original_url_pattern: str | None = None
     # Remove that line from the body (the attribution block links to the original instead).
-    strip_original_url_line: bool = True
+    strip_original_url_line: bool | None = None
     # Whole lines of site chrome, removed before rendering: links back to the site's own pages.
-    chrome_patterns: list[str] = [
-        r"^[ \t]*(?:\[(?:返回|回到|Back to|Home)[^\]\n]*\]\([^)\n]*\)[ \t]*[｜|]?[ \t]*)+$",
-    ]
+    chrome_patterns: list[str] | None = None
     # When the body names no outlet: the original URL's host, named by this table (a host or a parent
-    # domain → a name), else the host itself.
+    # domain → a name), else (``host_fallback``) the host itself.
     hosts: dict[str, str] = {}
-    host_fallback: bool = True
+    host_fallback: bool | None = None
+
+    @field_validator("source_patterns", "chrome_patterns")
+    @classmethod
+    def _patterns_compile(cls, v: list[str] | None) -> list[str] | None:
+        for i, pattern in enumerate(v or ()):
+            _compiles(pattern, f"item {i}: ")
+        return v
+
+    @field_validator("original_url_pattern")
+    @classmethod
+    def _pattern_compiles(cls, v: str | None) -> str | None:
+        if v:
+            _compiles(v)
+        return v
+
+
+def _compiles(pattern: str, where: str = "") -> None:
+    try:
+        re.compile(pattern, re.M)
+    except re.error as e:
+        raise ValueError(f"{where}invalid regular expression {pattern!r}: {e}") from None
 
 
 class SmtpSettings(_Strict):
@@ -92,9 +115,10 @@ class EditionOptions(_Strict):
 
 class Settings(_Strict):
     site_root: Annotated[Path, Shapes.NOTHING]
-    title: Annotated[str, Shapes.ISSUE] = "Digest"
+    jekyll_config: Annotated[str, Shapes.NOTHING] = "_config.yml"  # the Jekyll config, relative to the site root
+    title: Annotated[str, Shapes.ISSUE] = ""  # empty: _config.yml's ``title``, else its ``name``, else the folder's
     description: Annotated[str, Shapes.ISSUE] = ""
-    lang: Annotated[str, Shapes.POST] = "en"
+    lang: Annotated[str, Shapes.POST] = ""  # empty: each post's own ``lang``, else found from its text
     timezone: Annotated[str, Shapes.SOURCE] = "UTC"
     url: Annotated[str, Shapes.POST] = ""
     baseurl: Annotated[str, Shapes.POST] = ""
@@ -102,6 +126,11 @@ class Settings(_Strict):
     author: Annotated[str | None, Shapes.POST] = None
     publisher: Annotated[str | None, Shapes.ISSUE] = None
     post_dirs: Annotated[list[str], Shapes.SOURCE] = []  # extra post folders besides _posts/ and */_posts/
+    source: Annotated[str, Shapes.SOURCE] = ""  # Jekyll's source folder, relative to the site root
+    collections_dir: Annotated[str, Shapes.SOURCE] = ""  # Jekyll's: posts are read under it only
+    exclude: Annotated[list[str], Shapes.ISSUE] = []  # Jekyll's: paths (globs) under the source not read
+    include: Annotated[list[str], Shapes.ISSUE] = []  # Jekyll's: paths read although excluded or special
+    defaults: Annotated[list[dict[str, Any]], Shapes.SOURCE] = []  # Jekyll's front-matter defaults
     theme: Annotated[str, Shapes.ISSUE] = "default"
     template_overrides: Annotated[str | None, Shapes.ISSUE] = None  # a folder whose templates override the theme's
     out: Annotated[str | None, Shapes.NOTHING] = None  # output folder, relative to the site root
@@ -113,6 +142,7 @@ class Settings(_Strict):
     summary_length: Annotated[int, Shapes.POST, Field(ge=10)] = 120
     include_unpublished: Annotated[bool, Shapes.ISSUE] = False
     include_future: Annotated[bool, Shapes.ISSUE] = False
+    include_drafts: Annotated[bool, Shapes.ISSUE] = False  # posts in _drafts/ (Jekyll's --drafts)
     strict: Annotated[bool, Shapes.ISSUE] = False
     dedupe: Annotated[bool, Shapes.ISSUE] = True
     dedupe_days: Annotated[int, Shapes.ISSUE, Field(ge=0)] = 0
@@ -132,6 +162,14 @@ class Settings(_Strict):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {v!r}") from None
         return v
+
+    @model_validator(mode="before")
+    @classmethod
+    def _title_fallback(cls, data: Any) -> Any:
+        """No title anywhere: the site folder's name (what a reader of the site would call it)."""
+        if isinstance(data, dict) and not str(data.get("title") or "").strip() and data.get("site_root"):
+            data = {**data, "title": Path(data["site_root"]).resolve().name or "Digest"}
+        return data
 
     @cached_property
     def tz(self) -> ZoneInfo:

@@ -1,34 +1,7 @@
-"""Jekyll as it is: its Liquid dialect, kramdown-compatible Markdown, maths and highlighted code.
+"""Jekyll as it is: its Liquid dialect (:mod:`.liquid`), kramdown-compatible Markdown with maths and
+highlighted code (:mod:`.kramdown`).
 
 Self-contained: these modules import only the standard library and third-party packages; the rendering
-stage (:mod:`digest.render`) wires them into the pipeline.
+stage (:mod:`digest.render`) wires them into the pipeline. Import from the modules themselves: importing one
+(say, the highlighter) loads no other.
 """
-from .kramdown import (
-    Code,
-    MarkdownConfigError,
-    MarkdownError,
-    MarkdownOptions,
-    MarkdownRenderer,
-    MarkdownResult,
-    Math,
-    fill,
-)
-from .liquid import (
-    DEFAULT_LABELS,
-    DataLimits,
-    JekyllSite,
-    Limits,
-    LiquidProblem,
-    LiquidRenderer,
-    LiquidResult,
-    SiteData,
-    link_resolver,
-    load_site_data,
-    post_resolver,
-)
-
-__all__ = [
-    "DEFAULT_LABELS", "Code", "DataLimits", "JekyllSite", "Limits", "LiquidProblem", "LiquidRenderer",
-    "LiquidResult", "MarkdownConfigError", "MarkdownError", "MarkdownOptions", "MarkdownRenderer", "MarkdownResult",
-    "Math", "SiteData", "fill", "link_resolver", "load_site_data", "post_resolver",
-]

@@ -1,8 +1,9 @@
 """Attribution rules: where an article comes from, found in its front matter or, by the site's rules, in its body.
 
 Front matter wins (``source``/``outlet``, ``source_url``/``original_url``/…, ``author``); otherwise the rules
-of ``[attribution]`` (regular expressions): an outlet line, a bare original-URL line, site-chrome lines
-removed, and the original URL's host named through the ``hosts`` table.
+of ``[attribution]`` and its preset (regular expressions): an outlet line, a bare original-URL line,
+site-chrome lines removed, and the original URL's host named through the ``hosts`` table. An empty pattern
+or list turns a rule off (the ``blog`` preset turns them all off).
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from digest.config.presets import resolve
 from digest.config.settings import AttributionRules
 from digest.render.links import absolutize
 from digest.render.outlets import outlet_for_host
@@ -26,22 +28,26 @@ def front_value(front: dict[str, Any], key: str) -> Any:
 
 
 class AttributionFinder:
-    """The site's attribution rules, compiled once per build."""
+    """The site's attribution rules, compiled once per build.
+
+    The rules should be settled (:func:`digest.sources.sample.settled`): a rule still unset here falls back to
+    the ``news`` preset's, the rules digest always had."""
 
     def __init__(self, rules: AttributionRules):
-        self.rules = rules
-        self._sources = [re.compile(p, re.M) for p in rules.source_patterns]
-        self._url_line = re.compile(rules.original_url_pattern, re.M)
-        self._chrome = [re.compile(p, re.M) for p in rules.chrome_patterns]
+        self.rules = rules if rules.preset != "auto" else resolve(rules, "news")
+        r = self.rules
+        self._sources = [re.compile(p, re.M) for p in r.source_patterns or ()]
+        self._url_line = re.compile(r.original_url_pattern, re.M) if r.original_url_pattern else None
+        self._chrome = [re.compile(p, re.M) for p in r.chrome_patterns or ()]
 
     def strip_chrome(self, body: str) -> tuple[str, str | None]:
-        """Remove site chrome lines and find the original-URL line (the last one wins)."""
+        """Remove site chrome lines and find the original-URL line (the last one wins; group 1 is its URL)."""
         for rx in self._chrome:
             body = rx.sub("", body)
         url: str | None = None
-        found = list(self._url_line.finditer(body))
-        if found:
-            url = found[-1].group(1) or None
+        found = list(self._url_line.finditer(body)) if self._url_line else []
+        if found and self._url_line is not None:
+            url = (found[-1].group(1) if self._url_line.groups else found[-1].group(0)).strip("<> \t") or None
             if self.rules.strip_original_url_line:
                 body = self._url_line.sub("", body)
         return body, url
@@ -49,8 +55,9 @@ class AttributionFinder:
     def outlet_in(self, text: str) -> str | None:
         for rx in self._sources:
             m = rx.search(text)
-            if m and m.group(1).strip():
-                return SPACES.sub(" ", m.group(1)).strip()
+            name = (m.group(1) if rx.groups else m.group(0)) if m else None
+            if name and name.strip():
+                return SPACES.sub(" ", name).strip()
         return None
 
     def outlet_of_host(self, url: str | None) -> str | None:

@@ -1,40 +1,137 @@
-"""Jekyll permalinks and link resolution against the site URL."""
+"""Jekyll permalinks (Jekyll 4's URL and UrlDrop rules) and link resolution against the site URL.
+
+A post's URL is its own ``permalink`` (a path or a template), else the one its front-matter ``defaults``
+give it, else ``collections: posts: permalink:``, else the site's ``permalink`` style (``date`` by default);
+placeholders are filled from the post (``:title`` is its slug in the ``pretty`` slugify mode with case kept,
+``:slug`` in the ``default`` mode, ``:categories`` lower-cased and joined by ``/``), each value is
+percent-encoded except the characters a URL path keeps, and the result is sanitised as Jekyll does
+(one leading ``/``, ``..`` and ``./`` removed, repeated slashes squeezed).
+"""
 from __future__ import annotations
 
 import re
+import unicodedata
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import PurePosixPath
 from urllib.parse import quote, urljoin, urlsplit
 
-_STYLES = {
+STYLES = {
     "date": "/:categories/:year/:month/:day/:title:output_ext",
     "pretty": "/:categories/:year/:month/:day/:title/",
     "ordinal": "/:categories/:year/:y_day/:title:output_ext",
     "weekdate": "/:categories/:year/W:week/:short_day/:title:output_ext",
     "none": "/:categories/:title:output_ext",
 }
-_PLACEHOLDER = re.compile(r":(categories|year|short_year|month|i_month|short_month|long_month|day|i_day|"
-                          r"y_day|week|short_day|long_day|hour|minute|second|title|slug|output_ext)")
+SLUGIFY_MODES = ("raw", "default", "pretty", "ascii", "latin")
+_PLACEHOLDER = re.compile(r":([a-z_]+)")
+_PRETTY_KEEP = frozenset("._~!$&'()+,;=@")
+_PLAIN_PATH = re.compile(r"[a-zA-Z0-9./-]+")
+_PATH_SAFE = "-._~!$&'()*+,;=:@/"
+_SPACES = re.compile(r"\s+")
+_NOT_ASCII_WORD = re.compile(r"[^A-Za-z0-9]+")
 
 
-def slugify(text: str) -> str:
-    """Jekyll's default slugify: lower-case, runs of non-alphanumerics become one hyphen (CJK kept)."""
-    return re.sub(r"[^\w]+", "-", text.lower()).strip("-")
+def _kept(ch: str, extra: frozenset[str]) -> bool:
+    cat = unicodedata.category(ch)
+    return cat[0] in "LM" or cat == "Nd" or ch in extra
+
+
+def slugify(text: str, mode: str = "default", cased: bool = False) -> str:
+    """Jekyll's ``Utils.slugify``: ``raw`` (white space → ``-``), ``default`` (anything but letters, marks and
+    digits → ``-``), ``pretty`` (also keeps ``._~!$&'()+,;=@``), ``ascii`` (only ``A-Za-z0-9``), ``latin``
+    (accents dropped first); leading and trailing hyphens removed; lower-cased unless ``cased``."""
+    if mode not in SLUGIFY_MODES:
+        return text if cased else text.lower()
+    if mode == "latin":
+        text = "".join(c if ord(c) < 128 else "?" for c in unicodedata.normalize("NFKD", text)
+                       if not unicodedata.combining(c))
+    if mode == "raw":
+        slug = _SPACES.sub("-", text)
+    elif mode == "ascii":
+        slug = _NOT_ASCII_WORD.sub("-", text)
+    else:
+        extra = _PRETTY_KEEP if mode == "pretty" else frozenset()
+        out: list[str] = []
+        for ch in text:
+            if _kept(ch, extra):
+                out.append(ch)
+            elif not out or out[-1] != "-":
+                out.append("-")
+        slug = "".join(out)
+    slug = slug.removeprefix("-").removesuffix("-")
+    return slug if cased else slug.lower()
+
+
+def escape_path(value: str) -> str:
+    """Jekyll's ``URL.escape_path``: percent-encoded but for what a URL path segment keeps (and ``/``)."""
+    if not value or _PLAIN_PATH.fullmatch(value):
+        return value
+    return quote(value, safe=_PATH_SAFE)
+
+
+def sanitize_url(url: str) -> str:
+    """Jekyll's ``URL#sanitize_url``: one leading slash, ``..`` and ``./`` removed, slashes squeezed."""
+    out = ("/" + url).replace("..", "/").replace("./", "")
+    return re.sub(r"/{2,}", "/", out)
+
+
+def template_of(pattern: str) -> str:
+    """A permalink style name (``pretty``, ``:pretty``) as its template; a template as it is."""
+    return STYLES.get(pattern.strip().lstrip(":"), pattern.strip())
+
+
+@dataclass(frozen=True)
+class PostRef:
+    """What a post's URL is made of."""
+
+    when: datetime  # in the site's time zone
+    slug: str  # front-matter ``slug``, else the file name's
+    categories: tuple[str, ...]
+    source: str = ""  # the file, relative to the collections folder (``_posts/2022-01-05-x.md``)
+
+
+def placeholders(post: PostRef) -> dict[str, str]:
+    """Jekyll's UrlDrop: every value a permalink template may use."""
+    w = post.when
+    pure = PurePosixPath(post.source or f"_posts/{post.slug}.md")
+    path = pure.with_suffix("").as_posix().replace("_posts", "", 1).rstrip(".")
+    cats = dict.fromkeys(c.lower() for c in post.categories)
+    return {
+        "collection": "posts", "path": path, "name": slugify(pure.stem),
+        "title": slugify(post.slug, "pretty", cased=True), "slug": slugify(post.slug),
+        "categories": "/".join(cats), "slugified_categories": "/".join(dict.fromkeys(map(slugify, post.categories))),
+        "year": f"{w:%Y}", "month": f"{w:%m}", "day": f"{w:%d}", "hour": f"{w:%H}", "minute": f"{w:%M}",
+        "second": f"{w:%S}", "i_day": str(w.day), "i_month": str(w.month), "short_month": f"{w:%b}",
+        "long_month": f"{w:%B}", "short_year": f"{w:%y}", "w_year": f"{w:%G}", "week": f"{w:%V}",
+        "w_day": f"{w:%u}", "short_day": f"{w:%a}", "long_day": f"{w:%A}", "y_day": f"{w:%j}",
+        "output_ext": ".html",
+    }
+
+
+def fill(template: str, values: dict[str, str]) -> str:
+    """Placeholders filled (``:month_`` may be ``:month`` then ``_``); an unknown one is left as written."""
+
+    def one(m: re.Match[str]) -> str:
+        name = m.group(1)
+        for key in (name, name.rstrip("_")):
+            if key in values:
+                return escape_path(values[key]) + name[len(key):]
+        return m.group(0)
+
+    return sanitize_url(_PLACEHOLDER.sub(one, template))
+
+
+def post_path(template: str, post: PostRef) -> str:
+    """The URL path (without ``baseurl``) Jekyll gives a post for a style name or template."""
+    return fill(template_of(template), placeholders(post))
 
 
 def permalink_path(pattern: str, *, when: datetime, categories: tuple[str, ...], title: str, slug: str) -> str:
-    """The URL path Jekyll gives a post, for a ``permalink`` style name or template."""
-    template = _STYLES.get(pattern, pattern)
-    values = {
-        "categories": "/".join(c.lower() for c in categories),
-        "year": f"{when:%Y}", "short_year": f"{when:%y}", "month": f"{when:%m}", "i_month": str(when.month),
-        "short_month": f"{when:%b}", "long_month": f"{when:%B}", "day": f"{when:%d}", "i_day": str(when.day),
-        "y_day": f"{when:%j}", "week": f"{when.isocalendar()[1]:02d}", "short_day": f"{when:%a}",
-        "long_day": f"{when:%A}", "hour": f"{when:%H}", "minute": f"{when:%M}", "second": f"{when:%S}",
-        "title": title, "slug": slugify(slug), "output_ext": ".html",
-    }
-    path = _PLACEHOLDER.sub(lambda m: values[m[1]], template)
-    path = re.sub(r"/{2,}", "/", "/" + path)
-    return quote(path, safe="/:@!$&'()*+,;=-._~%")
+    """The URL path of a post whose ``:title`` comes from ``title`` and ``:slug`` from ``slug``."""
+    values = placeholders(PostRef(when, slug, categories))
+    values["title"] = slugify(title, "pretty", cased=True)
+    return fill(template_of(pattern), values)
 
 
 def absolutize(url: str, base: str, site_url: str) -> str | None:

@@ -20,7 +20,7 @@ from digest.render.links import absolutize
 
 # Interactive or strictly structured elements (details/summary, hgroup) go too: XHTML readers reject them half-made.
 TAGS = frozenset(nh3.ALLOWED_TAGS - {"acronym", "center", "strike", "tt", "map", "area", "rtc", "details", "summary",
-                                     "hgroup"})
+                                     "hgroup"} | {"tfoot"})  # kramdown writes a table's footer rows in <tfoot>
 ATTRIBUTES = {
     "*": {"id", "lang", "title", "dir"},
     "a": {"href", "hreflang"},
@@ -39,6 +39,7 @@ URL_SCHEMES = {"http", "https", "mailto"}
 _NH3_TAGS = set(TAGS)
 _NH3_ATTRIBUTES = {k: set(v) for k, v in ATTRIBUTES.items()}
 _NH3_SCHEMES = set(URL_SCHEMES)
+_PLACEHOLDER = re.compile("\ue000[mc]\\d+\ue001")  # digest.jekyll.kramdown's tokens (filled after sanitising)
 _ID_BAD = re.compile(r"[^A-Za-z0-9_.\-]")
 MAX_HTML_DEPTH = 100  # elements inside each other in a sanitised body (WeasyPrint, libxml2 and readers)
 _PRE_DEPTH = 1_000  # a rough count before sanitising: keeps the HTML parser away from its quadratic cases
@@ -156,6 +157,8 @@ class _Callbacks:
         return safe_link(absolutize(url, self.base_url, self.site_url))
 
     def attribute(self, tag: str, attr: str, value: str) -> str | None:
+        if "\ue000" in value:  # a formula or code block belongs in text, never in an attribute
+            value = _PLACEHOLDER.sub("", value)
         if attr == "id":
             new = f"{self.post_id}-{_ID_BAD.sub('_', value)}"
             while new in self.seen:

@@ -7,16 +7,20 @@ from typing import Any
 
 import nh3
 
+from digest.render.trusted import MATH_ELEMENT
 from digest.sources.frontmatter import clean_line
 
 _BLOCK_END = re.compile(r"</(?:p|div|li|h[1-6]|blockquote|tr|pre|table|ul|ol|dl|dt|dd|figure|figcaption|section|"
                         r"article)>|<br\s*/?>", re.I)
 SPACES = re.compile(r"[ \t\u00a0\u3000]+")
+_MATH = MATH_ELEMENT
 _LATIN = re.compile(r"[A-Za-z0-9]")
 
 
 def plain_text(fragment: str) -> str:
-    """Readable plain text of an HTML fragment: one line per block, entities decoded."""
+    """Readable plain text of an HTML fragment: one line per block, entities decoded; a formula is its TeX."""
+    if "<math" in fragment:
+        fragment = _MATH.sub(lambda m: f" {m[2]} ", fragment)
     text = nh3.clean(_BLOCK_END.sub("\n", fragment), tags=set())
     lines = (SPACES.sub(" ", htmllib.unescape(line)).strip() for line in text.split("\n"))
     return "\n".join(line for line in lines if line)

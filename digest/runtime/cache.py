@@ -8,6 +8,7 @@ cache, not an error. ``Store(None, …)`` (``--no-cache``) reads and writes noth
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import pickle
 import sqlite3
@@ -18,15 +19,22 @@ from typing import Any
 
 _TABLES = (
     "CREATE TABLE IF NOT EXISTS heads (path TEXT PRIMARY KEY, prefix TEXT, mtime_ns INTEGER, size INTEGER, "
-    "day INTEGER, ts REAL, cats TEXT, tags TEXT, published INTEGER, error TEXT)",
+    "day INTEGER, ts REAL, cats TEXT, tags TEXT, published INTEGER, error TEXT, name_day INTEGER)",
+    "CREATE INDEX IF NOT EXISTS heads_day ON heads (prefix, day)",
+    "CREATE INDEX IF NOT EXISTS heads_name_day ON heads (prefix, name_day)",
+    "CREATE TABLE IF NOT EXISTS trees (path TEXT PRIMARY KEY, prefix TEXT, state TEXT)",
     "CREATE TABLE IF NOT EXISTS posts (path TEXT PRIMARY KEY, prefix TEXT, mtime_ns INTEGER, size INTEGER, data BLOB)",
     "CREATE TABLE IF NOT EXISTS rendered (path TEXT PRIMARY KEY, key TEXT, data BLOB)",
     "CREATE TABLE IF NOT EXISTS blobs (key TEXT PRIMARY KEY, used REAL, data BLOB)",
 )
-SCHEMA = "6"  # the layout of the tables above (the keys inside them are derived, never bumped)
+SCHEMA = "7"  # the layout of the tables above (the keys inside them are derived, never bumped)
 BLOBS_KEPT = 64  # made-once outputs kept, the most recently used
+FLUSH_BYTES = 8 << 20  # pending pickled posts written out past this: a month of posts is not held twice
 Stat = tuple[str, int, int]  # relative posix path, mtime_ns, size: a file's stand-in for its bytes
-HeadRow = tuple[str, int, int, int | None, float | None, str | None, str | None, int | None, str | None]
+# path, mtime_ns, size, day (ordinal), timestamp, categories, tags, published, error, file-name day (ordinal;
+# -1: an unreadable file without one)
+HeadRow = tuple[str, int, int, int | None, float | None, str | None, str | None, int | None, str | None, int | None]
+_HEAD_COLUMNS = "path, mtime_ns, size, day, ts, cats, tags, published, error, name_day"
 _UNREADABLE = (sqlite3.Error, pickle.UnpicklingError, EOFError, AttributeError, TypeError, ImportError, ValueError)
 
 
@@ -35,8 +43,10 @@ class Store:
 
     def __init__(self, cache_dir: Path | None, site_root: Path):
         self._db: sqlite3.Connection | None = None
-        self._writes: dict[str, list[tuple[Any, ...]]] = {"heads": [], "posts": [], "rendered": [], "blobs": []}
+        self._writes: dict[str, list[tuple[Any, ...]]] = {"heads": [], "posts": [], "rendered": [], "blobs": [],
+                                                          "trees": [], "gone": []}
         self._touched: list[tuple[float, str]] = []
+        self._pending = 0  # bytes of pickled posts waiting to be written
         if cache_dir is None:
             return
         name = hashlib.sha1(f"{SCHEMA}:{site_root.resolve()}".encode()).hexdigest()[:16]
@@ -63,19 +73,111 @@ class Store:
 
     # -- the index: path → head row, valid for one prefix (settings + code) and one (mtime, size) -------------
     def heads(self, prefix: str, paths: list[str] | None = None) -> dict[str, HeadRow]:
-        """Index rows made under ``prefix``: path → (path, mtime_ns, size, day, ts, cats, tags, published, error)."""
+        """Index rows made under ``prefix`` (all of them, or those of ``paths``): path → :data:`HeadRow`."""
         if self._db is None:
             return {}
-        q = "SELECT path, mtime_ns, size, day, ts, cats, tags, published, error FROM heads WHERE prefix = ?"
+        q = f"SELECT {_HEAD_COLUMNS} FROM heads WHERE prefix = ?"
         try:
             rows = self._db.execute(q, (prefix,)) if paths is None else self._select(q, paths, prefix)
             return {r[0]: r for r in rows}
         except sqlite3.Error:
             return {}
 
+    def heads_dated(self, prefix: str, lo: int, hi: int, name_lo: int, name_hi: int) -> dict[str, HeadRow]:
+        """Rows whose day is in [lo, hi], whose file-name day is in [name_lo, name_hi], or that are unreadable
+        files without a file-name day (reported with every issue)."""
+        if self._db is None:
+            return {}
+        q = f"SELECT {_HEAD_COLUMNS} FROM heads WHERE prefix = ? AND "
+        try:
+            out = {r[0]: r for r in self._db.execute(q + "day BETWEEN ? AND ?", (prefix, lo, hi))}
+            out.update((r[0], r) for r in self._db.execute(q + "name_day BETWEEN ? AND ?", (prefix, name_lo, name_hi)))
+            out.update((r[0], r) for r in self._db.execute(q + "name_day = -1", (prefix,)))
+            return out
+        except sqlite3.Error:
+            return {}
+
+    def head_stats(self, prefix: str, folder: str) -> dict[str, tuple[int, int]]:
+        """path → (mtime_ns, size) of the rows under ``folder`` (its tree, sub-folders included)."""
+        if self._db is None:
+            return {}
+        q = "SELECT path, mtime_ns, size FROM heads WHERE path >= ? AND path < ? AND prefix = ?"
+        try:
+            return {r[0]: (r[1], r[2]) for r in self._db.execute(q, (folder + "/", folder + "0", prefix))}
+        except sqlite3.Error:
+            return {}
+
+    def newest_heads(self, prefix: str, n: int) -> list[HeadRow]:
+        """Up to ``n`` rows of readable files, the newest days first."""
+        if self._db is None:
+            return []
+        q = f"SELECT {_HEAD_COLUMNS} FROM heads WHERE prefix = ? AND error IS NULL ORDER BY day DESC LIMIT ?"
+        try:
+            return list(self._db.execute(q, (prefix, n)))
+        except sqlite3.Error:
+            return []
+
+    def head_stats_all(self, prefix: str) -> dict[str, tuple[int, int]]:
+        """path → (mtime_ns, size) of every row: what checking every file compares against."""
+        if self._db is None:
+            return {}
+        try:
+            q = "SELECT path, mtime_ns, size FROM heads WHERE +prefix = ?"
+            return {r[0]: (r[1], r[2]) for r in self._db.execute(q, (prefix,))}
+        except sqlite3.Error:
+            return {}
+
+    def head_counts(self, prefix: str, folder: str) -> list[tuple[int, str | None, str | None, int, int]]:
+        """(day, categories, tags, published, posts) of the readable files under ``folder``: ``digest list``."""
+        if self._db is None:
+            return []
+        q = ("SELECT day, cats, tags, published, count(*) FROM heads WHERE path >= ? AND path < ? AND prefix = ? "
+             "AND error IS NULL GROUP BY day, cats, tags, published")
+        try:
+            return list(self._db.execute(q, (folder + "/", folder + "0", prefix)))
+        except sqlite3.Error:
+            return []
+
+    def head_errors(self, prefix: str, folder: str) -> list[tuple[str, str]]:
+        """(path, reason) of the unreadable files under ``folder``."""
+        if self._db is None:
+            return []
+        q = "SELECT path, error FROM heads WHERE path >= ? AND path < ? AND prefix = ? AND error IS NOT NULL"
+        try:
+            return list(self._db.execute(q, (folder + "/", folder + "0", prefix)))
+        except sqlite3.Error:
+            return []
+
+    def first_day(self, prefix: str) -> int | None:
+        if self._db is None:
+            return None
+        try:
+            row = self._db.execute("SELECT min(day) FROM heads WHERE prefix = ?", (prefix,)).fetchone()
+        except sqlite3.Error:
+            return None
+        return row[0] if row else None
+
     def put_head(self, prefix: str, row: HeadRow) -> None:
         if self._db is not None:
             self._writes["heads"].append((row[0], prefix, *row[1:]))
+
+    def drop_heads(self, paths: Iterable[str]) -> None:
+        if self._db is not None:
+            self._writes["gone"].extend((p,) for p in paths)
+
+    # -- the index's folders: a tree of posts → the state it was indexed in --------------------------------
+    def tree(self, prefix: str, path: str) -> str | None:
+        if self._db is None:
+            return None
+        try:
+            row = self._db.execute("SELECT state FROM trees WHERE path = ? AND prefix = ?", (path, prefix)).fetchone()
+        except sqlite3.Error:
+            return None
+        return row[0] if row else None
+
+    def put_tree(self, prefix: str, path: str, state: str) -> None:
+        if self._db is not None:
+            self._writes["trees"].append((path, prefix, state))
 
     # -- parsed posts: path → value, valid for one prefix and one (mtime, size) ------------------------------
     def posts(self, prefix: str, entries: Iterable[Stat]) -> dict[str, Any]:
@@ -94,7 +196,9 @@ class Store:
 
     def put_post(self, prefix: str, entry: Stat, value: Any) -> None:
         if self._db is not None:
-            self._writes["posts"].append((entry[0], prefix, entry[1], entry[2], pickle.dumps(value, protocol=5)))
+            data = pickle.dumps(value, protocol=5)
+            self._writes["posts"].append((entry[0], prefix, entry[1], entry[2], data))
+            self._grew(len(data))
 
     # -- rendered posts: path → value, valid for one full key -------------------------------------------------
     def rendered(self, keys: dict[str, str]) -> dict[str, Any]:
@@ -111,7 +215,14 @@ class Store:
 
     def put_rendered(self, path: str, key: str, value: Any) -> None:
         if self._db is not None:
-            self._writes["rendered"].append((path, key, pickle.dumps(value, protocol=5)))
+            data = pickle.dumps(value, protocol=5)
+            self._writes["rendered"].append((path, key, data))
+            self._grew(len(data))
+
+    def _grew(self, size: int) -> None:
+        self._pending += size
+        if self._pending > FLUSH_BYTES:
+            self._flush()
 
     # -- made-once outputs: key → bytes, the most recently used kept -------------------------------------------
     def blob(self, key: str) -> bytes | None:
@@ -130,14 +241,17 @@ class Store:
         if self._db is not None:
             self._writes["blobs"].append((key, time.time(), data))
 
-    def close(self) -> None:
+    def _flush(self) -> None:
+        """Write the pending rows in one transaction (the connection stays open)."""
         if self._db is None:
             return
         w = self._writes
         try:
             if any(w.values()) or self._touched:
                 with self._db:
-                    self._db.executemany("INSERT OR REPLACE INTO heads VALUES (?,?,?,?,?,?,?,?,?,?)", w["heads"])
+                    self._db.executemany("DELETE FROM heads WHERE path = ?", w["gone"])
+                    self._db.executemany("INSERT OR REPLACE INTO heads VALUES (?,?,?,?,?,?,?,?,?,?,?)", w["heads"])
+                    self._db.executemany("INSERT OR REPLACE INTO trees VALUES (?,?,?)", w["trees"])
                     self._db.executemany("INSERT OR REPLACE INTO posts VALUES (?,?,?,?,?)", w["posts"])
                     self._db.executemany("INSERT OR REPLACE INTO rendered VALUES (?,?,?)", w["rendered"])
                     self._db.executemany("UPDATE blobs SET used = ? WHERE key = ?", self._touched)
@@ -145,13 +259,20 @@ class Store:
                         self._db.executemany("INSERT OR REPLACE INTO blobs VALUES (?,?,?)", w["blobs"])
                         self._db.execute("DELETE FROM blobs WHERE key NOT IN "
                                          "(SELECT key FROM blobs ORDER BY used DESC LIMIT ?)", (BLOBS_KEPT,))
-            self._db.close()
         except sqlite3.Error:
             pass
-        self._db = None
         for rows in w.values():
             rows.clear()
         self._touched.clear()
+        self._pending = 0
+
+    def close(self) -> None:
+        if self._db is None:
+            return
+        self._flush()
+        with contextlib.suppress(sqlite3.Error):
+            self._db.close()
+        self._db = None
 
     def __enter__(self) -> Store:
         return self

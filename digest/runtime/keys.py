@@ -32,7 +32,8 @@ LIBRARIES: dict[str, tuple[str, ...]] = {
     "digest.render": ("markdown-it-py", "mdit-py-plugins", "nh3", "python-liquid", "pygments", "latex2mathml",
                       "ziamath"),
     "digest.theming": ("jinja2",),
-    "digest.editions": ("weasyprint", "pikepdf", "pillow", "css-inline", "lxml", "fonttools"),
+    "digest.editions": ("weasyprint", "pikepdf", "pillow", "css-inline", "lxml", "fonttools", "resvg-py",
+                        "uharfbuzz"),
 }
 
 

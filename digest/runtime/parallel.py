@@ -41,10 +41,11 @@ class Cost:
 
     fork_from: int  # items before forked children (an instant start) pay
     pool_from: int | None = None  # items before a pool of any start method pays (None: never)
+    round: int | None = None  # items shared out at once, at most (their results come back in bounded pieces)
 
 
 HEAD = Cost(fork_from=256, pool_from=4000)  # reading the head of a post file
-POST = Cost(fork_from=64)  # reading, parsing or rendering a whole post
+POST = Cost(fork_from=64, round=512)  # reading, parsing or rendering a whole post: a month goes in rounds
 
 
 def spare_cores() -> int:
@@ -182,7 +183,11 @@ def fork_map(fn: Callable[[T], R], jobs: Sequence[T]) -> list[R]:
 def share_out(fn: Callable[[list[T]], list[R]], items: list[T], cost: Cost,
               preload: Iterable[str] = ()) -> list[R]:
     """``fn(items)``, computed in contiguous shares on the free cores when there are enough items to pay
-    for it; the same results, in the same order, either way."""
+    for it; the same results, in the same order, either way. Items that are costly to send back go in
+    rounds (``cost.round``): what the children return (pickled) is never a month of posts at once."""
+    step = cost.round
+    if step is not None and len(items) > step:
+        return [got for i in range(0, len(items), step) for got in share_out(fn, items[i : i + step], cost, preload)]
     cores = min(spare_cores(), MAX_SHARES)
     if cores < 2 or len(items) < cost.fork_from:
         return fn(items)

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -27,7 +27,7 @@ from digest.editions.base import Edition, WriteContext
 from digest.errors import ConfigError, DigestError, NothingToBuild
 from digest.runtime.env import Environment
 from digest.runtime.files import atomic_write
-from digest.sources.discover import filename_date, find_post_files, name_filter
+from digest.sources.siteindex import SiteIndex, dated_between
 from digest.theming.loader import load_theme
 
 
@@ -75,13 +75,15 @@ class Preview:
             settings = self._settings()
         except Exception:  # a broken config: watch the config files until it is fixed
             return paths
-        day = self.day or newest_day(settings)
+        paths.append(self.site / settings.jekyll_config)  # (jekyll_config may name another one)
+        try:
+            index = SiteIndex(settings, Environment.from_os())
+        except DigestError:
+            return paths
+        paths += [self.site / tree.path for tree in index.trees]  # a post added, removed or renamed
+        day = self.day or index.last_day()
         if day is not None:
-            wanted = name_filter(day - timedelta(days=1), day + timedelta(days=1))
-            for rel in find_post_files(settings):
-                if wanted(rel.as_posix()):
-                    paths.append(self.site / rel)
-                    paths.append(self.site / rel.parent)
+            paths += [self.site / path for path in dated_between(index, day, day)]
         try:
             dirs = load_theme(settings).dirs
         except Exception:
@@ -113,7 +115,8 @@ class Preview:
                 raise NothingToBuild("no dated posts found", self.site)
             env = Environment.from_os()
             digest = make_digest(settings, day, day, env=env)
-            ctx = WriteContext(self.out_dir, load_theme(settings, cache_dir=env.cache_dir), settings, env)
+            theme = load_theme(settings, cache_dir=env.cache_dir).for_lang(digest.lang)
+            ctx = WriteContext(self.out_dir, theme, settings, env)
             page = page_edition().page(digest, ctx)
             self.error = None
             ok = True
@@ -139,9 +142,8 @@ class Preview:
 
 
 def newest_day(settings: Settings) -> date | None:
-    """The newest day a post's file name carries (the preview's default day)."""
-    days = [d for f in find_post_files(settings) if (d := filename_date(f.name))]
-    return max(days, default=None)
+    """The newest day of any post (the preview's default day)."""
+    return SiteIndex(settings, Environment.from_os()).last_day()
 
 
 def error_page(message: str) -> str:

@@ -1,14 +1,12 @@
-"""Collecting an issue's posts: the candidates by file-name date, the index's real dates, the posts read.
-
-File-name dates pick the candidates (a day either side, for time-zone spill-over); the cached index tells
-which candidates really fall in the range; only those are read in full (or taken from the cache).
+"""Collecting an issue's posts: the site index gives the files dated in the range (their real dates, from
+the front matter first, as in Jekyll); only those are read in full (or taken from the cache).
 """
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 
@@ -17,9 +15,9 @@ from digest.errors import Notice, PostError, Problem, Skipped
 from digest.runtime import parallel
 from digest.runtime.cache import Stat, Store
 from digest.runtime.env import Environment
-from digest.sources.discover import filename_date, list_post_files, name_filter, stat_entries
-from digest.sources.index import scan, source_prefix
+from digest.sources.index import source_prefix
 from digest.sources.posts import SourcePost, parse_post
+from digest.sources.siteindex import SiteIndex
 
 
 @dataclass
@@ -31,20 +29,21 @@ class Collected:
 def _read(root: Path, rel: Path, settings: Settings) -> SourcePost:
     try:
         with open(root / rel, "rb") as f:
+            mtime = os.fstat(f.fileno()).st_mtime_ns if "_drafts/" in rel.as_posix() else None  # dates a draft
             data = f.read(settings.max_post_bytes + 1)
     except OSError as e:
         raise PostError(f"cannot read: {e.strerror or e}") from None
-    return parse_post(rel, data, settings)
+    return parse_post(rel, data, settings, mtime)
 
 
-def _read_share(settings: Settings, keys_: list[str]) -> list[SourcePost | str]:
+def _read_share(settings: Settings, keys_: list[str]) -> list[SourcePost | Skipped]:
     """Each file read and parsed; a bad one gives its one-line problem instead."""
-    out: list[SourcePost | str] = []
+    out: list[SourcePost | Skipped] = []
     for key in keys_:
         try:
             out.append(_read(settings.site_root, Path(key), settings))
         except PostError as e:
-            out.append(e.message)
+            out.append(Skipped(Path(key), e.message))
     return out
 
 
@@ -73,8 +72,8 @@ def read_posts(settings: Settings, files: Iterable[Path], cache: Store) -> Colle
     for key, _, _ in stats:
         rel = Path(key)
         hit = cached[key]
-        if isinstance(hit, str):
-            out.problems.append(Skipped(rel, hit))
+        if isinstance(hit, Skipped):
+            out.problems.append(hit)
             continue
         out.posts.append(hit)
         out.problems.extend(Notice(rel, n) for n in hit.notices)
@@ -85,36 +84,25 @@ def collect(settings: Settings, start: date, end: date, *, env: Environment | No
             now: datetime | None = None, files: Iterable[str] | None = None) -> Collected:
     """The posts whose local date (site time zone) is in [start, end], with the problems met.
 
-    ``files``: the site's post files when the caller listed them already (a back-fill lists them once);
-    ``env``: the cache and the like (default: from the process environment)."""
+    ``files``: the candidate files when the caller asked the index already (a build asks it once for all
+    its issues: :func:`~digest.sources.siteindex.dated_between`); ``env``: the cache and the like (default:
+    from the process environment)."""
     env = env or Environment.from_os()
-    wanted_name = name_filter(start - timedelta(days=1), end + timedelta(days=1))  # time-zone spill-over
-    listing = list_post_files(settings) if files is None else files
-    candidates, missing = stat_entries(settings.site_root, sorted(filter(wanted_name, listing)))
-    metas = scan(settings, candidates, env=env)
-    wanted = []
-    for path, _, _ in candidates:
-        meta = metas[path]
-        if isinstance(meta, str):
-            d = filename_date(path.rsplit("/", 1)[-1])
-            keep = d is None or start <= d <= end  # a bad file is reported on the day its name says
-        else:
-            keep = start <= meta.day <= end
-        if keep:
-            wanted.append(Path(path))
+    problems: list[Problem] = []
+    if files is None:
+        index = SiteIndex(settings, env)
+        entries, problems = index.between(start, end)
+        wanted = [Path(e[0]) for e in entries]
+    else:
+        wanted = [Path(f) for f in sorted(files)]
     with Store(env.cache_dir, settings.site_root) as cache:
         got = read_posts(settings, wanted, cache)
-    got.problems.extend(missing)
     now = now or datetime.now(settings.tz)
-    kept = [p for p in got.posts if start <= p.date.date() <= end
-            and (p.published or settings.include_unpublished) and (p.date <= now or settings.include_future)]
+    visible = settings.include_unpublished, settings.include_future
+    kept = [p for p in got.posts if start <= p.date.date() <= end and (p.published or visible[0])
+            and (p.date <= now or visible[1])]
     kept.sort(key=lambda p: (p.date, p.path.as_posix()))
     in_range = {p.path for p in got.posts if start <= p.date.date() <= end}
-
-    def ours(pr: Problem) -> bool:
-        if not pr.skipped:
-            return pr.path in in_range
-        d = filename_date(pr.path.name)
-        return d is None or start <= d <= end
-
-    return Collected(kept, [pr for pr in got.problems if ours(pr)])
+    reported = {pr.path for pr in problems}
+    mine = [pr for pr in got.problems if (pr.skipped and pr.path not in reported) or pr.path in in_range]
+    return Collected(kept, problems + mine)

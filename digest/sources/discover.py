@@ -1,86 +1,208 @@
-"""Finding a site's post files: ``_posts/``, ``*/_posts/``, extra folders; dates in file names.
+"""Finding a site's post files the way Jekyll does: where they are, which are read, which are posts.
 
-Kept apart from reading posts because it runs over the whole site on every build: a year of posts is
-100,000+ files, so it works on strings, lists names without stat calls, and memoises file-name dates.
+Jekyll reads ``<source>/<collections_dir>/**/_posts/**`` (and ``_drafts`` with ``--drafts``), skipping
+names that start with ``.``, ``_``, ``#`` or ``~`` or end with ``~``, and paths ``exclude`` names (glob or
+prefix, relative to the source) unless ``include`` names them; in ``_posts`` only ``YYYY-MM-DD-name.ext``
+files are posts (digest reads an undated one too, and says Jekyll would not publish it). digest adds
+``post_dirs`` (extra folders of posts, any name) and never reads its own output folder. A *tree* is one
+such folder with its sub-folders: the index watches each tree's folders.
+
+This runs over the whole site, so it works on strings and lists names without stat calls.
 """
 from __future__ import annotations
 
 import os
 import re
 import stat
-from collections import defaultdict
-from collections.abc import Callable, Iterable
-from datetime import date, timedelta
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from fnmatch import fnmatchcase
 from functools import lru_cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from digest.config.settings import Settings
-from digest.errors import Problem, Skipped
+from digest.errors import ConfigError, Problem, Skipped
 
-POST_EXTENSIONS = (".md", ".markdown", ".mkd", ".mkdn", ".mdown", ".html", ".htm")
-NAME_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})-(.+?)\.[A-Za-z]+$")
-_SKIP_DIRS = {".git", "_site", "node_modules", ".venv", "vendor", ".jekyll-cache", ".sass-cache"}
+POST_EXTENSIONS = (".md", ".markdown", ".mkd", ".mkdn", ".mkdown", ".mdown", ".html", ".htm")
+# Jekyll's Document::DATE_FILENAME_MATCHER, on a file name: 2-4 digit year, 1-2 digit month and day
+NAME_RE = re.compile(r"^(\d{2,4})-(\d{1,2})-(\d{1,2})-([^/]*?)\.[^./]+$")
+# Jekyll's Configuration::DEFAULT_EXCLUDES
+DEFAULT_EXCLUDES = (".sass-cache", ".jekyll-cache", ".ruby-lsp", "gemfiles", "Gemfile", "Gemfile.lock",
+                    "node_modules", "vendor/bundle/", "vendor/cache/", "vendor/gems/", "vendor/ruby/")
+_SPECIAL = (".", "_", "#", "~")
 
 
 def filename_date(name: str) -> date | None:
+    """The date of a ``YYYY-MM-DD-slug.ext`` name (Jekyll's rule; a 2-digit year as Ruby reads it)."""
     m = NAME_RE.match(name)
     if not m:
         return None
+    return _ymd(m[1], m[2], m[3])
+
+
+@lru_cache(maxsize=8192)
+def _ymd(y: str, m: str, d: str) -> date | None:
+    year = int(y)
+    if len(y) == 2:
+        year += 2000 if year < 69 else 1900
     try:
-        return date(int(m[1]), int(m[2]), int(m[3]))
+        return date(year, int(m), int(d))
     except ValueError:
         return None
 
 
-def list_post_files(settings: Settings) -> list[str]:
-    """Every post file of the site as a relative posix path (in no particular order).
+def name_slug(name: str) -> str | None:
+    """The slug of a dated post name (``2022-01-05-hello.md`` → ``hello``), else None."""
+    m = NAME_RE.match(name)
+    return m[4] if m else None
 
-    ``_posts/`` and ``*/_posts/`` at any depth, plus ``post_dirs``. Strings, not Paths, and no stat:
-    a year of posts is 100,000+ files and this runs on every build.
-    """
+
+@dataclass(frozen=True)
+class Tree:
+    """One folder of posts: ``_posts`` (dated names only), ``_drafts``, or a ``post_dirs`` folder."""
+
+    path: str  # relative to the site root, posix
+    kind: str  # "posts" | "drafts" | "extra"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a site's posts are, and the rules that say which files are read."""
+
+    root: Path  # the site root, resolved
+    source: str  # the Jekyll source, relative to the root ("" for the root itself)
+    base: str  # where posts are looked for: the source's ``collections_dir``
+    exclude: tuple[str, ...]
+    include: tuple[str, ...]
+    drafts: bool
+    post_dirs: tuple[str, ...]
+    out_dir: str | None  # digest's output folder, relative to the root, when inside it
+
+    def in_source(self, rel: str) -> str:
+        """A path relative to the root, as a path relative to the source (what ``exclude`` names)."""
+        return rel[len(self.source) + 1:] if self.source and rel.startswith(self.source + "/") else rel
+
+    def kept(self, rel: str, name: str) -> bool:
+        """Jekyll's EntryFilter: ``rel`` (to the root) and its ``name`` read, or not."""
+        src = self.in_source(rel)
+        included = _matches(self.include, src) or _matches(self.include, name)
+        if not included and _matches(self.exclude, src):
+            return False
+        if rel == self.out_dir:
+            return False
+        return included or not (name.startswith(_SPECIAL) or name.endswith("~"))
+
+
+def _relevant(patterns: tuple[str, ...], folder: str) -> tuple[str, ...]:
+    """The patterns that may match a file of ``folder`` (relative to the source): most cannot, and a folder
+    of posts may hold 100,000 files."""
+    return tuple(p for p in patterns if p and (any(c in p for c in "*?[") or p.startswith(folder + "/")
+                                               or folder.startswith(p)))
+
+
+def _matches(patterns: tuple[str, ...], path: str) -> bool:
+    """Jekyll's glob_include?: a glob (``*`` crosses ``/``), a prefix, or a folder named with a slash."""
+    return any(fnmatchcase(path, p) or path.startswith(p) or p == path + "/" for p in patterns if p)
+
+
+def base_of(settings: Settings) -> str:
+    """Where posts are looked for, relative to the site root: the source's ``collections_dir``."""
+    parts = [PurePosixPath(x.strip("/")).as_posix() for x in (settings.source, settings.collections_dir)]
+    return "/".join(x for x in parts if x and x != ".")
+
+
+def layout_of(settings: Settings) -> Layout:
+    """The site's layout; a ``source`` that does not exist is an error naming the key."""
     root = settings.site_root.resolve()
-    dirs = _post_folders(root, settings)
-    found = _files_under(root, dirs)
-    return list(dict.fromkeys(found)) if len(dirs) > 1 else found  # unsorted: callers sort what they keep
+    source = PurePosixPath(settings.source.strip("/")).as_posix() if settings.source.strip("/. ") else ""
+    if source and not (root / source).is_dir():
+        raise ConfigError(f"source: folder {settings.source!r} not found (Jekyll reads posts from it; set "
+                          f"source in digest.toml to where the posts are)", root / settings.jekyll_config)
+    base = base_of(settings)
+    out_dir = None
+    if settings.out:
+        out = (root / settings.out).resolve()
+        out_dir = out.relative_to(root).as_posix() if out.is_relative_to(root) else None
+    exclude = tuple(dict.fromkeys([*settings.exclude, *DEFAULT_EXCLUDES]))
+    return Layout(root, source, base, exclude, tuple(settings.include), settings.include_drafts,
+                  tuple(settings.post_dirs), out_dir)
 
 
-def _post_folders(root: Path, settings: Settings) -> list[Path]:
-    """``_posts`` folders anywhere in the site (not in the output folder or tool folders), and ``post_dirs``."""
-    out_dir = (root / settings.out).resolve() if settings.out else None
-    dirs: list[Path] = []
-    for here, subdirs, _files in os.walk(root):
-        keep = []
-        for d in sorted(subdirs):
-            full = Path(here) / d
-            if d == "_posts":
-                dirs.append(full)
-            elif d not in _SKIP_DIRS and not d.startswith(".") and full.resolve() != out_dir:
-                keep.append(d)
-        subdirs[:] = keep
-    for extra in settings.post_dirs:
-        p = (root / extra).resolve()
-        if p.is_dir() and p.is_relative_to(root):
-            dirs.append(p)
-    return dirs
-
-
-def _files_under(root: Path, dirs: list[Path]) -> list[str]:
-    found: list[str] = []
-    stack = [d.relative_to(root).as_posix() for d in dirs]
+def find_trees(layout: Layout) -> list[Tree]:
+    """Every folder of posts: ``_posts`` (and ``_drafts``) under the posts base at any depth, ``post_dirs``."""
+    trees: list[Tree] = []
+    start = layout.base
+    stack = [start]
     while stack:
         rel = stack.pop()
         try:
-            names = os.listdir(os.path.join(root, rel))  # names only: a year of posts is 100,000+ entries
+            entries = sorted(os.scandir(layout.root / rel) if rel else os.scandir(layout.root), key=lambda e: e.name)
         except OSError:
             continue
-        prefix = "" if rel == "." else rel + "/"
-        # a folder named like a post fails its stat later, and is reported then
-        posts = [n for n in names if n.endswith(POST_EXTENSIONS)]
-        found += [prefix + n for n in posts if n[0] != "."]
-        if len(posts) < len(names):  # something else is there (a second pass over 100,000 names costs)
-            stack += [prefix + n for n in names if n[0] != "." and not n.endswith(POST_EXTENSIONS)
-                      and os.path.isdir(os.path.join(root, rel, n))]
-    return found
+        prefix = rel + "/" if rel else ""
+        for e in entries:
+            if not e.is_dir(follow_symlinks=False):
+                continue
+            path = prefix + e.name
+            if e.name == "_posts" or (e.name == "_drafts" and layout.drafts):
+                trees.append(Tree(path, e.name[1:]))
+            elif layout.kept(path, e.name):
+                stack.append(path)
+    for extra in layout.post_dirs:
+        p = (layout.root / extra).resolve()
+        if p.is_dir() and p.is_relative_to(layout.root) and p != layout.root:
+            trees.append(Tree(p.relative_to(layout.root).as_posix(), "extra"))
+    return sorted(set(trees), key=lambda t: t.path)
+
+
+def list_tree(layout: Layout, tree: Tree) -> tuple[list[str], list[tuple[str, int]]]:
+    """(post files, (folder, mtime_ns) of each folder) of one tree, relative to the root; names only, no stat
+    of files. A folder's time is read before it is listed: a file added meanwhile changes it again.
+
+    Jekyll filters what it finds under ``_posts`` by the path inside it and by the file's name."""
+    files: list[str] = []
+    folders: list[tuple[str, int]] = []
+    stack = [tree.path]
+    while stack:
+        rel = stack.pop()
+        try:
+            folders.append((rel, os.stat(layout.root / rel).st_mtime_ns))
+            names = os.listdir(layout.root / rel)  # names only: a year of posts is 100,000+ entries
+        except OSError:
+            continue
+        top = rel == tree.path
+        # (Jekyll takes only dated names in _posts; an undated one is read too, and noted: never lost)
+        posts = [n for n in names if n.endswith(POST_EXTENSIONS) and n[0] not in "._#~"]
+        files += _kept_files(layout, rel, posts)
+        if len(posts) < len(names):  # something else is there: a folder to go into?
+            # (inside a tree Jekyll filters files one by one: an excluded folder may hold an included file)
+            stack += [f"{rel}/{n}" for n in names if (not top or n[0] not in "._#~")
+                      and not n.endswith(POST_EXTENSIONS) and os.path.isdir(layout.root / rel / n)]
+    return files, folders
+
+
+def _kept_files(layout: Layout, rel: str, names: list[str]) -> list[str]:
+    """``rel/name`` for the names ``exclude`` (unless ``include``) and the output folder let through."""
+    if layout.out_dir is not None and (rel + "/").startswith(layout.out_dir + "/"):
+        return []
+    if not _relevant(layout.exclude, layout.in_source(rel)):
+        return [f"{rel}/{n}" for n in names]
+    return [f"{rel}/{n}" for n in names if layout.kept(f"{rel}/{n}", n)]
+
+
+def list_post_files(settings: Settings) -> list[str]:
+    """Every post file of the site as a relative posix path (in no particular order)."""
+    layout = layout_of(settings)
+    out: list[str] = []
+    for tree in find_trees(layout):
+        out += list_tree(layout, tree)[0]
+    return list(dict.fromkeys(out))
+
+
+def find_post_files(settings: Settings) -> list[Path]:
+    """Every post file of the site, relative to the root, sorted."""
+    return [Path(p) for p in sorted(list_post_files(settings))]
 
 
 def stat_entries(root: Path, paths: Iterable[str]) -> tuple[list[tuple[str, int, int]], list[Problem]]:
@@ -101,76 +223,12 @@ def stat_entries(root: Path, paths: Iterable[str]) -> tuple[list[tuple[str, int,
     return out, problems
 
 
-def find_post_files(settings: Settings) -> list[Path]:
-    """Every post file of the site, relative to the root, sorted."""
-    return [Path(p) for p in sorted(list_post_files(settings))]
-
-
-@lru_cache(maxsize=8192)
-def _head_date(head: str) -> date | None:
-    return filename_date(head + "x.md")
-
-
-def day_of_name(path: str) -> date | None:
-    """The ``YYYY-MM-DD-`` date of a relative path's file name (fast: memoised on the 11-character head)."""
-    name = path.rsplit("/", 1)[-1]
-    if len(name) < 12 or name[10] != "-" or name.rfind(".") <= 11:
-        return None  # as filename_date: a slug and an extension must follow the date
-    return _head_date(name[:11])
-
-
-def name_filter(lo: date, hi: date) -> Callable[[str], bool]:
-    """A fast test of a relative path: is its file-name date in [lo, hi], or has it no date at all?"""
-
-    def wanted(path: str) -> bool:
-        d = day_of_name(path)
-        return d is None or lo <= d <= hi
-
-    return wanted
-
-
-def folder_categories(rel: Path) -> tuple[str, ...]:
-    """Jekyll: the folders above ``_posts`` are categories (``news/_posts/x.md`` → ``news``)."""
-    parts = rel.parts
-    if "_posts" in parts:
-        return tuple(p for p in parts[: parts.index("_posts")])
-    return ()
-
-
-def _head_day(path: str) -> date | None:
-    name = path[path.rfind("/") + 1 :]
-    return day_of_name(name[:11] + "x.md") if len(name) >= 11 else None
-
-
-class PostFiles:
-    """A site's post files grouped by file-name date, for many range look-ups (a long back-fill)."""
-
-    def __init__(self, files: Iterable[str]):
-        """``files``: relative posix paths (``collect.list_post_files``); a year is 100,000+ of them."""
-        self.by_day: dict[date | None, list[str]] = defaultdict(list)
-        by_head: dict[str, list[str]] = defaultdict(list)
-        for f in files:  # group by the name's first 11 characters, then date each group once
-            by_head[f[f.rfind("/") + 1 :][:11]].append(f)
-        for fs in by_head.values():
-            # (a name with a date but no slug, "2022-04-19-.md", is a candidate of that day; the
-            # collector reads it as undated)
-            self.by_day[day_of_name(fs[0]) or _head_day(fs[0])] += fs
-
-    def names_between(self, lo: date, hi: date) -> list[str]:
-        """Relative paths dated in [lo, hi], and those with no date in their name, sorted."""
-        out = list(self.by_day.get(None, ()))
-        if (hi - lo).days < len(self.by_day):
-            for i in range((hi - lo).days + 1):
-                out += self.by_day.get(lo + timedelta(days=i), ())
-        else:
-            out += [f for d, fs in self.by_day.items() if d is not None and lo <= d <= hi for f in fs]
-        return sorted(out)
-
-    def between(self, lo: date, hi: date) -> list[Path]:
-        return [Path(f) for f in self.names_between(lo, hi)]
-
-
-def candidate_files(settings: Settings, start: date, end: date, *, files: PostFiles | None = None) -> list[Path]:
-    """The post files the collector may read for [start, end] (by file-name date, ±1 day)."""
-    files = PostFiles(list_post_files(settings)) if files is None else files
-    return files.between(start - timedelta(days=1), end + timedelta(days=1))
+def tree_of(rel: str, base: str) -> tuple[tuple[str, ...], str | None]:
+    """(folders between the posts base and ``_posts``/``_drafts`` — Jekyll's categories —, the kind)."""
+    parts = rel.split("/")
+    base_parts = base.split("/") if base else []
+    for i, part in enumerate(parts[:-1]):
+        if part in ("_posts", "_drafts"):
+            above = parts[len(base_parts):i] if parts[:len(base_parts)] == base_parts else parts[:i]
+            return tuple(above), part[1:]
+    return (), None

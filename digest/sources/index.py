@@ -22,8 +22,9 @@ from digest.errors import PostError
 from digest.runtime import keys, parallel
 from digest.runtime.cache import HeadRow, Store
 from digest.runtime.env import Environment
+from digest.sources.discover import filename_date
 from digest.sources.frontmatter import load_front_matter
-from digest.sources.posts import PostMeta, parse_post, post_meta
+from digest.sources.posts import PostMeta, front_and_meta, parse_post
 
 HEAD_BYTES = 2048
 _NEEDED = frozenset({"date", "title", "categories", "category", "tags", "tag", "published", "slug"})
@@ -127,6 +128,7 @@ def read_meta(root: Path, rel: str, settings: Settings) -> PostMeta | str:
     try:
         fd = os.open(os.path.join(root, rel), os.O_RDONLY)
         try:
+            mtime = os.fstat(fd).st_mtime_ns if "_drafts/" in rel else None  # a draft may be dated by it
             head = os.read(fd, HEAD_BYTES)
             front = _front_of_head(head)
             if front is None:
@@ -135,30 +137,37 @@ def read_meta(root: Path, rel: str, settings: Settings) -> PostMeta | str:
                     rest.append(chunk)
                     if len(head) + sum(map(len, rest)) > settings.max_post_bytes:
                         break
-                return parse_post(path, head + b"".join(rest), settings).meta
+                return parse_post(path, head + b"".join(rest), settings, mtime).meta
         finally:
             os.close(fd)
-        return post_meta(path, front, settings)
+        return front_and_meta(path, front, settings, None, mtime)[1]
     except OSError as e:
         return f"cannot read: {e.strerror or e}"
     except PostError as e:
         return e.message
 
 
-def _row(entry: Entry, meta: PostMeta | str) -> HeadRow:
+def name_day(path: str, error: bool) -> int | None:
+    """The file-name date's ordinal; for an unreadable file without one, -1 (it is reported with every issue)."""
+    d = filename_date(path[path.rfind("/") + 1:])
+    return d.toordinal() if d else (-1 if error else None)
+
+
+def make_row(entry: Entry, meta: PostMeta | str) -> HeadRow:
     path, mtime, size = entry
     if isinstance(meta, str):
-        return (path, mtime, size, None, None, None, None, None, meta)
+        return (path, mtime, size, None, None, None, None, None, meta, name_day(path, True))
     return (path, mtime, size, meta.date.toordinal(), meta.date.timestamp(), SEP.join(meta.categories),
-            SEP.join(meta.tags), int(meta.published), None)
+            SEP.join(meta.tags), int(meta.published), None, name_day(path, False))
 
 
-def _read_entries(root: str, settings: Settings, entries: list[Entry]) -> list[HeadRow]:
-    return [_row(e, read_meta(Path(root), e[0], settings)) for e in entries]
+def read_rows(root: str, settings: Settings, entries: list[Entry]) -> list[HeadRow]:
+    """Each file's index row (its head read), in order: the work shared out over the free cores."""
+    return [make_row(e, read_meta(Path(root), e[0], settings)) for e in entries]
 
 
 def _entry(path: str, day: int | None, ts: float | None, cats: str | None, tags: str | None,
-           published: int | None, error: str | None) -> IndexEntry | str:
+           published: int | None, error: str | None, _name_day: int | None = None) -> IndexEntry | str:
     if error is not None:
         return error
     assert day is not None and ts is not None
@@ -168,8 +177,8 @@ def _entry(path: str, day: int | None, ts: float | None, cats: str | None, tags:
 
 def scan_rows(settings: Settings, entries: Iterable[Entry], *, env: Environment,
               all_entries: bool = False) -> dict[str, HeadRow]:
-    """Index rows for ``entries`` — path → (path, mtime_ns, size, day ordinal, timestamp, categories,
-    tags, published, error) — cached ones reused, the rest read (on the free cores when many).
+    """Index rows (:data:`~digest.runtime.cache.HeadRow`) for ``entries``, cached ones reused, the rest read
+    (on the free cores when many).
     ``all_entries`` says ``entries`` is the whole site (one query instead of many)."""
     entries = list(entries)
     root = settings.site_root.resolve()
@@ -185,7 +194,7 @@ def scan_rows(settings: Settings, entries: Iterable[Entry], *, env: Environment,
             else:
                 todo.append(e)
         if todo:
-            for row in parallel.share_out(partial(_read_entries, str(root), settings), todo, parallel.HEAD,
+            for row in parallel.share_out(partial(read_rows, str(root), settings), todo, parallel.HEAD,
                                           preload=("digest.sources.index",)):
                 out[row[0]] = row
                 cache.put_head(prefix, row)

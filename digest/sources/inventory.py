@@ -5,14 +5,12 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 
 from digest.config.settings import Settings
-from digest.errors import Problem, Skipped
-from digest.runtime.cache import HeadRow
+from digest.errors import Problem
 from digest.runtime.env import Environment
-from digest.sources.discover import list_post_files, name_filter, stat_entries
-from digest.sources.index import SEP, scan_rows
+from digest.sources.index import SEP
+from digest.sources.siteindex import SiteIndex
 
 
 @dataclass
@@ -29,14 +27,13 @@ class Inventory:
 
 def inventory(settings: Settings, *, env: Environment | None = None, start: date | None = None,
               end: date | None = None) -> Inventory:
+    """Posts per day and section, from the index (every file checked: see :class:`SiteIndex`)."""
     env = env or Environment.from_os()
-    listing = list_post_files(settings)
-    if start or end:
-        listing = list(filter(name_filter(start or date.min, end or date.max), listing))
-    entries, problems = stat_entries(settings.site_root, listing)
-    rows = scan_rows(settings, entries, env=env, all_entries=not (start or end))
+    index = SiteIndex(settings, env, full=True)
+    groups, problems = index.counts()
+    problems += index.problems
     lo, hi = (start or date.min).toordinal(), (end or date.max).toordinal()
-    counts, tags_seen = _count(rows.values(), settings.include_unpublished, lo, hi, problems)
+    counts, tags_seen = _count(groups, settings.include_unpublished, lo, hi)
     days: dict[date, dict[str, int]] = defaultdict(dict)
     for (day, cat), n in sorted(counts.items()):
         days[date.fromordinal(day)][cat] = n
@@ -47,19 +44,16 @@ def inventory(settings: Settings, *, env: Environment | None = None, start: date
                      problems=sorted(problems, key=lambda p: p.path.as_posix()))
 
 
-def _count(rows: Iterable[HeadRow], unpublished: bool, lo: int, hi: int,
-           problems: list[Problem]) -> tuple[Counter[tuple[int, str]], dict[tuple[str, str], None]]:
+def _count(groups: Iterable[tuple[int, str | None, str | None, int, int]], unpublished: bool, lo: int,
+           hi: int) -> tuple[Counter[tuple[int, str]], dict[tuple[str, str], None]]:
     """Posts per (day, section) in [lo, hi], and the distinct (section, tags) pairs (few, however many posts)."""
     counts: Counter[tuple[int, str]] = Counter()
     tags_seen: dict[tuple[str, str], None] = {}
-    for path, _m, _s, day, _ts, cats, tags, published, error in rows:
-        if error is not None:
-            problems.append(Skipped(Path(path), error))
-            continue
-        if day is None or not (published or unpublished) or not lo <= day <= hi:
+    for day, cats, tags, published, n in groups:
+        if not (published or unpublished) or not lo <= day <= hi:
             continue
         cat = cats.split(SEP, 1)[0] if cats else "uncategorized"
-        counts[(day, cat)] += 1
+        counts[(day, cat)] += n
         tags_seen[(cat, tags or "")] = None
     return counts, tags_seen
 

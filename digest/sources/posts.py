@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 
 from digest.config.settings import Settings
 from digest.errors import PostError
-from digest.sources.discover import NAME_RE, filename_date, folder_categories
+from digest.sources.defaults import loose_date, with_defaults
+from digest.sources.discover import base_of, filename_date, name_slug, tree_of
 from digest.sources.frontmatter import (
     MAX_NAME_CHARS,
     MAX_NAMES,
@@ -30,8 +31,9 @@ from digest.sources.frontmatter import (
 DATE_RE = re.compile(
     r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})"
     r"(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6})\d*)?)?)?"
-    r"\s*(Z|[+-]\d{2}:?\d{2})?\s*$"
+    r"\s*(Z|[+-]\d{2}:?\d{2})?\s*(.*)$", re.S
 )
+_ZONE_LATER = re.compile(r"(?<![\w:])(Z|[+-]\d{2}:?\d{2})(?![\w:])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +47,7 @@ class PostMeta:
     tags: tuple[str, ...]
     published: bool
     notices: tuple[str, ...] = ()
+    timed: bool = True  # the date has a time of day (False: a date alone, shown without a time)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,7 @@ class SourcePost:
     tags = property(lambda self: self.meta.tags)
     published = property(lambda self: self.meta.published)
     notices = property(lambda self: self.meta.notices)
+    timed = property(lambda self: self.meta.timed)
 
 
 def split_words(value: Any) -> tuple[str, ...]:
@@ -104,27 +108,45 @@ def _offset(text: str) -> dt_timezone:
 
 def parse_date(value: Any, tz: ZoneInfo) -> datetime:
     """A front-matter date (YAML datetime, date or string, with or without offset) → aware datetime."""
+    return read_date(value, tz)[0]
+
+
+def read_date(value: Any, tz: ZoneInfo) -> tuple[datetime, bool, str | None]:
+    """(aware datetime, has a time of day, a note when text was ignored) — Jekyll's reading of a date:
+    ``Time.parse`` of its text, which takes the ISO date at the start and ignores what it cannot read
+    (``2017-09-27 (optional)``), and reads free forms (``January 21, 2022``)."""
     if isinstance(value, datetime):
-        return value.replace(tzinfo=tz) if value.tzinfo is None else value.astimezone(tz)
+        return (value.replace(tzinfo=tz) if value.tzinfo is None else value.astimezone(tz)), True, None
     if isinstance(value, date):
-        return datetime.combine(value, time(), tz)
+        return datetime.combine(value, time(), tz), False, None
     if isinstance(value, str):
         m = DATE_RE.match(value)
         if m:
-            y, mo, d, h, mi, s, frac, off = m.groups()
-            try:
-                dt = datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0),
-                              int((frac or "0").ljust(6, "0")))
-                if off is None:
-                    return dt.replace(tzinfo=tz)
-                return dt.replace(tzinfo=_offset(off)).astimezone(tz)
-            except ValueError:
-                pass
+            return _iso(m, tz, value)
+        loose = loose_date(value, tz) if len(value) < 100 and any(c.isdigit() for c in value) else None
+        if loose is not None:
+            return loose[0], loose[1], f"free-form date {short_repr(value)} read as {loose[0]:%Y-%m-%d}"
     raise ValueError(f"invalid date {value!r}")
 
 
-def parse_post(rel: Path, data: bytes, settings: Settings) -> SourcePost:
-    """Parse one post's bytes. Raises :class:`PostError` with a one-line reason."""
+def _iso(m: re.Match[str], tz: ZoneInfo, text: str) -> tuple[datetime, bool, str | None]:
+    y, mo, d, h, mi, s, frac, off, rest = m.groups()
+    note = None
+    if rest.strip():
+        later = _ZONE_LATER.search(rest) if off is None else None
+        off = later.group(1) if later else off
+        note = f"date {short_repr(text)}: text after the date ignored (as Jekyll does)"
+    try:
+        dt = datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0), int((frac or "0").ljust(6, "0")))
+        when = dt.replace(tzinfo=tz) if off is None else dt.replace(tzinfo=_offset(off)).astimezone(tz)
+    except ValueError:
+        raise ValueError(f"invalid date {text!r}") from None
+    return when, h is not None, note
+
+
+def parse_post(rel: Path, data: bytes, settings: Settings, mtime_ns: int | None = None) -> SourcePost:
+    """Parse one post's bytes (``mtime_ns``: its file's, which dates a draft without a date).
+    Raises :class:`PostError` with a one-line reason."""
     if len(data) > settings.max_post_bytes:
         raise PostError(f"file is {len(data):,} bytes, over the {settings.max_post_bytes:,}-byte limit")
     text, note = decode(data)
@@ -137,47 +159,71 @@ def parse_post(rel: Path, data: bytes, settings: Settings) -> SourcePost:
         notices.append("blank line before the front matter (Jekyll would not read it); read anyway")
     fm, body = split_front_matter(lead)
     front = load_front_matter(fm) if fm is not None else {}
-    meta = post_meta(rel, front, settings, notices)
+    front, meta = front_and_meta(rel, front, settings, notices, mtime_ns)
     return SourcePost(path=rel, front=front, body=body, content_hash=hashlib.sha256(data).hexdigest()[:20], meta=meta)
 
 
-def post_meta(rel: Path, front: dict[str, Any], settings: Settings, notices: list[str] | None = None) -> PostMeta:
-    """Date (site time zone), title, slug, categories, tags, published — from front matter and file name."""
+def front_and_meta(rel: Path, front: dict[str, Any], settings: Settings, notices: list[str] | None = None,
+                   mtime_ns: int | None = None) -> tuple[dict[str, Any], PostMeta]:
+    """The front matter over the site's ``defaults`` for this post, and the post's metadata."""
+    base = base_of(settings)
+    posix = rel.as_posix()
+    inside = posix[len(base) + 1:] if base and posix.startswith(base + "/") else posix
+    front = with_defaults(front, settings.defaults, inside, settings.collections_dir)
+    return front, post_meta(rel, front, settings, notices, mtime_ns, base=base)
+
+
+def post_meta(rel: Path, front: dict[str, Any], settings: Settings, notices: list[str] | None = None,
+              mtime_ns: int | None = None, *, base: str | None = None) -> PostMeta:
+    """Date (site time zone), title, slug, categories, tags, published — from front matter and file name.
+
+    Categories as Jekyll makes them: the folders between the posts base and ``_posts``, then the front
+    matter's ``category``/``categories``."""
     notices = list(notices or [])
-    when = _post_date(rel, front, settings, notices)
-    m = NAME_RE.match(rel.name)
+    folders, kind = tree_of(rel.as_posix(), base_of(settings) if base is None else base)
+    when, timed = _post_date(rel, front, settings, notices, mtime_ns if kind == "drafts" else None)
+    if kind == "posts" and filename_date(rel.name) is None:
+        notices.append("no YYYY-MM-DD- date in the file name: Jekyll would not publish it (read anyway)")
     raw_slug = front.get("slug")
-    slug = clean_line(str(raw_slug if is_scalar(raw_slug) and raw_slug != "" else (m[4] if m else rel.stem)))
-    slug = slug[:MAX_NAME_CHARS * 2] or "post"
+    named = name_slug(rel.name) if kind != "drafts" else None
+    slug = clean_line(str(raw_slug if is_scalar(raw_slug) and raw_slug != "" else (named or rel.stem)))
+    slug = slug.rstrip(".")[:MAX_NAME_CHARS * 2] or "post"
     title = _post_title(front.get("title"), notices) or slug
-    cats = split_words(front.get("categories")) or split_words(front.get("category"))
-    cats = tuple(dict.fromkeys(folder_categories(rel) + cats))
+    cats = split_words(front.get("categories")) + split_words(front.get("category"))
+    cats = tuple(dict.fromkeys(folders + cats))
     tags = split_words(front.get("tags")) or split_words(front.get("tag"))
     published = front.get("published", True) not in (False, "false", "no")
-    return PostMeta(when, title, slug, cats, tags, published, tuple(notices))
+    return PostMeta(when, title, slug, cats, tags, published, tuple(notices), timed)
 
 
-def _post_date(rel: Path, front: dict[str, Any], settings: Settings, notices: list[str]) -> datetime:
-    """The front-matter date (it wins, as in Jekyll), else the file name's; a bad one is noted, never guessed."""
+def _post_date(rel: Path, front: dict[str, Any], settings: Settings, notices: list[str],
+               mtime_ns: int | None) -> tuple[datetime, bool]:
+    """The front-matter date (it wins, as in Jekyll), else the file name's (a draft's: its file's time);
+    a bad one is noted, never guessed."""
     tz = settings.tz
     name_date = filename_date(rel.name)
     raw_date = front.get("date")
     if raw_date is not None and raw_date != "":
         try:
-            when = parse_date(raw_date, tz)
+            when, timed, note = read_date(raw_date, tz)
             if when.year > MAX_YEAR:  # a typo or garbage; also past what ZIP (EPUB) timestamps can hold
                 raise ValueError(raw_date)
-            return when
+            if note:
+                notices.append(note)
+            return when, timed
         except (ValueError, OverflowError, TypeError):
-            if name_date is None:
+            if name_date is None and mtime_ns is None:
                 raise PostError(f"invalid date {short_repr(raw_date)} and no date in the file name") from None
-            notices.append(f"invalid date {short_repr(raw_date)}; used the file-name date {name_date}")
-            return datetime.combine(name_date, time(), tz)
+            fallback = name_date or datetime.fromtimestamp((mtime_ns or 0) / 1e9, tz).date()
+            notices.append(f"invalid date {short_repr(raw_date)}; used the file-name date {fallback}")
+            return datetime.combine(fallback, time(), tz), False
     if name_date is None:
+        if mtime_ns is not None:  # a draft: Jekyll dates it by its file's modification time
+            return datetime.fromtimestamp(mtime_ns / 1e9, tz).replace(microsecond=0), True
         raise PostError("no date: neither a 'date' in the front matter nor a YYYY-MM-DD- file name")
     if "date" in front:
         notices.append(f"empty date; used the file-name date {name_date}")
-    return datetime.combine(name_date, time(), tz)
+    return datetime.combine(name_date, time(), tz), False
 
 
 def _post_title(raw: Any, notices: list[str]) -> str:

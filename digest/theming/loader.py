@@ -1,9 +1,12 @@
 """Themes: template lookup (overrides → theme → parents → default), labels, filters, error mapping."""
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
@@ -61,6 +64,34 @@ def resolve_theme_dir(name: str, site_root: Path | None = None) -> Path:
     raise ThemeError(f"theme {name!r} not found (built-in themes: {', '.join(builtin_themes())})")
 
 
+class Label(str):
+    """A label; ``.format(n=1)`` gives its singular form when the language has one (``[en.one]``)."""
+
+    one: str | None
+
+    def __new__(cls, text: str, one: str | None = None) -> Label:
+        made = super().__new__(cls, text)
+        made.one = one
+        return made
+
+    def format(self, *args: object, **kwargs: object) -> str:
+        if self.one is not None and kwargs.get("n") == 1:
+            return self.one.format(*args, **kwargs)
+        return super().format(*args, **kwargs)
+
+
+def labels_for(tables: dict[str, Any], lang: str) -> dict[str, str]:
+    """The labels of a language (``zh-Hant`` → ``zh``), English for any word it lacks; plural-aware."""
+    out: dict[str, str] = {}
+    for key in ("en", language_key(lang)):
+        table = tables.get(key, {})
+        one = table.get("one", {}) if isinstance(table.get("one"), dict) else {}
+        for k, v in table.items():
+            if isinstance(v, str):
+                out[k] = Label(v, one.get(k) if isinstance(one.get(k), str) else None)
+    return out
+
+
 @dataclass
 class Theme:
     name: str
@@ -69,7 +100,17 @@ class Theme:
     labels: dict[str, str] = field(default_factory=dict)
     named: dict[str, Path] = field(default_factory=dict)  # "NAME:path" reaches one theme's own file
     bytecode_dir: Path | None = None  # compiled templates kept here between runs (None: not kept)
+    all_labels: dict[str, Any] = field(default_factory=dict)  # every language's labels.toml tables
+    lang: str = ""  # the language of ``labels``
     env: jinja2.Environment = field(init=False, repr=False)
+
+    def for_lang(self, lang: str) -> Theme:
+        """This theme speaking ``lang`` (an issue's language): the same templates, that language's labels."""
+        if not lang or not self.all_labels or language_key(lang) == language_key(self.lang or "en"):
+            return self
+        other = copy.copy(self)  # (the Jinja environment is shared: its filters read the labels of each render)
+        other.labels, other.lang = labels_for(self.all_labels, lang), lang
+        return other
 
     def __post_init__(self) -> None:
         named = {**self.named, "default": themes_root() / "default"}
@@ -84,13 +125,12 @@ class Theme:
             auto_reload=False,  # one build renders each template many times; files do not change meanwhile
             bytecode_cache=_bytecode_cache(self.bytecode_dir),
         )
-        self.env.filters.update(hhmm=_hhmm, isodate=_isodate, longdate=self.long_date, headlines=headlines,
+        self.env.filters.update(hhmm=_hhmm, isodate=_isodate, longdate=_long_date, headlines=headlines, stamp=_stamp,
                                 teaser=teaser)
 
     def long_date(self, value: date | datetime) -> str:
         """A date written the way the site's language writes it (label ``date_format``)."""
-        fmt = self.labels.get("date_format", "{y}-{m:02d}-{d:02d}")
-        return fmt.format(y=value.year, m=value.month, d=value.day)
+        return _written(self.labels, value, "date_format")
 
     @cached_property
     def folders(self) -> frozenset[str]:
@@ -122,9 +162,21 @@ class Theme:
         return path.read_text(encoding="utf-8")
 
     def render(self, template: str, **context: Any) -> str:
-        try:
+        with self._errors(template):
             theme = self.options_for(context.get("edition"))
             return self.env.get_template(template).render(labels=self.labels, theme=theme, **context)
+
+    def stream(self, template: str, **context: Any) -> Iterator[str]:
+        """The template's output in pieces, as it is made: a month's issue is never one string."""
+        with self._errors(template):
+            theme = self.options_for(context.get("edition"))
+            yield from self.env.get_template(template).generate(labels=self.labels, theme=theme, **context)
+
+    @contextmanager
+    def _errors(self, template: str) -> Iterator[None]:
+        """Template errors as one-line :class:`ThemeError` s naming the template file and line."""
+        try:
+            yield
         except jinja2.TemplateSyntaxError as e:
             raise ThemeError(f"template syntax error at line {e.lineno}: {e.message}", e.filename or template) from None
         except jinja2.TemplateNotFound as e:
@@ -164,7 +216,9 @@ def _bytecode_cache(folder: Path | None) -> jinja2.BytecodeCache | None:
     if folder is None:
         return None
     try:
-        d = folder / "jinja"
+        # compiled code depends on the filters too (how each is called), not only on a template's source:
+        # kept per version of this module
+        d = folder / "jinja" / hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
         d.mkdir(parents=True, exist_ok=True)
         return jinja2.FileSystemBytecodeCache(str(d))
     except OSError:
@@ -173,6 +227,31 @@ def _bytecode_cache(folder: Path | None) -> jinja2.BytecodeCache | None:
 
 def _hhmm(value: datetime) -> str:
     return f"{value:%H:%M}"
+
+
+def _written(labels: dict[str, str], value: date | datetime, key: str) -> str:
+    fmt = labels.get(key) or labels.get("date_format") or "{y}-{m:02d}-{d:02d}"
+    return str(fmt.format(y=value.year, m=value.month, d=value.day))
+
+
+@jinja2.pass_context
+def _long_date(ctx: Any, value: date | datetime) -> str:
+    return _written(ctx.get("labels") or {}, value, "date_format")
+
+
+@jinja2.pass_context
+def _stamp(ctx: Any, post: Any, iso: bool = False) -> str:
+    """When a post was published, as an issue shows it: its time in a one-day issue, its (short) date and
+    time in a longer one; a date-only post gets no invented "00:00". ``iso``: for ``<time datetime>``."""
+    when: datetime = post.date
+    timed = bool(getattr(post, "timed", True))
+    if iso:
+        return when.isoformat() if timed else when.date().isoformat()
+    digest = ctx.get("digest")
+    one_day = digest is None or digest.start == digest.end
+    day = "" if one_day else _written(ctx.get("labels") or {}, when, "short_date_format")
+    clock = f"{when:%H:%M}" if timed else ""
+    return " ".join(x for x in (day, clock) if x)
 
 
 def _isodate(value: date | datetime) -> str:
@@ -212,9 +291,7 @@ def load_theme(settings: Settings, name: str | None = None, *, cache_dir: Path |
     for d, meta in zip(reversed(chain), reversed(meta_chain), strict=True):
         options = _merge(options, meta.get("options", {}))
         labels_all = _merge(labels_all, _read_toml(d / "labels.toml"))
-    lang = language_key(settings.lang)
-    labels = dict(labels_all.get("en", {}))
-    labels.update(labels_all.get(lang, {}))
+    labels = labels_for(labels_all, settings.lang)
     dirs = list(chain)
     if settings.template_overrides:
         over = settings.site_root / settings.template_overrides
@@ -225,7 +302,7 @@ def load_theme(settings: Settings, name: str | None = None, *, cache_dir: Path |
     for d, meta in zip(reversed(chain), reversed(meta_chain), strict=True):
         named[d.name] = named[str(meta.get("name", d.name))] = d
     return Theme(name=str(meta_chain[0].get("name", first.name)), dirs=dirs, options=options, labels=labels,
-                 named=named, bytecode_dir=cache_dir)
+                 named=named, bytecode_dir=cache_dir, all_labels=labels_all, lang=settings.lang)
 
 
 def fingerprint(theme: Theme, skip: frozenset[str] = frozenset({"archive"})) -> str:

@@ -13,12 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, getaddresses, parseaddr
+from email.utils import format_datetime, getaddresses, parseaddr
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
 from digest.config.settings import Settings
+from digest.editions.email.bodies import Part
 from digest.editions.email.options import EmailOptions
 from digest.errors import ConfigError
 from digest.model import Digest
@@ -41,6 +42,7 @@ class RenderedEmail:
     per_section: int  # articles shown per section (the largest N that fits)
     hidden: int  # articles not shown in the message (each counted in an "N more" line)
     web_url: str | None
+    parts: tuple[Part, ...] = ()  # images the HTML shows (cid:), sent as parts related to it
 
     @property
     def html_bytes(self) -> int:
@@ -93,11 +95,10 @@ def message_id(settings: Settings, slug: str, kind: str, to: Iterable[str]) -> s
     return f"<digest.{slug}.{kind}.{token}@{mail_domain(settings)}>"
 
 
-def _sender(settings: Settings, site_title: str) -> str:
+def _sender(settings: Settings) -> str | None:
+    """``email.from_addr``; None when it is not set: an address is never made up (``send`` requires one)."""
     sender = settings.options(EmailOptions).from_addr
-    if sender:
-        return check_address(sender, "email.from_addr")
-    return formataddr((one_line(site_title), f"digest@{mail_domain(settings)}"))
+    return check_address(sender, "email.from_addr") if sender else None
 
 
 def one_line(text: str) -> str:
@@ -132,7 +133,9 @@ def compose(edition: RenderedEmail, settings: Settings, *, to: list[str], kind: 
     digest = edition.digest
     msg = EmailMessage(policy=POLICY)
     msg["Subject"] = one_line(edition.subject)
-    msg["From"] = _sender(settings, digest.site_title)
+    sender = _sender(settings)
+    if sender is not None:  # (an .eml written without email.from_addr has no From: it is a draft, not sendable)
+        msg["From"] = sender
     recipients = [check_address(a, "recipient") for a in to]
     msg["To"] = ", ".join(recipients) if recipients else "undisclosed-recipients:;"
     options = settings.options(EmailOptions)
@@ -153,6 +156,12 @@ def compose(edition: RenderedEmail, settings: Settings, *, to: list[str], kind: 
     msg.set_content(edition.text, subtype="plain", charset="utf-8")
     if kind == "email":
         msg.add_alternative(edition.html, subtype="html", charset="utf-8")
+        html_part = list(msg.iter_parts())[-1]
+        assert isinstance(html_part, EmailMessage)
+        for part in edition.parts:  # multipart/related: the images the HTML names by cid:
+            maintype, subtype = part.mime.split("/", 1)
+            html_part.add_related(part.data, maintype=maintype, subtype=subtype, cid=f"<{part.cid}>",
+                                  disposition="inline", filename=part.cid.split("@")[0] + "." + subtype)
     for path in attachments:
         _attach(msg, Path(path))
     _fix_boundaries(msg)

@@ -7,6 +7,7 @@ Nothing is dropped silently; the text part shows the same articles and the same 
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,6 +16,8 @@ import css_inline
 
 from digest.config.settings import Settings
 from digest.editions.base import base_context, output_path
+from digest.editions.content import content_css
+from digest.editions.email.bodies import EmailBodies, Part, with_data_urls
 from digest.editions.email.mime import RenderedEmail, compose, message_bytes, unsubscribe_links
 from digest.editions.email.options import EmailOptions
 from digest.errors import ConfigError
@@ -27,6 +30,7 @@ TEXT_SUFFIX = ".email.txt"
 EML_SUFFIX = ".eml"  # the ready-to-send message (the edition's primary file)
 PREHEADER_CHARS = 110
 
+_CHARSET = re.compile(r"<meta charset=[\"']?[\w-]+[\"']?\s*/?>\s*", re.I)
 _INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False, minify_css=True)
 
 Shown = list[tuple[Section, tuple[Post, ...], int]]
@@ -94,16 +98,36 @@ class _Renderer:
             "unsubscribe_url": https or mailto,
         }
         self.css = theme.read_text("email/email.css")
+        self.full = False  # whole bodies (with their own stylesheet: code colours) or summaries
+        self.bodies = EmailBodies(settings, theme.labels)
 
     def html(self, n: int) -> str:
         shown = _shown(self.digest, n)
-        raw = self.theme.render("email/email.html.j2", css=self.css, shown=shown,
+        css = content_css(self.theme, "email") + self.css if self.full else self.css
+        raw = self.theme.render("email/email.html.j2", css=css, shown=shown, full=self.full, body=self.bodies.body,
                                 preheader=preheader(self.digest, shown), **self.ctx)
-        html = _INLINER.inline(raw)
+        html = _charset_first(_INLINER.inline(raw))
         return html if html.endswith("\n") else html + "\n"
 
     def text(self, n: int) -> str:
-        return self.theme.render("email/email.txt.j2", shown=_shown(self.digest, n), **self.ctx)
+        return self.theme.render("email/email.txt.j2", shown=_shown(self.digest, n), full=self.full, **self.ctx)
+
+    def parts(self, html: str) -> tuple[Part, ...]:
+        """The images the chosen HTML refers to, in the order it first names them."""
+        cids = dict.fromkeys(re.findall(r'"cid:([^"]+)"', html))
+        return tuple(self.bodies.parts[c] for c in cids if c in self.bodies.parts)
+
+
+def _charset_first(html: str) -> str:
+    """css-inline puts the rules it keeps (``@media``) in a ``<style>`` at the top of the head; with the
+    code colours that runs past 1,024 bytes, where a browser stops looking for the ``<meta charset>``
+    (the ``.email.html`` file opened from disk): the charset goes back to the top."""
+    m = _CHARSET.search(html)
+    head = html.find("<head>")
+    if m is None or head < 0 or m.start() < head:
+        return html
+    html = html[:m.start()] + html[m.end():]
+    return html[:head + 6] + m.group(0).rstrip() + html[head + 6:]
 
 
 def _size(html: str) -> int:
@@ -140,18 +164,23 @@ def _fit(r: _Renderer, cap: int, cap_size: int, budget: int) -> tuple[int, str]:
 
 
 def render(digest: Digest, *, theme: Theme, settings: Settings) -> RenderedEmail:
-    """Render the email edition, showing as many articles per section as the size budget allows."""
+    """Render the email edition, showing as many articles per section as the size budget allows (whole
+    articles or their summaries, by ``email.content``)."""
     r = _Renderer(digest, theme, settings)
     options = settings.options(EmailOptions)
     budget = options.max_html_bytes
     longest = max((len(s.posts) for s in digest.sections), default=0)
     cap = min(options.top_n, longest) if options.top_n > 0 else longest
+    r.full = options.content != "summary"
     best, html = cap, r.html(cap)
+    if _size(html) > budget and options.content == "auto":
+        r.full = False  # the whole issue does not fit as whole articles: summaries
+        html = r.html(cap)
     if _size(html) > budget:
         best, html = _fit(r, cap, _size(html), budget)
     hidden = sum(max(0, len(s.posts) - best) for s in digest.sections)
     return RenderedEmail(digest=digest, subject=r.subject, html=html, text=r.text(best), per_section=best,
-                        hidden=hidden, web_url=r.web_url)
+                        hidden=hidden, web_url=r.web_url, parts=r.parts(html))
 
 
 def paths(digest: Digest, out_dir: Path, settings: Settings) -> tuple[Path, Path, Path]:
@@ -163,5 +192,6 @@ def write_edition(edition: RenderedEmail, out_dir: Path, settings: Settings) -> 
     """Write ``.email.html``, ``.email.txt`` and the ``.eml`` addressed to ``email.to``."""
     html_path, text_path, eml_path = paths(edition.digest, out_dir, settings)
     msg = compose(edition, settings, to=list(settings.options(EmailOptions).to))
-    return [atomic_write(html_path, edition.html), atomic_write(text_path, edition.text),
+    shown = with_data_urls(edition.html, {p.cid: p for p in edition.parts})  # a browser shows data: images
+    return [atomic_write(html_path, shown), atomic_write(text_path, edition.text),
             atomic_write(eml_path, message_bytes(msg))]

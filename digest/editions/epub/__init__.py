@@ -10,7 +10,7 @@ from typing import ClassVar
 from digest.editions.base import Edition, Output, WriteContext, output_path
 from digest.editions.epub.options import EpubOptions
 from digest.model import Digest
-from digest.runtime.files import atomic_write
+from digest.runtime.files import atomic_path, atomic_write
 
 log = logging.getLogger("digest.epub")
 COVER_TYPES = (".jpg", ".jpeg", ".png")
@@ -26,23 +26,34 @@ class EpubEdition(Edition):
     preload = ("digest.editions.epub.book", "lxml.etree", "PIL.Image")
 
     def write(self, digest: Digest, ctx: WriteContext) -> list[Path]:
-        """The issue's book, made to fit ``epub.max_size_mb`` (smaller images, then numbered parts:
-        ``2021-12-08.epub`` is part 1, ``2021-12-08.part2.epub`` part 2…)."""
-        from digest.editions.epub.fit import fit
+        """The issue's book, written as it is made; one over ``epub.max_size_mb`` is made again to fit
+        (smaller images, then numbered parts: ``2021-12-08.epub`` is part 1, ``2021-12-08.part2.epub``
+        part 2…)."""
+        from digest.editions.epub.book import write_to
 
-        fitted = fit(digest, ctx)
         first = output_path(ctx.settings, digest, ctx.out_dir, self.primary.suffix)
-        paths = [first.with_name(f"{first.stem}.part{n}{first.suffix}") if n > 1 else first
-                 for n in range(1, len(fitted.books) + 1)]
-        written = [atomic_write(path, data) for path, data in zip(paths, fitted.books, strict=True)]
+        limit = ctx.settings.options(EpubOptions).max_size_mb
+        with atomic_path(first) as tmp, open(tmp, "wb") as f:
+            write_to(digest, ctx, f)
+        paths = [first]
+        if first.stat().st_size > limit * 1024 * 1024:
+            paths = self._fit(digest, ctx, first, limit)
         for stale in first.parent.glob(f"{first.stem}.part*{first.suffix}"):
             if stale not in paths:
                 stale.unlink()  # parts of an earlier, bigger build of this issue
-        limit = ctx.settings.options(EpubOptions).max_size_mb
-        if fitted.scaled:
-            log.warning("%s: above %g MB (the Send-to-Kindle limit): images scaled down to 1/%d of "
-                        "epub.image_max_width%s", first, limit, 2 ** fitted.scaled,
-                        f", and the issue split into {len(paths)} parts" if len(paths) > 1 else "")
+        return paths
+
+    @staticmethod
+    def _fit(digest: Digest, ctx: WriteContext, first: Path, limit: float) -> list[Path]:
+        from digest.editions.epub.fit import shrink
+
+        fitted = shrink(digest, ctx)
+        paths = [first.with_name(f"{first.stem}.part{n}{first.suffix}") if n > 1 else first
+                 for n in range(1, len(fitted.books) + 1)]
+        written = [atomic_write(path, data) for path, data in zip(paths, fitted.books, strict=True)]
+        log.warning("%s: above %g MB (the Send-to-Kindle limit): images scaled down to 1/%d of "
+                    "epub.image_max_width%s", first, limit, 2 ** fitted.scaled,
+                    f", and the issue split into {len(paths)} parts" if len(paths) > 1 else "")
         if fitted.too_big:
             log.warning("%s: an article is above %g MB on its own; its part is still too big for Send-to-Kindle",
                         first, limit)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import replace
 from xml.parsers import expat
 
@@ -65,11 +66,11 @@ class Bodies:
             return True
 
 
-def convert(digest: Digest, bodies: Bodies) -> tuple[Section, ...]:
-    """The digest's sections with every post body as XHTML."""
-    out = tuple(replace(s, posts=tuple(replace(p, html=bodies.convert(p)) for p in s.posts))
-                for s in digest.sections)
+def convert_each(digest: Digest, bodies: Bodies) -> Iterator[Section]:
+    """The digest's sections one at a time, every post body as XHTML: only one section's converted bodies
+    exist at once."""
+    for s in digest.sections:
+        yield replace(s, posts=tuple(replace(p, html=bodies.convert(p)) for p in s.posts))
     if bodies.remote_skipped:
         log.info("%s: %d remote images not fetched (network.fetch_images is off); alt text and links kept",
                  digest.slug, bodies.remote_skipped)
-    return out

@@ -8,17 +8,19 @@ readers stay fast on busy days. :mod:`digest.editions.epub.package` writes the p
 """
 from __future__ import annotations
 
+import io
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 from digest.editions.base import WriteContext, base_context
+from digest.editions.content import content_css
 from digest.editions.epub import package
-from digest.editions.epub.bodies import XML_BAD, Bodies, convert, xml_error
+from digest.editions.epub.bodies import XML_BAD, Bodies, convert_each, xml_error
 from digest.editions.epub.options import EpubOptions
 from digest.editions.epub.package import Item, Meta, NavPoint, Reference
 from digest.errors import ThemeError
-from digest.model import Digest, Post, Section
+from digest.model import Digest, Post
 
 CSS_NAME = "style/epub.css"
 CONTENTS = "contents.xhtml"
@@ -40,13 +42,15 @@ def series_index(digest: Digest) -> str:
 
 @dataclass
 class _Docs:
-    """The XHTML documents rendered so far, in reading order."""
+    """The XHTML documents rendered so far, in reading order: each is in the zip as soon as it is made,
+    and only its record stays here."""
 
     digest: Digest
     ctx: WriteContext
+    package: package.Writer
     keep_text: bool  # the font subset (embed_fonts) needs every character used
     items: list[Item] = field(default_factory=list)
-    text: list[str] = field(default_factory=list)
+    chars: set[str] = field(default_factory=set)
 
     def add(self, uid: str, name: str, template: str, *, first: bool = False, **values: Any) -> Item:
         context = base_context(self.digest, self.ctx.settings, "epub")
@@ -58,10 +62,12 @@ class _Docs:
         if error:
             where = self.ctx.theme.source_file(template) or template
             raise ThemeError(f"renders to XHTML that is not well-formed ({error})", where)
-        item = Item(uid, name, XHTML, data, in_spine=True)
+        # EPUB 3 readers are told which documents hold MathML (the manifest's "mathml" property)
+        item = Item(uid, name, XHTML, properties="mathml" if b"<math" in data else None, in_spine=True)
+        self.package.put(name, data)
         self.items.insert(0 if first else len(self.items), item)
         if self.keep_text:
-            self.text.append(xhtml)
+            self.chars.update(xhtml)
         return item
 
 
@@ -102,15 +108,16 @@ def entry_id(post: Post) -> str:
     return f"t-{post.id}"
 
 
-def _documents(digest: Digest, xsections: tuple[Section, ...], docs: _Docs,
+def _documents(digest: Digest, bodies: Bodies, docs: _Docs,
                options: EpubOptions) -> tuple[list[NavPoint], Item | None, dict[str, Any]]:
-    """Contents, section and article documents; the table of contents; the first text document."""
+    """Contents, section and article documents; the table of contents; the first text document. Bodies
+    are made XHTML one section at a time, just before its documents are written."""
     href, section_hrefs, combined = _plan(digest, options)
-    common: dict[str, Any] = {"sections": xsections, "href": href, "section_hrefs": section_hrefs}
+    common: dict[str, Any] = {"sections": digest.sections, "href": href, "section_hrefs": section_hrefs}
     docs.add("contents", CONTENTS, "epub/contents.xhtml.j2", **common)
     toc: list[NavPoint] = []
     first_text = None
-    for i, section in enumerate(xsections):
+    for i, section in enumerate(convert_each(digest, bodies)):
         shref = section_hrefs[section.anchor]
         is_combined = section.anchor in combined
         pagers = {p.id: _pager(digest, p, href, section_hrefs, is_combined) for p in section.posts}
@@ -121,18 +128,31 @@ def _documents(digest: Digest, xsections: tuple[Section, ...], docs: _Docs,
             for post in section.posts:
                 docs.add(post.id, href[post.id], "epub/article.xhtml.j2", post=post, section=section,
                          section_href=shref, pager=pagers[post.id], **common)
-        toc.append(NavPoint(section.title, shref, f"sep_{i}",
-                            tuple(NavPoint(p.title, href[p.id], f"nav-{p.id}") for p in section.posts)))
+        points = tuple(NavPoint(p.title, href[p.id], f"nav-{p.id}") for p in section.posts)
+        if digest.sectioned:
+            toc.append(NavPoint(section.title, shref, f"sep_{i}", points))
+        else:  # one implicit section: the articles are the table of contents
+            toc.extend(points)
     return toc, first_text, common
 
 
 def render(digest: Digest, ctx: WriteContext, options: EpubOptions | None = None,
            part: tuple[int, int] | None = None) -> bytes:
-    """The EPUB file's bytes. ``options``: the ``[epub]`` settings to use (scaled down to fit a size limit);
-    ``part``: (n, total) when the issue is split into several books (each with its own contents)."""
+    """The EPUB file's bytes (:func:`write_to` a file is what the edition does)."""
+    out = io.BytesIO()
+    write_to(digest, ctx, out, options, part)
+    return out.getvalue()
+
+
+def write_to(digest: Digest, ctx: WriteContext, target: BinaryIO, options: EpubOptions | None = None,
+             part: tuple[int, int] | None = None) -> None:
+    """Write the EPUB to ``target`` as it is made. ``options``: the ``[epub]`` settings to use (scaled down
+    to fit a size limit); ``part``: (n, total) when the issue is split into several books (each with its
+    own contents)."""
     options = options or ctx.settings.options(EpubOptions)
     labels = ctx.theme.labels
-    docs = _Docs(digest, ctx, keep_text=options.embed_fonts)
+    writer = package.Writer(target, digest.generated)
+    docs = _Docs(digest, ctx, writer, keep_text=options.embed_fonts)
     bodies = Bodies(ctx.settings, labels, options)
     # A cover to draw is drawn in another process while the bodies are converted and the documents
     # rendered; its page goes first at the end.
@@ -142,27 +162,16 @@ def render(digest: Digest, ctx: WriteContext, options: EpubOptions | None = None
 
         pending = start_cover(digest, ctx)
     try:
-        toc, first_text, common = _documents(digest, convert(digest, bodies), docs, options)
+        toc, first_text, common = _documents(digest, bodies, docs, options)
         cover = pending.result() if pending is not None else None
+    except BaseException:
+        writer.abort()
+        raise
     finally:
         if pending is not None:
             pending.cancel()
-    items: list[Item] = []
-    guide: list[Reference] = []
-    if cover is not None:
-        data, ext = cover
-        image = f"images/cover.{ext}"
-        items.append(Item("cover-img", image, "image/jpeg" if ext == "jpg" else f"image/{ext}", data, "cover-image"))
-        docs.add("cover", COVER_PAGE, "epub/cover.xhtml.j2", cover_src=image, first=True, **common)
-        guide.append(Reference("cover", labels["cover"], COVER_PAGE))
-    css = ctx.theme.read_text("epub/style.css")
-    if options.embed_fonts:
-        font, rules = _embedded_font(options, "".join(docs.text) + digest.title)
-        items.append(font)
-        css += rules
-    items.append(Item("style", CSS_NAME, "text/css", css.encode("utf-8")))
-    items += [Item("img-" + p.name.split("/")[-1].split(".")[0], p.name, p.media_type, p.data)
-              for p in sorted(bodies.images.items.values(), key=lambda p: p.name)]
+    items = _extras(digest, ctx, options, docs, bodies, cover, common)
+    guide = [Reference("cover", labels["cover"], COVER_PAGE)] if cover is not None else []
     guide.append(Reference("toc", labels["contents"], CONTENTS))
     if first_text is not None:
         guide.append(Reference("text", digest.sections[0].title, first_text.href))
@@ -171,13 +180,37 @@ def render(digest: Digest, ctx: WriteContext, options: EpubOptions | None = None
     if part is not None:
         title += " · " + labels["part"].format(n=part[0], total=part[1])
         uid = f"urn:uuid:{uuid.uuid5(uuid.UUID(uid.removeprefix('urn:uuid:')), f'part/{part[0]}/{part[1]}')}"
-    return package.write(package.Book(
+    writer.finish(package.Book(
         identifier=uid, title=title, language=digest.lang,
         creator=ctx.settings.author or digest.site_title, modified=digest.generated,
         dc=_dublin_core(digest, ctx, labels), metas=_metas(digest, labels, cover is not None, images_used),
         items=(*items, *docs.items), toc=tuple(toc), guide=tuple(guide), toc_title=labels["contents"],
         landmarks_title=labels.get("landmarks", "Guide"), nav_css=CSS_NAME,
     ))
+
+
+def _extras(digest: Digest, ctx: WriteContext, options: EpubOptions, docs: _Docs, bodies: Bodies,
+            cover: tuple[bytes, str] | None, common: dict[str, Any]) -> list[Item]:
+    """The cover (image and page), the stylesheet (and embedded font), the images: written, recorded."""
+    items: list[Item] = []
+    if cover is not None:
+        data, ext = cover
+        image = f"images/cover.{ext}"
+        items.append(Item("cover-img", image, "image/jpeg" if ext == "jpg" else f"image/{ext}", "cover-image"))
+        docs.package.put(image, data)
+        docs.add("cover", COVER_PAGE, "epub/cover.xhtml.j2", cover_src=image, first=True, **common)
+    css = ctx.theme.read_text("epub/style.css") + content_css(ctx.theme, "epub")
+    if options.embed_fonts:
+        font, data, rules = _embedded_font(options, "".join(sorted(docs.chars)) + digest.title)
+        items.append(font)
+        docs.package.put(font.href, data)
+        css += rules
+    items.append(Item("style", CSS_NAME, "text/css"))
+    docs.package.put(CSS_NAME, css.encode("utf-8"))
+    for p in sorted(bodies.images.items.values(), key=lambda p: p.name):
+        items.append(Item("img-" + p.name.split("/")[-1].split(".")[0], p.name, p.media_type))
+        docs.package.put(p.name, p.data)
+    return items
 
 
 def _dublin_core(digest: Digest, ctx: WriteContext, labels: dict[str, str]) -> tuple[tuple[str, str], ...]:
@@ -216,7 +249,7 @@ def _metas(digest: Digest, labels: dict[str, str], cover: bool, images: bool) ->
     return tuple(out)
 
 
-def _embedded_font(options: EpubOptions, text: str) -> tuple[Item, str]:
+def _embedded_font(options: EpubOptions, text: str) -> tuple[Item, bytes, str]:
     from digest.editions.epub.fonts import find_cjk_font, subset
 
     font = find_cjk_font("serif", False, options.font)
@@ -224,4 +257,4 @@ def _embedded_font(options: EpubOptions, text: str) -> tuple[Item, str]:
     name = f"fonts/cjk.{ext}"
     rules = (f'\n@font-face {{ font-family: "{FONT_FAMILY}"; src: url(../{name}); }}\n'
              f'body, h1, h2, h3, .site-title {{ font-family: "{FONT_FAMILY}", serif; }}\n')
-    return Item("font-cjk", name, f"font/{ext}", data), rules
+    return Item("font-cjk", name, f"font/{ext}"), data, rules

@@ -34,12 +34,11 @@ class Fitted:
     too_big: bool  # some part is still over the limit (an article bigger than it on its own)
 
 
-def fit(digest: Digest, ctx: WriteContext) -> Fitted:
+def shrink(digest: Digest, ctx: WriteContext) -> Fitted:
+    """The book(s) of an issue whose book as configured was too big: smaller images, then parts."""
     options = ctx.settings.options(EpubOptions)
     limit = int(options.max_size_mb * 1024 * 1024)
-    data = render(digest, ctx, options)
-    if len(data) <= limit:
-        return Fitted((data,), 0, False)
+    smaller, data = options, b""
     for step, (divide, quality) in enumerate(SCALES, 1):
         smaller = options.model_copy(update={"image_max_width": max(200, options.image_max_width // divide),
                                              "image_quality": min(options.image_quality, quality)})

@@ -4,14 +4,16 @@ document and the EPUB 2 NCX, zipped deterministically.
 As in Sphinx's epub3 builder, Python gathers small records (manifest items, spine, guide, table of
 contents) and this module turns them into the package files; lxml writes the XML, so every value is
 escaped for XML. ``mimetype`` goes first in the zip, stored; every entry has the issue's timestamp, so the
-same issue gives a byte-identical file.
+same issue gives a byte-identical file. The zip is written entry by entry (:class:`Writer`): each document goes
+in as soon as it is rendered and only its record is kept, so a month's issue is never held whole; the
+package document, the NCX and the navigation document, which list everything, go in last.
 """
 from __future__ import annotations
 
-import io
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import BinaryIO
 
 from lxml import etree
 
@@ -33,12 +35,11 @@ _LANDMARK = {"cover": "cover", "toc": "toc", "text": "bodymatter"}  # EPUB 2 gui
 
 @dataclass(frozen=True)
 class Item:
-    """One file of the publication (besides the navigation documents)."""
+    """One file of the publication (besides the navigation documents): its record in the package."""
 
     id: str
     href: str  # relative to the package folder
     media_type: str
-    data: bytes
     properties: str | None = None
     in_spine: bool = False
 
@@ -109,8 +110,8 @@ def opf(book: Book) -> bytes:
     for m in book.metas:
         etree.SubElement(meta, "meta", dict(m.attrs)).text = m.text
     manifest = etree.SubElement(root, "manifest")
-    for item in [*book.items, Item("ncx", "toc.ncx", "application/x-dtbncx+xml", b""),
-                 Item("nav", "nav.xhtml", "application/xhtml+xml", b"", "nav")]:
+    for item in [*book.items, Item("ncx", "toc.ncx", "application/x-dtbncx+xml"),
+                 Item("nav", "nav.xhtml", "application/xhtml+xml", "nav")]:
         attrs = {"href": item.href, "id": item.id, "media-type": item.media_type}
         if item.properties:
             attrs["properties"] = item.properties
@@ -192,23 +193,32 @@ def _zip_time(when: datetime) -> tuple[int, int, int, int, int, int]:
     return (w.year, w.month, w.day, w.hour, w.minute, w.second)
 
 
-def write(book: Book) -> bytes:
-    """The publication's bytes: mimetype (stored, first), container, package, items, NCX, navigation."""
-    date_time = _zip_time(book.modified)
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as zf:
-        def put(name: str, data: bytes, stored: bool = False) -> None:
-            info = zipfile.ZipInfo(name, date_time)
-            info.create_system = 3
-            info.external_attr = 0o100644 << 16
-            info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
-            zf.writestr(info, data, compresslevel=None if stored else 6)
+class Writer:
+    """The publication's zip, written as it is made: ``mimetype`` (stored, first) and the container now,
+    each item when :meth:`put`, the package, NCX and navigation documents at :meth:`finish`."""
 
-        put("mimetype", b"application/epub+zip", stored=True)
-        put("META-INF/container.xml", CONTAINER)
-        put(f"{FOLDER}/content.opf", opf(book))
-        for item in book.items:
-            put(f"{FOLDER}/{item.href}", item.data, stored=item.href.lower().endswith(_STORED))
-        put(f"{FOLDER}/toc.ncx", ncx(book))
-        put(f"{FOLDER}/nav.xhtml", nav(book))
-    return out.getvalue()
+    def __init__(self, target: BinaryIO, modified: datetime):
+        self.date_time = _zip_time(modified)
+        self.zip = zipfile.ZipFile(target, "w")
+        self._put("mimetype", b"application/epub+zip", stored=True)
+        self._put("META-INF/container.xml", CONTAINER)
+
+    def _put(self, name: str, data: bytes, stored: bool = False) -> None:
+        info = zipfile.ZipInfo(name, self.date_time)
+        info.create_system = 3
+        info.external_attr = 0o100644 << 16
+        info.compress_type = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
+        self.zip.writestr(info, data, compresslevel=None if stored else 6)
+
+    def put(self, href: str, data: bytes) -> None:
+        """One item of the package folder (``href`` as in its :class:`Item`)."""
+        self._put(f"{FOLDER}/{href}", data, stored=href.lower().endswith(_STORED))
+
+    def finish(self, book: Book) -> None:
+        self._put(f"{FOLDER}/content.opf", opf(book))
+        self._put(f"{FOLDER}/toc.ncx", ncx(book))
+        self._put(f"{FOLDER}/nav.xhtml", nav(book))
+        self.zip.close()
+
+    def abort(self) -> None:
+        self.zip.close()

@@ -1,13 +1,17 @@
 """The PDF edition: WeasyPrint through the theme's print templates (``themes/default/pdf/``).
 
-The body is laid out in chunks on worker processes (:mod:`.render`), then joined with pikepdf
-(:mod:`.merge`): links, bookmarks (section → article) and metadata. Memory stays bounded by the chunk
-size, not by the day. A PDF/A or PDF/UA variant, or ``section_page_break = false`` (the body must flow
-across sections), is laid out in one WeasyPrint pass instead: slower, but exactly WeasyPrint's own output.
+The body is cut into pieces that are laid out on worker processes and kept in the cache (:mod:`.render`,
+:mod:`.pieces`), then joined with pikepdf (:mod:`.merge`), which adds what depends on the whole issue: page
+numbers, the contents' numbers, links, bookmarks (section → article), one subset per font and the metadata.
+A rebuild lays out only the pieces that changed. Memory stays bounded by the job, not by the day. A PDF/A
+or PDF/UA variant, or ``section_page_break = false`` (the body must flow across sections), is laid out in
+one WeasyPrint pass instead: slower, but exactly WeasyPrint's own output.
 """
 from __future__ import annotations
 
+import logging
 import tempfile
+import time
 from importlib.metadata import version
 from pathlib import Path
 from typing import ClassVar
@@ -18,6 +22,8 @@ from digest.editions.pdf.options import PdfOptions
 from digest.errors import ConfigError
 from digest.model import Digest
 from digest.runtime.files import atomic_path
+
+log = logging.getLogger("digest.pdf")
 
 
 class PdfEdition(Edition):
@@ -32,9 +38,10 @@ class PdfEdition(Edition):
     def write(self, digest: Digest, ctx: WriteContext) -> list[Path]:
         from digest.editions.pdf.fonts import check_fonts, report_missing
         from digest.editions.pdf.merge import assemble_pdf
+        from digest.editions.pdf.pieces import PieceStore
         from digest.editions.pdf.plan import outline
         from digest.editions.pdf.reading import prepare
-        from digest.editions.pdf.render import Renderer, render_chunked, render_single
+        from digest.editions.pdf.render import Renderer, lay_out_pieces, render_single
 
         options = ctx.settings.options(PdfOptions)
         digest = prepare(digest, ctx.settings, ctx.theme.labels)
@@ -44,15 +51,20 @@ class PdfEdition(Edition):
         r = Renderer(digest, ctx)
         with atomic_path(path) as tmp_out, tempfile.TemporaryDirectory(prefix="digest-pdf-") as tmp:
             if variant or not options.section_page_break:
-                laid = render_single(r, tmp_out, variant)
+                missing = render_single(r, tmp_out, variant)
             else:
-                done = render_chunked(r, Path(tmp))
+                store = PieceStore.for_cache(ctx.env.cache_dir, Path(tmp))
+                t0 = time.perf_counter()
+                pieces = lay_out_pieces(r, store)
+                t1 = time.perf_counter()
                 marks = outline(digest, ctx.theme)
-                assemble_pdf(done.front, done.body, done.stubs, tmp_out, outline=marks,
-                             metadata=_metadata(digest, ctx.settings), lang=digest.lang,
-                             destinations=[m.anchor for top in marks for m in (top, *top.children)])
-                laid = done.all
-            report_missing(digest, (cp for item in laid for cp in item.missing))
+                pages = assemble_pdf(pieces, tmp_out, store.fonts, outline=marks,
+                                     metadata=_metadata(digest, ctx.settings), lang=digest.lang,
+                                     destinations=[m.anchor for top in marks for m in (top, *top.children)])
+                log.debug("%s: %d of %d pieces laid out in %.2f s; %d pages joined in %.2f s", path.name,
+                          pieces.laid_now, len(pieces.all), t1 - t0, pages, time.perf_counter() - t1)
+                missing = [cp for item in pieces.all for cp in item.missing]
+            report_missing(digest, missing)
         return [path]
 
 

@@ -1,32 +1,46 @@
-"""The PDF edition's worker side: lay out one HTML document with WeasyPrint and report where things landed.
+"""The PDF edition's worker side: lay out pieces with WeasyPrint, write them once, split them apart.
 
-Runs in worker processes (see :mod:`digest.exporters.pdf`); everything it returns is small and picklable:
-page count, page size, anchors and internal links with their page index and position. Internal links are
-taken out of WeasyPrint's document (their targets may live in another chunk) and put back by
-:mod:`digest.pdf_merge` once every page has its final number.
+One job is several HTML documents (body pieces, the front matter, samples of the page chrome). Each is laid
+out on its own — a piece's pages are the same whatever job it is laid out in — then their pages are
+written as one PDF, so the fonts are subset once per job rather than once per piece, and the file is
+split again into one small PDF per piece for the cache (:mod:`.pieces`). Everything returned is small and
+picklable: page count and size, where anchors and internal links landed (internal links are taken out:
+their targets may be in another piece, :mod:`.merge` puts them back), the contents' number slots, the
+glyphs each piece uses of each font and where that font's file was kept (:mod:`.fontfiles`).
 """
 from __future__ import annotations
 
 import gc
 import logging
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from digest.editions.pdf.fetch import FetchRules
+from digest.editions.pdf.fontfiles import FontRef, keep_font
+from digest.editions.pdf.glyphs import Entries, font_entries, fonts_of, strip_programs, used_glyphs
+
 _NOTDEF = re.compile(r"\(U\+([0-9A-F]{4,6})\)")
+Rect = tuple[float, float, float, float]
+NUMBER_SLOT = "pn"  # the class of the contents' page-number boxes (pdf/front.html.j2)
+
+
+@dataclass(frozen=True)
+class Doc:
+    name: str  # the piece's file stem (its cache key) or a sample's name
+    html: str
 
 
 @dataclass
 class Job:
-    name: str  # "front", "body-3", "stubs-0"…, for error messages
-    html: str
-    out: Path
+    name: str  # for error messages
+    docs: list[Doc]
+    out_dir: Path  # each doc's PDF is written to ``out_dir / f"{doc.name}.pdf"``
     base_url: str
-    options: dict[str, Any] = field(default_factory=dict)  # extra write_pdf options (pdf_variant, pdf_tags…)
-    write: bool = True  # False: lay out only (to count pages), write no file
-    remote: bool = False  # fetch http(s) images (settings.network.fetch_images); else only file: and data:
-    timeout: float = 10.0
+    fonts_dir: Path  # where the original font files are kept
+    rules: FetchRules | None = None  # what WeasyPrint may read (the site's and the theme's files); None: data: only
 
 
 @dataclass
@@ -36,59 +50,134 @@ class Laid:
     pages: int
     size: tuple[float, float]  # page width, height in CSS px
     anchors: dict[str, tuple[int, float, float]]  # id → (page index, x, y)
-    links: list[tuple[int, tuple[float, float, float, float], str]]  # (page index, (x1, y1, x2, y2), id)
-    missing: list[int]  # code points drawn as .notdef (no installed font has them)
+    links: list[tuple[int, Rect, str]]  # (page index, (x1, y1, x2, y2), id)
+    slots: list[tuple[int, Rect, str]] = field(default_factory=list)  # contents numbers: (page, rect, id)
+    missing: list[int] = field(default_factory=list)  # code points drawn as .notdef
+    fonts: dict[str, FontRef] = field(default_factory=dict)  # BaseFont → its original file
+    glyphs: dict[str, Entries] = field(default_factory=dict)  # BaseFont → glyphs used: width, text
+
+    def to_json(self) -> dict[str, Any]:
+        return {"pages": self.pages, "size": list(self.size), "anchors": self.anchors, "links": self.links,
+                "slots": self.slots, "missing": self.missing,
+                "glyphs": {k: [[g, w, t] for g, (w, t) in sorted(v.items())] for k, v in self.glyphs.items()},
+                "fonts": {k: [v.file, v.index] for k, v in self.fonts.items()}}
+
+    @classmethod
+    def from_json(cls, name: str, out: Path, data: dict[str, Any]) -> Laid:
+        return cls(name, out, int(data["pages"]), (float(data["size"][0]), float(data["size"][1])),
+                   {k: (int(v[0]), float(v[1]), float(v[2])) for k, v in data["anchors"].items()},
+                   [(int(i), _rect(r), str(t)) for i, r, t in data["links"]],
+                   [(int(i), _rect(r), str(t)) for i, r, t in data["slots"]],
+                   [int(c) for c in data["missing"]],
+                   {k: FontRef(str(f), int(i)) for k, (f, i) in data["fonts"].items()},
+                   {k: {int(g): (float(w), str(t)) for g, w, t in v} for k, v in data["glyphs"].items()})
 
 
-class _Collect(logging.Handler):
+def _rect(values: Any) -> Rect:
+    x1, y1, x2, y2 = (float(v) for v in values)
+    return (x1, y1, x2, y2)
+
+
+class MissingGlyphs(logging.Handler):
+    """Collects the code points WeasyPrint drew as .notdef (it logs each one)."""
+
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.codepoints: list[int] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         msg = record.getMessage()
-        if ".notdef" in msg:
-            m = _NOTDEF.search(msg)
-            if m:
-                self.codepoints.append(int(m.group(1), 16))
+        if ".notdef" in msg and (m := _NOTDEF.search(msg)):
+            self.codepoints.append(int(m.group(1), 16))
 
 
-def lay_out(job: Job, *, keep_internal_links: bool = False) -> Laid:
-    """Render ``job.html`` to ``job.out``; internal links are returned instead of written (unless kept)."""
+def _take_links(pages: list[Any], laid: Laid) -> None:
+    """Anchors, internal links (taken out of the pages) and number slots of one document's pages."""
+    for i, page in enumerate(pages):
+        for name, (x1, y1, _x2, _y2) in page.anchors.items():
+            laid.anchors.setdefault(name, (i, x1, y1))
+        kept = []
+        for link_type, target, rect, box in page.links:
+            if link_type != "internal":
+                kept.append((link_type, target, rect, box))
+                continue
+            laid.links.append((i, _rect(rect), target))
+            element = getattr(box, "element", None)
+            if element is not None and NUMBER_SLOT in (element.get("class") or "").split():
+                laid.slots.append((i, _rect(rect), target))
+        page.links[:] = kept
+
+
+def _render(job: Job) -> tuple[list[Any], list[Laid]]:
     from weasyprint import HTML, URLFetcher
+    from weasyprint.text.fonts import FontConfiguration
 
+    from digest.editions.pdf.fetcher import SiteFetcher
+
+    fetcher = SiteFetcher(job.rules) if job.rules else URLFetcher(allowed_protocols=("data",))
+    fonts = FontConfiguration()  # one for the job: every document finds the same fonts once
+    docs, laid = [], []
+    for doc in job.docs:
+        rendered = HTML(string=doc.html, base_url=job.base_url, url_fetcher=fetcher).render(font_config=fonts)
+        pages = rendered.pages
+        size = (pages[0].width, pages[0].height) if pages else (0.0, 0.0)
+        one = Laid(doc.name, job.out_dir / f"{doc.name}.pdf", len(pages), size, {}, [])
+        _take_links(pages, one)
+        docs.append(rendered)
+        laid.append(one)
+    return docs, laid
+
+
+def lay_out(job: Job) -> list[Laid]:
+    """Lay out and write every document of ``job``; one :class:`Laid` per document, in order."""
     logger = logging.getLogger("weasyprint")
-    handler = _Collect()
+    handler = MissingGlyphs()
     logger.addHandler(handler)
-    # Layout allocates millions of objects that live until the end of the job; the cyclic collector
-    # scanning them over and over costs ~7 % of the time. One collection at the end frees the same memory.
+    # Layout makes millions of objects that live until the job ends; the cyclic collector scanning them
+    # over and over costs ~7 % of the time, and scanning what the process held before (the digest) at the
+    # end would cost more: freeze that, collect once at the end.
     collecting = gc.isenabled()
+    gc.freeze()
     gc.disable()
     try:
-        protocols = {"file", "data", "http", "https"} if job.remote else {"file", "data"}
-        fetcher = URLFetcher(timeout=job.timeout, allowed_protocols=protocols)
-        doc = HTML(string=job.html, base_url=job.base_url, url_fetcher=fetcher).render()
-        anchors: dict[str, tuple[int, float, float]] = {}
-        links: list[tuple[int, tuple[float, float, float, float], str]] = []
-        for i, page in enumerate(doc.pages):
-            for name, (x1, y1, _x2, _y2) in page.anchors.items():
-                anchors.setdefault(name, (i, x1, y1))
-            if not keep_internal_links:
-                kept = []
-                for link_type, target, rect, box in page.links:
-                    if link_type == "internal":
-                        links.append((i, tuple(rect), target))
-                    else:
-                        kept.append((link_type, target, rect, box))
-                page.links[:] = kept
-        size = (doc.pages[0].width, doc.pages[0].height) if doc.pages else (0.0, 0.0)
-        count = len(doc.pages)
-        if job.write:
-            doc.write_pdf(job.out, **job.options)
-        del doc
+        docs, laid = _render(job)
+        batch = job.out_dir / f".job-{job.name}.{os.getpid()}.pdf"
+        whole = docs[0].copy([p for d in docs for p in d.pages])
+        whole.write_pdf(batch, uncompressed_pdf=True)
+        refs = {font.name.decode("latin-1").lstrip("/"): keep_font(font, job.fonts_dir)
+                for font in whole.fonts.values() if not font.bitmap}
+        del whole, docs
+        _split(batch, laid, refs)
+        batch.unlink()
     finally:
         logger.removeHandler(handler)
         if collecting:
             gc.enable()
         gc.collect()
-    return Laid(job.name, job.out, count, size, anchors, links, sorted(set(handler.codepoints)))
+    for one, doc in zip(laid, job.docs, strict=True):
+        one.missing = sorted({cp for cp in handler.codepoints if chr(cp) in doc.html})
+    return laid
+
+
+def _split(batch: Path, laid: list[Laid], refs: dict[str, FontRef | None]) -> None:
+    """One PDF per document: its pages, only the resources they use, font programs left out where the
+    original font file is kept (the merge subsets those once for the whole PDF)."""
+    import pikepdf
+
+    with pikepdf.open(batch) as src:
+        batch_fonts = dict(fonts_of(src))  # one font object per face in a WeasyPrint file
+        start = 0
+        for one in laid:
+            out = pikepdf.new()
+            out.pages.extend(src.pages[start : start + one.pages])
+            start += one.pages
+            for page in out.pages:
+                page.remove_unreferenced_resources()
+            one.glyphs = {name: font_entries(batch_fonts[name], gids) for name, gids in used_glyphs(out.pages).items()
+                          if name in batch_fonts}
+            one.fonts = {name: ref for name in one.glyphs if (ref := refs.get(name)) is not None}
+            strip_programs(out, set(one.fonts))
+            tmp = one.out.with_name(f".{one.out.name}.{os.getpid()}.tmp")
+            out.save(tmp, deterministic_id=True, compress_streams=True,
+                     object_stream_mode=pikepdf.ObjectStreamMode.generate)
+            os.replace(tmp, one.out)  # whole or not at all: another build may read the cache meanwhile

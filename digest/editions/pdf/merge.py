@@ -1,24 +1,32 @@
-"""The PDF edition's assembly: the front matter, the body chunks and the footer pages become one PDF (pikepdf).
+"""The PDF edition's assembly: every piece's pages joined into one PDF, with what depends on the whole.
 
-Every chunk was laid out on its own (see :mod:`digest.pdf_render`); here its pages are appended in reading
-order, the footer ``n / N`` of the matching stub page is laid over each body page, the internal links that
-WeasyPrint could not resolve inside one chunk become link annotations to the right page, every section and
-article gets a named destination (``file.pdf#<id>``), and the outline (bookmarks) is built from the
-anchors: contents, then section → article. qpdf does the heavy lifting, so assembly costs well under a
-second for a thousand pages, and ``deterministic_id`` keeps the file byte-identical across builds.
+The pieces (:mod:`.render`) are joined in reading order with pikepdf (qpdf); then everything that depends
+on the whole issue is added: one font subset per face (:mod:`.fontmerge`), the footer ``n / N`` on every
+page but the cover and the contents' page numbers (:mod:`.stamp`), the internal links that WeasyPrint could
+not resolve inside one piece (as link annotations to the right page), a named destination for every section
+and article (``file.pdf#<id>``), the outline (contents, then section → article) and the metadata.
+``deterministic_id`` keeps the file byte-identical for the same pieces, however many were laid out now.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, OutlineItem, PageLocation, String
 
+from digest.editions.pdf import fontmerge, stamp
+from digest.editions.pdf.fontfiles import FontRef, font_path
+from digest.editions.pdf.glyphs import Entries
 from digest.editions.pdf.layout import Laid
+from digest.editions.pdf.pieces import Pieces
 
-PX_TO_PT = 0.75  # WeasyPrint reports positions in CSS px (1/96 in); PDF works in points (1/72 in)
+log = logging.getLogger("digest.pdf")
+PX_TO_PT = stamp.PX_TO_PT
+STAMP_FONT = "digestN"  # resource names of the stamped numbers' fonts: digestN0, digestN1…
 
 
 @dataclass(frozen=True)
@@ -30,40 +38,29 @@ class Mark:
     children: tuple[Mark, ...] = ()
 
 
-def page_numbers(front_pages: int, body: Sequence[Laid]) -> dict[str, int]:
+def page_numbers(parts: Sequence[Laid]) -> dict[str, int]:
     """Anchor → 1-based page number in the final document (first anchor wins, as in WeasyPrint)."""
     out: dict[str, int] = {}
-    offset = front_pages
-    for laid in body:
+    offset = 0
+    for laid in parts:
         for name, (i, _x, _y) in laid.anchors.items():
             out.setdefault(name, offset + i + 1)
         offset += laid.pages
     return out
 
 
-def _overlay(page: pikepdf.Page, stub: pikepdf.Page, index: int) -> None:
-    """Lay ``stub`` over ``page`` — pikepdf's ``add_overlay``, but under a stable resource name (it picks a
-    random one), so that builds stay byte-identical."""
-    formx = stub.as_form_xobject()
-    name = page.add_resource(formx, Name.XObject, Name(f"/digestFooter{index}"))
-    placement = page.calc_form_xobject_placement(formx, name, pikepdf.Rectangle(page.trimbox))
-    page.contents_add(b"q\n", prepend=True)
-    page.contents_add(b"Q\n", prepend=False)
-    page.contents_add(placement, prepend=False)
-    page.contents_coalesce()
-
-
 class _Merged:
     """The PDF being put together: the pages in reading order, and where every anchor landed."""
 
-    def __init__(self, front: Laid, body: Sequence[Laid]):
+    def __init__(self, parts: Sequence[Laid]):
         self.pdf = pikepdf.new()
-        self.height_pt = front.size[1] * PX_TO_PT
+        self.height_pt = parts[0].size[1] * PX_TO_PT
         self.targets: dict[str, tuple[int, float, float]] = {}  # anchor → (final page index, x, y in CSS px)
         self.parts: list[tuple[Laid, int]] = []
         self.sources: list[pikepdf.Pdf] = []
+        self.page_objs: list[Any] = []
         offset = 0
-        for laid in (front, *body):
+        for laid in parts:
             self.parts.append((laid, offset))
             for name, (i, x, y) in laid.anchors.items():
                 self.targets.setdefault(name, (offset + i, x, y))
@@ -74,24 +71,17 @@ class _Merged:
         self.sources.append(pikepdf.open(path))
         return self.sources[-1]
 
-    def pages(self, front: Laid, body: Sequence[Laid], stubs: Sequence[Laid]) -> None:
-        """The front pages, then each body page with its footer (the matching stub page) laid over it."""
-        self.pdf.pages.extend(self.open(front.out).pages)
-        stub_pages = [page for laid in stubs for page in self.open(laid.out).pages]
-        if len(stub_pages) != self.total - front.pages:
-            raise ValueError(f"footer pages: {len(stub_pages)} for {self.total - front.pages} body pages")
-        for laid in body:
-            start = len(self.pdf.pages)
+    def pages(self) -> None:
+        for laid, _ in self.parts:
             self.pdf.pages.extend(self.open(laid.out).pages)
-            for k in range(laid.pages):
-                _overlay(self.pdf.pages[start + k], stub_pages[start - front.pages + k], start + k)
+        self.page_objs = [page.obj for page in self.pdf.pages]
 
     def dest(self, anchor: str) -> Array:
         page, x, y = self.targets[anchor]
-        return Array([self.pdf.pages[page].obj, Name.XYZ, x * PX_TO_PT, self.height_pt - y * PX_TO_PT, 0])
+        return Array([self.page_objs[page], Name.XYZ, x * PX_TO_PT, self.height_pt - y * PX_TO_PT, 0])
 
     def links(self) -> None:
-        """The internal links each chunk could not resolve on its own, as link annotations."""
+        """The internal links each piece could not resolve on its own, as link annotations."""
         h = self.height_pt
         for laid, base in self.parts:
             for i, (x1, y1, x2, y2), target in laid.links:
@@ -100,10 +90,10 @@ class _Merged:
                 annot = self.pdf.make_indirect(Dictionary(
                     Type=Name.Annot, Subtype=Name.Link, Border=Array([0, 0, 0]), Dest=self.dest(target),
                     Rect=Array([x1 * PX_TO_PT, h - y2 * PX_TO_PT, x2 * PX_TO_PT, h - y1 * PX_TO_PT])))
-                page = self.pdf.pages[base + i]
-                if Name.Annots not in page.obj:
-                    page.obj.Annots = Array()
-                page.obj.Annots.append(annot)
+                page = self.page_objs[base + i]
+                if Name.Annots not in page:
+                    page.Annots = Array()
+                page.Annots.append(annot)
 
     def outline(self, marks: Sequence[Mark]) -> list[OutlineItem]:
         out_items = []
@@ -111,29 +101,133 @@ class _Merged:
             if mark.anchor not in self.targets:
                 continue
             page, x, y = self.targets[mark.anchor]
-            item = OutlineItem(mark.title, page, PageLocation.XYZ, left=x * PX_TO_PT,
+            # a plain str: pikepdf reads a str subclass (a theme's Label) as a sequence of characters
+            item = OutlineItem(str(mark.title), page, PageLocation.XYZ, left=x * PX_TO_PT,
                                top=self.height_pt - y * PX_TO_PT, zoom=0)
             item.children.extend(self.outline(mark.children))
             out_items.append(item)
         return out_items
 
 
-def assemble_pdf(
-    front: Laid,
-    body: Sequence[Laid],
-    stubs: Sequence[Laid],
-    out: Path,
-    *,
-    outline: Sequence[Mark],
-    metadata: dict[str, str],
-    lang: str | None = None,
-    destinations: Sequence[str] = (),
-) -> int:
+def _font_refs(parts: Sequence[Laid]) -> tuple[dict[str, FontRef], dict[str, Entries]]:
+    refs: dict[str, FontRef] = {}
+    glyphs: dict[str, Entries] = {}
+    for laid in parts:
+        for name, ref in laid.fonts.items():
+            if refs.setdefault(name, ref) != ref:
+                raise ValueError(f"font {name} comes from two different files: the pieces do not match")
+        for name, entries in laid.glyphs.items():
+            glyphs.setdefault(name, {}).update(entries)
+    return refs, glyphs
+
+
+class _Fonts:
+    """The faces of the merged PDF and, for stamping, each face's character → glyph map (HarfBuzz)."""
+
+    def __init__(self, faces: dict[str, fontmerge.Face], fonts_dir: Path):
+        self.faces, self.fonts_dir = faces, fonts_dir
+        self._cmaps: dict[str, Callable[[str], int | None]] = {}
+        self._hb: dict[FontRef, Any] = {}
+
+    def hb_face(self, ref: FontRef) -> Any:
+        if ref not in self._hb:
+            self._hb[ref] = fontmerge.load_face(font_path(self.fonts_dir, ref), ref.index)
+        return self._hb[ref]
+
+    def cmap(self, name: str) -> Callable[[str], int | None]:
+        if name not in self._cmaps:
+            self._cmaps[name] = self._load(name)
+        return self._cmaps[name]
+
+    def _load(self, name: str) -> Callable[[str], int | None]:
+        import uharfbuzz as hb
+
+        face = self.faces[name]
+        font = hb.Font(self.hb_face(face.ref))
+        upem = font.face.upem
+
+        def lookup(ch: str) -> int | None:
+            gid = font.get_nominal_glyph(ord(ch))
+            if gid is None:
+                return None
+            face.glyphs.add(gid)
+            face.widths.setdefault(gid, round(font.get_glyph_h_advance(gid) * 1000 / upem, 3))
+            face.unicode.setdefault(gid, ch)
+            return int(gid)
+        return lookup
+
+    def widths(self, name: str) -> Mapping[int, float]:
+        return self.faces[name].widths
+
+
+def _samples(pieces: Pieces, fonts: _Fonts, pdf: pikepdf.Pdf) -> stamp.Chrome:
+    """The chrome learnt from the samples (a face only they use is copied from them)."""
+    samples = (pieces.footer_sample, pieces.number_sample)
+    with pikepdf.open(samples[0].out) as foot, pikepdf.open(samples[1].out) as num:
+        for laid, sample in zip(samples, (foot, num), strict=True):
+            for name, face in fontmerge.gather(sample, laid.fonts, laid.glyphs).items():
+                if name not in fonts.faces:
+                    face.glyphs.clear()  # only what is stamped with it
+                    face.template = pdf.copy_foreign(face.template)
+                    fonts.faces[name] = face
+                else:
+                    for g, w in face.widths.items():
+                        fonts.faces[name].widths.setdefault(g, w)
+        return stamp.learn(foot.pages[0], list(num.pages), samples[1].slots, fonts.widths)
+
+
+def _stamp(merged: _Merged, pieces: Pieces, chrome: stamp.Chrome, fonts: _Fonts,
+           sections: set[str]) -> tuple[list[tuple[int, bytes]], dict[str, str]]:
+    """(page, operators) of every stamp — footers after the cover, the contents' numbers — and the
+    resource names of the fonts they use."""
+    numbers = page_numbers([pieces.front, *pieces.body])
+    resources = {name: f"{STAMP_FONT}{i}" for i, name in enumerate(sorted(
+        {chrome.footer.font, *(st.font for st, _, _ in chrome.numbers.values())}))}
+    first = merged.targets.get("contents", (1, 0.0, 0.0))[0]  # pages before the contents: the cover
+    ops: dict[int, list[bytes]] = {}
+    for page, rect, target in pieces.front.slots:
+        if target in numbers:
+            cls = "section" if target in sections else "article"
+            ops.setdefault(page, []).append(stamp.number_ops(chrome, resources, (rect, cls), numbers[target],
+                                                               merged.height_pt, fonts.cmap, fonts.widths))
+    for i in range(first, merged.total):
+        ops.setdefault(i, []).append(stamp.footer_ops(chrome, resources[chrome.footer.font], i + 1, merged.total,
+                                                      fonts.cmap(chrome.footer.font), fonts.widths(chrome.footer.font)))
+    return [(i, b"".join(chunks)) for i, chunks in sorted(ops.items())], resources
+
+
+def _apply(pdf: pikepdf.Pdf, stamps: list[tuple[int, bytes]], resources: dict[str, str],
+           written: Mapping[str, Any]) -> None:
+    for i, data in stamps:
+        page = pdf.pages[i]
+        res = page.obj.Resources
+        if Name.Font not in res:
+            res.Font = Dictionary()
+        for name, key in resources.items():
+            res.Font[Name("/" + key)] = written[name]
+        page.contents_add(pdf.make_stream(b"q\n"), prepend=True)
+        page.contents_add(pdf.make_stream(b"Q\n" + data), prepend=False)
+
+
+def assemble_pdf(pieces: Pieces, out: Path, fonts_dir: Path, *, outline: Sequence[Mark], metadata: dict[str, str],
+                 lang: str | None = None, destinations: Sequence[str] = ()) -> int:
     """Write the merged PDF to ``out``; returns its page count."""
-    merged = _Merged(front, body)
+    merged = _Merged([pieces.front, *pieces.body])
     pdf = merged.pdf
     try:
-        merged.pages(front, body, stubs)
+        merged.pages()
+        refs, glyphs = _font_refs([pieces.front, *pieces.body])
+        fonts = _Fonts(fontmerge.gather(pdf, refs, glyphs), fonts_dir)
+        try:
+            chrome: stamp.Chrome | None = _samples(pieces, fonts, pdf)
+        except ValueError as e:  # no installed font draws digits (built with --allow-missing-fonts)
+            log.warning("%s: page numbers left out: %s", out.name, e)
+            chrome = None
+        if chrome is not None:
+            stamps, resources = _stamp(merged, pieces, chrome, fonts, {m.anchor for m in outline})
+        written = fontmerge.unify(pdf, fonts.faces, fonts.hb_face)
+        if chrome is not None:
+            _apply(pdf, stamps, resources, written)
         merged.links()
         named = sorted(a for a in destinations if a in merged.targets)
         if named:

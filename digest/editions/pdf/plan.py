@@ -1,15 +1,28 @@
-"""Planning the PDF's layout: the body cut into chunks of about equal weight, laid out side by side."""
+"""Planning the PDF's layout: the body cut into pieces that stay the same when posts come and go.
+
+A piece is a run of one section's articles laid out on its own (it starts on a new page), so it can be kept
+in the cache and reused by the next build. Where a section is cut depends only on the articles themselves
+(a hash of each article's id, as content-defined chunking does for files): adding, changing or removing an
+article changes the piece it lands in, and at most its neighbour, never the cuts further on. The in-day
+cron adds articles at the end of their section (or at its start, with ``article_order = "desc"``), so one
+new article means one piece to lay out again.
+
+Pieces that are missing are then grouped into jobs of about equal weight (one WeasyPrint document write
+each, so a cold build pays the font work a few times, not once per piece).
+"""
 from __future__ import annotations
 
-import math
+import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from digest.editions.pdf.merge import Mark
 from digest.model import Digest, Post, Section
 from digest.theming.loader import Theme
 
-CHUNK_BYTES = 400_000  # at most this much body HTML per chunk (about 160 A4 pages): bounds a worker's memory
-CHUNK_MIN_BYTES = 100_000  # below this, a chunk's fixed costs (and its own font subsets) outweigh the gain
+PIECE_MIN = 24_000  # body HTML bytes before a piece may end (about 8 A4 pages): the layout's fixed cost
+PIECE_MAX = 72_000  # a piece ends here whatever the hashes say: bounds the work of a rebuild
+CUT_ONE_IN = 3  # past PIECE_MIN, an article ends its piece when its id hashes to 0 modulo this
 
 
 @dataclass(frozen=True)
@@ -22,54 +35,61 @@ class Part:
 
     @property
     def weight(self) -> int:
-        return sum(_weight(p) for p in self.posts)
+        return sum(weight(p) for p in self.posts)
 
 
-def _weight(post: Post) -> int:
+def weight(post: Post) -> int:
+    """What laying out an article costs, roughly: its HTML, its title and a fixed part (meta, attribution)."""
     return len(post.html) + len(post.title) * 3 + 400
 
 
-def plan_chunks(digest: Digest, workers: int = 1, max_bytes: int = CHUNK_BYTES) -> list[list[Part]]:
-    """Cut the body into chunks of about equal weight (HTML size): two per worker but none under
-    ``CHUNK_MIN_BYTES`` (many cores, small day), none over ``max_bytes`` (memory).
+def _cuts_after(post: Post) -> bool:
+    h = hashlib.sha1(post.id.encode("utf-8")).digest()
+    return int.from_bytes(h[:4], "big") % CUT_ONE_IN == 0
 
-    Cuts fall between sections when one is near (sections start on a new page anyway); otherwise inside a
-    section, whose remainder then starts on a new page.
-    """
-    total = sum(_weight(p) for p in digest.posts)
-    wanted = min(2 * workers, math.ceil(total / CHUNK_MIN_BYTES)) if workers > 1 else 1
-    k = max(wanted, math.ceil(total / max_bytes), 1)
-    target = total / k
-    chunks: list[list[Part]] = []
-    cur: list[Part] = []
+
+def _section_parts(section: Section, lo: int, hi: int) -> list[Part]:
+    parts: list[Part] = []
+    run: list[Post] = []
     acc = 0
-    for section in digest.sections:
-        weight = sum(_weight(p) for p in section.posts)
-        if cur and acc >= 0.7 * target and acc + weight > 1.3 * target:
-            chunks.append(cur)
-            cur, acc = [], 0
-        if acc + weight <= 1.3 * target:
-            cur.append(Part(section, section.posts, True))
-            acc += weight
-            continue
-        run: list[Post] = []
-        first = True
-        for post in section.posts:
-            run.append(post)
-            acc += _weight(post)
-            if acc >= target:
-                cur.append(Part(section, tuple(run), first))
-                chunks.append(cur)
-                cur, acc, run, first = [], 0, [], False
-        if run:
-            cur.append(Part(section, tuple(run), first))
-    if cur:
-        chunks.append(cur)
-    return chunks
+    for post in section.posts:
+        run.append(post)
+        acc += weight(post)
+        if acc >= hi or (acc >= lo and _cuts_after(post)):
+            parts.append(Part(section, tuple(run), not parts))
+            run, acc = [], 0
+    if run:  # the tail: where the in-day cron adds articles (asc order), so it is cut like any other
+        parts.append(Part(section, tuple(run), not parts))
+    return parts
+
+
+def plan_pieces(digest: Digest, lo: int | None = None, hi: int | None = None) -> list[Part]:
+    """The body's pieces in reading order: every article once, each section opened by its first piece."""
+    lo = PIECE_MIN if lo is None else lo
+    hi = PIECE_MAX if hi is None else hi
+    return [part for section in digest.sections for part in _section_parts(section, lo, hi)]
+
+
+def group_jobs(weights: Sequence[int], workers: int, fixed: int = 0) -> list[list[int]]:
+    """Indices of ``weights`` shared out into jobs of about equal weight: two per worker (so that the
+    workers end together), each piece to the lightest job so far, heaviest pieces first. ``fixed`` is
+    the weight already in the first job (the front matter)."""
+    count = max(1, min(len(weights), 2 * workers if workers > 1 else 1))
+    load = [fixed] + [0] * (count - 1)
+    jobs: list[list[int]] = [[] for _ in range(count)]
+    for i in sorted(range(len(weights)), key=lambda i: (-weights[i], i)):
+        k = min(range(count), key=lambda j: (load[j], j))
+        jobs[k].append(i)
+        load[k] += weights[i]
+    return [sorted(job) for job in jobs if job]
 
 
 def outline(digest: Digest, theme: Theme) -> list[Mark]:
     marks = [Mark(theme.labels.get("contents", "Contents"), "contents")]
     for s in digest.sections:
-        marks.append(Mark(s.title, s.anchor, tuple(Mark(p.title, p.id) for p in s.posts)))
+        posts = tuple(Mark(p.title, p.id) for p in s.posts)
+        if digest.sectioned:
+            marks.append(Mark(s.title, s.anchor, posts))
+        else:  # one implicit section: the articles are the bookmarks
+            marks.extend(posts)
     return marks

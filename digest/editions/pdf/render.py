@@ -1,50 +1,72 @@
-"""Laying out the PDF: body chunks on worker processes, then the front matter with the real page numbers.
+"""Laying out the PDF: the pieces the cache lacks, on worker processes; then :mod:`.merge` joins them all.
 
-A busy day runs to 1,000+ pages, and WeasyPrint keeps every laid-out page in memory until it writes. So the
-body is cut into chunks (a section, or a slice of a long section) that worker processes lay out side by
-side; each reports its page count and where its anchors landed. Then the cover and contents are laid out
-with the real page numbers, and footer pages ``n / N`` are made for the body; :mod:`.merge` joins them.
+Every piece — each run of articles (:func:`.plan.plan_pieces`), the front matter (cover and contents, its
+numbers left blank), and two small samples of the page chrome (:mod:`.stamp`) — is rendered from the
+theme's template and looked up in the cache by its key. Only the missing ones are laid out, grouped into
+jobs of about equal weight spread over the worker processes. A cold build lays out everything; the in-day
+rebuild after one new article lays out that article's piece and the front matter.
 """
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Iterator
+import dataclasses
+from collections.abc import Iterable
 from concurrent.futures import Executor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from digest.config.settings import Settings
 from digest.editions.base import WriteContext, base_context
-from digest.editions.pdf.layout import Job, Laid, lay_out
-from digest.editions.pdf.merge import page_numbers
+from digest.editions.content import content_css
+from digest.editions.drawn_maths import replace_formulas, svg_image, with_bodies
+from digest.editions.pdf.fetch import FetchRules
+from digest.editions.pdf.layout import Doc, Job, Laid, lay_out
 from digest.editions.pdf.options import PdfOptions
-from digest.editions.pdf.plan import Part, plan_chunks
+from digest.editions.pdf.pieces import Pieces, PieceStore, fonts_installed, piece_key
+from digest.editions.pdf.plan import Part, group_jobs, plan_pieces
+from digest.editions.pdf.stamp import ARTICLE_SAMPLE, FOOTER_FIRST, FOOTER_TOTAL, SECTION_SAMPLE
 from digest.model import Digest
 from digest.runtime import parallel
 
-STUB_PAGES = 120  # footer pages per stub job
 TOP_HEADLINES = 8
+BLANK = "\u200b"  # what the front's number boxes hold: a zero-width space keeps each box where a number goes
 
 
 class Renderer:
-    """Renders the one template in its four modes: single, front, body, stubs (see ``pdf/digest.html.j2``)."""
+    """Renders the one template in its modes: single, front, body, stubs (see ``pdf/digest.html.j2``)."""
 
     def __init__(self, digest: Digest, ctx: WriteContext):
+        digest = with_bodies(digest, lambda body: replace_formulas(body, svg_image))  # MathML → SVG drawings
         self.digest, self.theme, self.settings = digest, ctx.theme, ctx.settings
         self.options = ctx.settings.options(PdfOptions)
         self.ctx = base_context(digest, ctx.settings, "pdf")
         self.top = list(digest.top_headlines(TOP_HEADLINES))
+        self.content_css = content_css(self.theme, "pdf")
+        self.rules = fetch_rules(ctx.settings, ctx.theme.dirs)
+        self.write_ctx = ctx
 
-    def html(self, mode: str, *, parts: Iterable[Part] = (), numbers: dict[str, int] | None = None,
+    def html(self, mode: str, *, parts: Iterable[Part] = (), numbers: dict[str, Any] | None = None,
              stubs: int = 0, first_page: int = 1, total: int = 0) -> str:
         pdf = self.options
         common = dict(mode=mode, page_size=pdf.page_size, page_break=pdf.section_page_break,
                       first_page=first_page, total=total)
-        css = self.theme.render("pdf/print.css", **common, **self.ctx)
+        css = self.theme.render("pdf/print.css", **common, **self.ctx) + self.content_css
         return self.theme.render("pdf/digest.html.j2", css=css, parts=list(parts), numbers=numbers,
                                  stubs=stubs, top=self.top, created=self.digest.generated.isoformat(),
                                  **common, **self.ctx)
+
+    def front(self) -> str:
+        anchors = [a for s in self.digest.sections for a in (s.anchor, *(p.id for p in s.posts))]
+        return self.html("front", numbers=dict.fromkeys(anchors, BLANK))
+
+    def samples(self) -> tuple[str, str]:
+        """The footer sample, and a contents with one section and one article whose numbers are known."""
+        footer = self.html("stubs", stubs=1, first_page=FOOTER_FIRST, total=FOOTER_TOTAL)
+        section = self.digest.sections[0]
+        post = section.posts[0]
+        tiny = dataclasses.replace(self.digest, sections=(dataclasses.replace(section, posts=(post,)),))
+        sample = Renderer(tiny, self.write_ctx)
+        numbers = {section.anchor: SECTION_SAMPLE, post.id: ARTICLE_SAMPLE}
+        return footer, sample.html("front", numbers=numbers)
 
 
 def worker_count(options: PdfOptions) -> int:
@@ -55,85 +77,74 @@ def _pool(n: int, jobs: int) -> Executor | None:
     return parallel.workers(min(n, jobs), ["digest.editions.pdf.layout", "weasyprint"])
 
 
-def _run(pool: Executor | None, jobs: Iterable[Job]) -> list[Laid]:
-    """Lay out ``jobs`` (in parallel when there is a pool); results in the jobs' order.
+def _base(settings: Settings) -> Path:
+    return settings.site_root.resolve()
 
-    ``jobs`` may be a generator: each job goes to a worker as soon as its HTML is rendered, so the workers
-    (which import WeasyPrint themselves, side by side) start while the rest is still being templated."""
+
+def fetch_rules(settings: Settings, theme_dirs: Iterable[Path]) -> FetchRules:
+    net = settings.network
+    root = settings.site_root.resolve()
+    roots = (str(root), *(str(Path(d).resolve()) for d in theme_dirs))
+    return FetchRules(site_root=str(root), site_url=settings.site_url, roots=roots, remote=net.fetch_images,
+                      allow_private=net.allow_private, timeout=net.timeout, max_bytes=net.max_bytes)
+
+
+def _jobs(missing: list[Doc], workers: int, r: Renderer, store: PieceStore) -> list[Job]:
+    groups = group_jobs([len(d.html) for d in missing], workers)
+    return [Job(f"{k}", [missing[i] for i in group], store.root, _base(r.settings).as_uri() + "/", store.fonts,
+                rules=r.rules) for k, group in enumerate(groups)]
+
+
+def _run(jobs: list[Job], workers: int) -> list[Laid]:
+    """Lay out the jobs (on worker processes when there are several); every piece, in the jobs' order."""
+    if len(jobs) <= 1 or workers <= 1:
+        return [laid for job in jobs for laid in lay_out(job)]
+    pool = _pool(workers, len(jobs))
     if pool is None:
-        return [lay_out(job) for job in jobs]
-    futures = [pool.submit(lay_out, job) for job in jobs]
-    return [f.result() for f in futures]
+        return [laid for job in jobs for laid in lay_out(job)]
+    try:
+        futures = [pool.submit(lay_out, job) for job in sorted(jobs, key=lambda j: -sum(len(d.html) for d in j.docs))]
+        return [laid for f in futures for laid in f.result()]
+    finally:
+        pool.shutdown()
 
 
-def _base_url(settings: Settings) -> str:
-    return settings.site_root.resolve().as_uri() + "/"
+def lay_out_pieces(r: Renderer, store: PieceStore) -> Pieces:
+    """Each piece from the cache or laid out now (the missing ones, in parallel), and stored."""
+    fonts = fonts_installed()
+    parts = plan_pieces(r.digest)
+    footer, numbers = r.samples()
+    htmls = [r.front(), *(r.html("body", parts=[p]) for p in parts), footer, numbers]
+    docs = [Doc(piece_key(h, rules=r.rules, fonts=fonts), h) for h in htmls]
+    found = {d.name: laid for d in docs if (laid := store.get(d.name)) is not None}
+    missing = list({d.name: d for d in docs if d.name not in found}.values())
+    if missing:
+        for laid in _run(_jobs(missing, worker_count(r.options), r, store), worker_count(r.options)):
+            store.put(laid)
+            found[laid.name] = laid
+    laid_all = [found[d.name] for d in docs]
+    store.prune(protect=found)
+    return Pieces(laid_all[0], laid_all[1:-2], laid_all[-2], laid_all[-1], len(missing))
 
 
-def _job(r: Renderer, name: str, html: str, out: Path, **kw: Any) -> Job:
-    net = r.settings.network
-    return Job(name, html, out, _base_url(r.settings), remote=net.fetch_images, timeout=net.timeout, **kw)
+def render_single(r: Renderer, out: Path, variant: str | None) -> list[int]:
+    """The whole PDF in one WeasyPrint pass (PDF/A, PDF/UA, or sections that flow on); missing glyphs."""
+    import logging
 
+    from weasyprint import HTML
 
-def render_single(r: Renderer, out: Path, variant: str | None) -> list[Laid]:
+    from digest.editions.pdf.fetcher import SiteFetcher
+    from digest.editions.pdf.layout import MissingGlyphs
+
     parts = [Part(s, s.posts, True) for s in r.digest.sections]
     options: dict[str, Any] = {"pdf_variant": variant} if variant else {}
     html = r.html("single", parts=parts, numbers=None)
-    return [lay_out(_job(r, "single", html, out, options=options), keep_internal_links=True)]
-
-
-@dataclass
-class Chunked:
-    front: Laid
-    body: list[Laid]
-    stubs: list[Laid]
-
-    @property
-    def all(self) -> list[Laid]:
-        return [self.front, *self.body, *self.stubs]
-
-
-def render_chunked(r: Renderer, tmp: Path) -> Chunked:
-    """Body chunks in parallel, then the front with real page numbers and the footer pages."""
-    n_workers = worker_count(r.options)
-    chunks = plan_chunks(r.digest, n_workers)
-    anchors = [a for s in r.digest.sections for a in (s.anchor, *(p.id for p in s.posts))]
-    # The contents' length does not depend on the numbers in it (fixed-width column): lay it out once with
-    # placeholders, alongside the body, to learn how many pages come before the body.
-    weight = [sum(p.weight for p in parts) for parts in chunks]
-    order = sorted(range(len(chunks)), key=lambda i: -weight[i])  # heaviest first: workers finish together
-
-    def first_jobs() -> Iterator[Job]:
-        for i in order:
-            yield _job(r, f"body-{i}", r.html("body", parts=chunks[i]), tmp / f"body-{i:04d}.pdf")
-        # last: a small job that fills the gap of whichever worker finishes its chunks first
-        yield _job(r, "front-guess", r.html("front", numbers=dict.fromkeys(anchors, 8888), total=8888),
-                   tmp / "front-guess.pdf", write=False)
-
-    pool = _pool(n_workers, len(chunks) + 1)
+    handler = MissingGlyphs()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(handler)
     try:
-        *laid, guessed = _run(pool, first_jobs())
-        body: list[Laid] = list(laid)
-        for i, result in zip(order, laid, strict=True):
-            body[i] = result
-        body_pages = sum(b.pages for b in body)
-        front_pages = guessed.pages
-        for _attempt in range(3):
-            total = front_pages + body_pages
-            jobs = [_job(r, "front", r.html("front", numbers=page_numbers(front_pages, body), total=total),
-                         tmp / "front.pdf")]
-            pieces = max(1, math.ceil(body_pages / STUB_PAGES))
-            start = 0
-            for k in range(pieces):
-                n = body_pages // pieces + (1 if k < body_pages % pieces else 0)
-                jobs.append(_job(r, f"stubs-{k}", r.html("stubs", stubs=n, first_page=front_pages + start + 1,
-                                                         total=total), tmp / f"stubs-{k:04d}.pdf"))
-                start += n
-            done = _run(pool, jobs)
-            if done[0].pages == front_pages:
-                return Chunked(done[0], body, done[1:])
-            front_pages = done[0].pages  # the contents came out longer or shorter: number again
-        raise RuntimeError("the contents' page count does not settle")
+        HTML(string=html, base_url=_base(r.settings).as_uri() + "/", url_fetcher=SiteFetcher(r.rules)).write_pdf(
+            out, **options)
     finally:
-        if pool is not None:
-            pool.shutdown()
+        logger.removeHandler(handler)
+    return handler.codepoints

@@ -37,7 +37,9 @@ def code(self: _Rule, tokens: Sequence[Token], idx: int, options: OptionsDict, e
     token = tokens[idx]
     state = kd(env)
     lang = _language(token)
-    placeholder = state.code_token(token.content, lang, state.options.line_numbers)
+    # {% highlight x linenos %} becomes the info string "x {linenos}" (digest.jekyll.liquid)
+    linenos = state.options.line_numbers or (token.type == "fence" and "linenos" in token.info.split("{", 1)[-1])
+    placeholder = state.code_token(token.content, lang, linenos)
     return f"<div{self.renderAttrs(token)}>{placeholder}</div>\n"
 
 

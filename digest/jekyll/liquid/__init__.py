@@ -1,6 +1,3 @@
-"""Jekyll's dialect of Liquid (python-liquid with Jekyll's tags, filters, includes and limits)."""
-from .engine import DEFAULT_LABELS, Limits, LiquidProblem, LiquidRenderer, LiquidResult
-from .site import DataLimits, JekyllSite, SiteData, link_resolver, load_site_data, post_resolver
-
-__all__ = ["DEFAULT_LABELS", "DataLimits", "JekyllSite", "Limits", "LiquidProblem", "LiquidRenderer", "LiquidResult",
-           "SiteData", "link_resolver", "load_site_data", "post_resolver"]
+"""Jekyll's dialect of Liquid: python-liquid with Jekyll's tags, filters, includes and limits (:mod:`.engine`),
+and what Liquid sees of the site (:mod:`.site`).
+"""
