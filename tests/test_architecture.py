@@ -146,7 +146,7 @@ def _digest(pkg_parent: Path, cache: Path, *args: str | Path) -> subprocess.Comp
     ("sources/posts.py", ("    title = _post_title(front.get(\"title\"), notices) or slug\n",
                           "    title = (_post_title(front.get(\"title\"), notices) or slug).upper() + \" EDITED\"\n")),
     ("render/post.py", ("        text = plain_text(html)\n",
-                        "        html = html.replace(\"</p>\", \" EDITED</p>\", 1)\n        text = plain_text(html)\n")),
+                        "        html += \"<p>EDITED</p>\"\n        text = plain_text(html)\n")),
 ])
 def test_editing_the_code_that_made_a_cached_thing_misses_the_cache(tmp_path, module, edit):
     """The parsed-post index, the parsed posts and the rendered posts are keyed on the code that made them:

@@ -233,15 +233,22 @@ def test_busy_day_has_one_document_per_article_and_small_day_one_per_section(boo
         assert max(i.file_size for i in book.zip.infolist() if i.filename.endswith(".xhtml")) < 400_000
 
 
-def test_contents_page_lists_sections_articles_and_summaries(books):
+def test_contents_page_lists_sections_and_section_pages_list_articles_and_summaries(books):
+    from digest.theming.teaser import teaser
+
     book, digest = books["make_site-300"]
     doc = book.xml("contents.xhtml")
-    sections = doc.findall(".//x:section[@class='toc-section']", NS)
-    assert [s.findtext("x:h3/x:a", namespaces=NS) for s in sections] == [s.title for s in digest.sections]
-    for el, section in zip(sections, digest.sections, strict=True):
-        items = el.findall("x:ol/x:li", NS)
+    entries = doc.findall(".//x:ol[@class='toc-sections']/x:li", NS)
+    assert [li.findtext("x:a", namespaces=NS) for li in entries] == [s.title for s in digest.sections]
+    assert [li.get("id") for li in entries] == [f"toc-{s.anchor}" for s in digest.sections]
+    for li, section in zip(entries, digest.sections, strict=True):
+        assert li.findtext("x:span", namespaces=NS) == f"{len(section.posts)} 篇文章"
+        page = book.xml(li.find("x:a", NS).get("href"))
+        items = page.findall(".//x:ol[@class='toc-articles']/x:li", NS)
         assert [li.findtext("x:a", namespaces=NS) for li in items] == [p.title for p in section.posts]
-        assert [li.findtext("x:p[@class='summary']", namespaces=NS) for li in items] == [p.summary for p in section.posts]
+        assert [li.findtext("x:span[@class='summary']", namespaces=NS) or "" for li in items] == \
+            [teaser(p) for p in section.posts]
+    assert sum(1 for p in digest.posts if teaser(p)) > 100  # the long articles keep theirs
 
 
 @pytest.mark.parametrize("name", ["finews-2021-12-08", "make_site-300"])
@@ -264,13 +271,21 @@ def test_every_article_has_attribution_and_navigation(books, name):
             assert attribution.find("x:a[@class='original']", NS).get("href") == a.original_url
         assert attribution.find("x:a[@class='on-site']", NS).get("href") == a.post_url
         pager = article.getnext()
+        anchor = digest.section_of(post).anchor
+        want = ([nav_hrefs[i - 1]] if i else []) + ([nav_hrefs[i + 1]] if i + 1 < len(posts) else [])
+        if pager.get("class") == "pager compact":  # a short item in its section's document: one line
+            links = [x.get("href") for x in pager.findall("x:a", NS)]
+            assert [h for h in links if h in nav_hrefs] == want
+            assert f"{anchor}.xhtml#t-{post.id}" in links
+            continue
         assert pager.get("class") == "pager"
         prev = pager.find("x:p[@class='prev']/x:a", NS)
         nxt = pager.find("x:p[@class='next']/x:a", NS)
         assert (prev.get("href") if prev is not None else None) == (nav_hrefs[i - 1] if i else None)
         assert (nxt.get("href") if nxt is not None else None) == (nav_hrefs[i + 1] if i + 1 < len(posts) else None)
         up = [x.get("href") for x in pager.findall("x:p[@class='up']/x:a", NS)]
-        assert up == [f"{digest.section_of(post).anchor}.xhtml", "contents.xhtml"]
+        assert up == [f"{anchor}.xhtml#t-{post.id}", f"contents.xhtml#toc-{anchor}"]
+        assert book.target(up[0]).get("id") == f"t-{post.id}" and book.target(up[1]).get("id") == f"toc-{anchor}"
 
 
 # -- metadata ------------------------------------------------------------------------------------
@@ -391,10 +406,10 @@ def test_local_images_are_packaged_scaled_and_the_rest_become_alt_text(image_sit
         assert im.format == "PNG" and im.mode == "RGBA" and im.size == (200, 100)
     assert [i.get("alt") for i in imgs] == ["本地大图", "透明图", "本地大图"]
     assert len([n for n in book.zip.namelist() if n.startswith("EPUB/images/") and "cover" not in n]) == 2
-    remote = doc.find(".//x:a[@class='image-link']", NS)
-    assert remote.get("href") == "https://cdn.example.net/x.jpg" and remote.text == "〔图片：远程图〕"
-    alts = [s.text for s in doc.findall(".//x:span[@class='image-alt']", NS)]
-    assert alts == ["〔图片：越界〕", "〔图片：软链接〕", "〔图片：缺失〕", "〔图片：坏图〕"]
+    notes = doc.findall(".//x:a[@class='image-note']", NS)  # each image left out: a note linking to it
+    assert [n.text for n in notes] == [f"图片未收录，原文可见：{alt}" for alt in ("远程图", "越界", "软链接", "缺失", "坏图")]
+    assert notes[0].get("href") == "https://cdn.example.net/x.jpg"
+    assert notes[3].get("href") == "https://example.org/assets/missing.png"
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any("outside the site folder" in w for w in warnings)
     assert sum("outside the site folder" in w for w in warnings) == 2  # ../ and the symlink
@@ -545,10 +560,13 @@ def test_malformed_theme_template_is_a_one_line_theme_error(example_site, tmp_pa
     assert "\n" not in str(e.value)
 
 
-def test_size_above_the_limit_is_warned(example_site, tmp_path, caplog):
+def test_size_above_the_limit_is_fitted_and_said(example_site, tmp_path, caplog):
+    """(Images scaled, then parts: tests/test_reader.py.) ``warn_size_mb`` is still read, as the old name."""
     caplog.set_level(logging.WARNING, logger="digest.epub")
-    build(example_site, LATE_DAY, tmp_path, epub={"warn_size_mb": 0})
-    assert any("Send-to-Kindle limit" in r.getMessage() for r in caplog.records)
+    path, _ = build(example_site, LATE_DAY, tmp_path, epub={"warn_size_mb": 0.05})  # one article, no image
+    said = [r.getMessage() for r in caplog.records]
+    assert any("Send-to-Kindle limit" in m for m in said)
+    assert path.stat().st_size > 0.05 * 1024 * 1024 and any("still too big" in m for m in said)  # never silently
     caplog.clear()
     build(example_site, LATE_DAY, tmp_path)
     assert not caplog.records
@@ -562,7 +580,8 @@ def test_week_issue_shows_dates_and_has_its_own_identifier(make_post, tmp_path):
     [path] = write_issue(digest, ["epub"], tmp_path, settings=settings, env=NO_CACHE)
     assert path.name == "2022-W16.epub"
     book = Book(path)
-    times = [t.text for t in book.xml("contents.xhtml").iter(f"{{{NS['x']}}}time")]
+    times = [t.text for t in book.xml(f"{digest.sections[0].anchor}.xhtml").xpath(
+        "//x:ol[@class='toc-articles']//x:time", namespaces=NS)]
     assert times == ["04-18 09:30", "04-20 14:05"]
     day = make_digest(settings, date(2022, 4, 18), date(2022, 4, 18), env=NO_CACHE)
     assert epub_exporter.identifier(digest) != epub_exporter.identifier(day)

@@ -40,7 +40,7 @@ def test_every_article_once_with_attribution(web_day):
         if post.attribution.original_url:
             assert f'href="{post.attribution.original_url}"' in block.replace("&amp;", "&")
         assert f'href="{post.attribution.post_url}"' in block
-    assert "<h2 class=\"section-title\" id=\"s-emnews-h\">东财滚动新闻</h2>" in html
+    assert '<h2 class="section-title" id="s-emnews-h">东财滚动新闻 <span class="n">97 篇文章</span></h2>' in html
 
 
 def test_no_script_no_footer_no_duplicate_ids(web_day):

@@ -202,7 +202,7 @@ def test_every_stored_local_image_is_in_every_edition(built: Built) -> None:
         m = re.match(r"https?://[^/]+(/.*)", src)
         path = m[1] if m else src
         base = EXPECTED["sites"][built.name].get("baseurl") or ""
-        rel = unquote(path).removeprefix(base)  # (%-escapes are UTF-8: 坐标系.png)
+        rel = unquote(path).removeprefix(base)  # %-escapes are UTF-8 bytes (坐标系.png)
         shown.add((built.root / rel.lstrip("/")).resolve())
     assert stored <= shown
     with zipfile.ZipFile(built.epub) as z:

@@ -202,12 +202,14 @@ def test_contents_numbers_point_to_the_right_pages(multi):
     reader = PdfReader(path)
     front = outline(reader)[1][1]
     numbers = contents_numbers(path, front)
-    assert len(numbers) == digest.count + len(digest.sections)
+    assert len(numbers) == digest.count + 2 * len(digest.sections)
     for printed, target in numbers:
         assert printed == target + 1
-    # in contents order: sections and articles; each number is the page that shows that title
+    # in contents order: the section index, then sections and their articles; each number is the page that
+    # shows that title
     pages = pages_text(path)
-    titles = [t for s in digest.sections for t in (s.title, *(p.title for p in s.posts))]
+    titles = [s.title for s in digest.sections]
+    titles += [t for s in digest.sections for t in (s.title, *(p.title for p in s.posts))]
     for title, (_, target) in zip(titles, numbers, strict=True):
         assert squash(title) in pages[target], title
 

@@ -117,7 +117,11 @@ def test_incremental_pdf_reads_and_looks_like_the_cold_pdf(builds, tmp_path):
     assert "晚间更新" in "".join(texts)
     contents = texts[1]
     numbers = [int(m) for m in re.findall(r"\s(\d+)\s*$", contents, flags=re.M)]
-    assert numbers and numbers == sorted(numbers) and all(2 < k <= n for k in numbers)  # contents numbers
+    # the contents' numbers: the section index (one per section), then the sections and their articles
+    sections = [item for item in _outline(a)[1:] if not isinstance(item, list)]
+    index, toc = numbers[:len(sections)], numbers[len(sections):]
+    assert index == [page + 1 for _, page in sections] and index == sorted(index)
+    assert toc and toc == sorted(toc) and all(2 < k <= n for k in numbers) and set(index) <= set(toc)
     assert _outline(a) == _outline(b) and len(_outline(a)) > 2
     assert _links(a) == _links(b) and any(isinstance(t, int) for _, _, t in _links(a))
     for pdf, name in ((warm, "warm"), (cold, "cold")):

@@ -62,7 +62,7 @@ def test_the_documentation_lists_what_we_expect_to_check():
     assert {"web/digest.html.j2", "epub/article.xhtml.j2", "epub/section.xhtml.j2", "epub/contents.xhtml.j2",
             "epub/cover.xhtml.j2", "pdf/digest.html.j2", "pdf/print.css", "email/email.html.j2",
             "email/email.txt.j2"} <= set(TEMPLATE_VARS)
-    assert len(OBJECTS) > 30 and {"hhmm", "isodate", "longdate", "headlines", "stamp"} == set(FILTERS)
+    assert len(OBJECTS) > 30 and {"hhmm", "isodate", "longdate", "headlines", "stamp", "teaser"} == set(FILTERS)
 
 
 # -- a small two-section site ----------------------------------------------------------------------
@@ -193,8 +193,9 @@ def test_newspaper_looks_different_where_it_overrides_and_inherits_the_rest(buil
     if "email" in np_files:
         mail = _text(np_files, "email")
         assert 'class="list"' in mail and "第1条 emnews 标题" in mail
-        assert "第1条新闻的正文" not in mail  # headlines only: no summaries (option summaries = false)
-        assert "第1条新闻的正文" in _text(df_files, "email")
+        # the same information as the default email: summaries (option summaries = true) and attributions
+        assert "第1条新闻的正文" in mail and "第1条新闻的正文" in _text(df_files, "email")
+        assert mail.count('class="attribution"') == _text(df_files, "email").count('class="attribution"') == 6
     if "epub" in np_files:
         with zipfile.ZipFile(np_files["epub"][0]) as z:
             css = z.read(next(n for n in z.namelist() if n.endswith(".css"))).decode()
@@ -207,7 +208,7 @@ def test_scaffolded_theme_override_reaches_every_edition_that_uses_it(builds):
         if fmt in files:
             text = _text(files, fmt)
             assert "MINE" in text and "新华社" in text, fmt
-    assert 'class="toc"' in _text(files, "html")  # everything else still comes from default
+    assert 'class="jump"' in _text(files, "html")  # everything else still comes from default
 
 
 # -- the documented names exist: one template touching every one, StrictUndefined ------------------

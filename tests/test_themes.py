@@ -24,7 +24,7 @@ def test_override_folder_replaces_one_template(example_site):
     d = make_digest(s, DAY, DAY)
     html = web_page(d, s)
     assert html.count('class="mine"') == d.count and "SRC=东方财富网" in html
-    assert 'class="toc"' in html  # the rest of the theme still comes from default
+    assert 'class="jump"' in html  # the rest of the theme still comes from default
 
 
 def test_child_theme_extends_parent_and_overrides_css_and_labels(example_site):

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from digest.config.presets import resolve
 from digest.config.settings import AttributionRules
 from digest.render.links import absolutize
+from digest.render.outlets import outlet_for_host
 from digest.render.text import SPACES
 
 OUTLET_KEYS = ("source", "outlet")
@@ -63,11 +64,9 @@ class AttributionFinder:
         host = (urlsplit(url).hostname or "") if url else ""
         if not host:
             return None
-        labels = host.split(".")
-        for i in range(len(labels) - 1):
-            name = self.rules.hosts.get(".".join(labels[i:]))
-            if name:
-                return name
+        name = outlet_for_host(host, self.rules.hosts)
+        if name:
+            return name
         return host if self.rules.host_fallback else None
 
     def original_url(self, front: dict[str, Any], body: str, post_url: str | None, site_url: str) -> str | None:

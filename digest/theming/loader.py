@@ -18,6 +18,7 @@ import jinja2
 from digest.config.settings import Settings
 from digest.errors import ThemeError
 from digest.theming import css
+from digest.theming.teaser import teaser
 
 _PKG = Path(__file__).resolve().parent.parent
 
@@ -127,7 +128,7 @@ class Theme:
             finalize=_finalize,
         )
         self.env.filters.update(hhmm=_hhmm, isodate=_isodate, longdate=_long_date, headlines=headlines, stamp=_stamp,
-                                css=css.css_filter)
+                                css=css.css_filter, teaser=teaser)
 
     def long_date(self, value: date | datetime) -> str:
         """A date written the way the site's language writes it (label ``date_format``)."""

@@ -30,20 +30,29 @@ TEXT_SUFFIX = ".email.txt"
 EML_SUFFIX = ".eml"  # the ready-to-send message (the edition's primary file)
 PREHEADER_CHARS = 110
 
+_CHARSET = re.compile(r"<meta charset=[\"']?[\w-]+[\"']?\s*/?>\s*", re.I)
 _INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False, minify_css=True)
 
 Shown = list[tuple[Section, tuple[Post, ...], int]]
 
 
 def web_url(digest: Digest, settings: Settings) -> str | None:
-    """The issue's web edition (``email.web_url`` template), else the site's home page."""
+    """The issue's web edition (``email.web_url`` template), else None: a link to the site's home page
+    would promise the issue's sections there, and the home page has none of them."""
     tpl = settings.options(EmailOptions).web_url
     if tpl:
         try:
             return tpl.format(year=f"{digest.start:%Y}", month=f"{digest.start:%m}", slug=digest.slug)
         except (KeyError, IndexError, ValueError) as e:
             raise ConfigError(f"email.web_url: bad placeholder {e} (use {{year}}, {{month}}, {{slug}})") from None
-    return digest.site_url + "/" if digest.site_url else None
+    return None
+
+
+def web_file(digest: Digest, settings: Settings) -> str:
+    """The web edition's file name (``2021-12-08.html``): what the "more" lines name when no URL is set."""
+    from digest.editions import get
+
+    return output_path(settings, digest, Path("."), get("web").primary.suffix).name
 
 
 def date_text(digest: Digest, theme: Theme) -> str:
@@ -92,7 +101,8 @@ class _Renderer:
         https, mailto = unsubscribe_links(settings.options(EmailOptions).unsubscribe)
         self.ctx: dict[str, Any] = {
             **base_context(digest, settings, "email"),
-            "subject": self.subject, "web_url": self.web_url, "date_text": date_text(digest, theme),
+            "subject": self.subject, "web_url": self.web_url, "web_file": web_file(digest, settings),
+            "date_text": date_text(digest, theme),
             "multi_day": digest.start != digest.end, "site_host": urlsplit(digest.site_url).netloc or digest.site_url,
             "unsubscribe_url": https or mailto,
         }
@@ -106,7 +116,7 @@ class _Renderer:
         raw = self.theme.render("email/email.html.j2", css=css, shown=shown, full=self.full, body=self.bodies.body,
                                 more_sections=_collapsed(self.digest, k), preheader=preheader(self.digest, shown),
                                 **self.ctx)
-        html = _INLINER.inline(raw)
+        html = _charset_first(_INLINER.inline(raw))
         return html if html.endswith("\n") else html + "\n"
 
     def text(self, n: int, k: int | None = None) -> str:
@@ -117,6 +127,18 @@ class _Renderer:
         """The images the chosen HTML refers to, in the order it first names them."""
         cids = dict.fromkeys(re.findall(r'"cid:([^"]+)"', html))
         return tuple(self.bodies.parts[c] for c in cids if c in self.bodies.parts)
+
+
+def _charset_first(html: str) -> str:
+    """css-inline puts the rules it keeps (``@media``) in a ``<style>`` at the top of the head; with the
+    code colours that runs past 1,024 bytes, where a browser stops looking for the ``<meta charset>``
+    (the ``.email.html`` file opened from disk): the charset goes back to the top."""
+    m = _CHARSET.search(html)
+    head = html.find("<head>")
+    if m is None or head < 0 or m.start() < head:
+        return html
+    html = html[:m.start()] + html[m.end():]
+    return html[:head + 6] + m.group(0).rstrip() + html[head + 6:]
 
 
 def _size(html: str) -> int:

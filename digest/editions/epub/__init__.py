@@ -10,7 +10,7 @@ from typing import ClassVar
 from digest.editions.base import Edition, Output, WriteContext, output_path
 from digest.editions.epub.options import EpubOptions
 from digest.model import Digest
-from digest.runtime.files import atomic_path
+from digest.runtime.files import atomic_path, atomic_write
 
 log = logging.getLogger("digest.epub")
 COVER_TYPES = (".jpg", ".jpeg", ".png")
@@ -26,16 +26,38 @@ class EpubEdition(Edition):
     preload = ("digest.editions.epub.book", "lxml.etree", "PIL.Image")
 
     def write(self, digest: Digest, ctx: WriteContext) -> list[Path]:
+        """The issue's book, written as it is made; one over ``epub.max_size_mb`` is made again to fit
+        (smaller images, then numbered parts: ``2021-12-08.epub`` is part 1, ``2021-12-08.part2.epub``
+        part 2…)."""
         from digest.editions.epub.book import write_to
 
-        path = output_path(ctx.settings, digest, ctx.out_dir, self.primary.suffix)
-        with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        first = output_path(ctx.settings, digest, ctx.out_dir, self.primary.suffix)
+        limit = ctx.settings.options(EpubOptions).max_size_mb
+        with atomic_path(first) as tmp, open(tmp, "wb") as f:
             write_to(digest, ctx, f)
-        size = path.stat().st_size
-        limit = ctx.settings.options(EpubOptions).warn_size_mb
-        if size > limit * 1024 * 1024:
-            log.warning("%s: %.1f MB is above %d MB, the Send-to-Kindle limit", path, size / 1048576, limit)
-        return [path]
+        paths = [first]
+        if first.stat().st_size > limit * 1024 * 1024:
+            paths = self._fit(digest, ctx, first, limit)
+        for stale in first.parent.glob(f"{first.stem}.part*{first.suffix}"):
+            if stale not in paths:
+                stale.unlink()  # parts of an earlier, bigger build of this issue
+        return paths
+
+    @staticmethod
+    def _fit(digest: Digest, ctx: WriteContext, first: Path, limit: float) -> list[Path]:
+        from digest.editions.epub.fit import shrink
+
+        fitted = shrink(digest, ctx)
+        paths = [first.with_name(f"{first.stem}.part{n}{first.suffix}") if n > 1 else first
+                 for n in range(1, len(fitted.books) + 1)]
+        written = [atomic_write(path, data) for path, data in zip(paths, fitted.books, strict=True)]
+        log.warning("%s: above %g MB (the Send-to-Kindle limit): images scaled down to 1/%d of "
+                    "epub.image_max_width%s", first, limit, 2 ** fitted.scaled,
+                    f", and the issue split into {len(paths)} parts" if len(paths) > 1 else "")
+        if fitted.too_big:
+            log.warning("%s: an article is above %g MB on its own; its part is still too big for Send-to-Kindle",
+                        first, limit)
+        return written
 
     def cover(self, files: list[Path]) -> tuple[bytes, str] | None:
         """The cover image inside the EPUB: the EPUB 3 ``cover-image`` item, else the EPUB 2 ``cover`` meta."""

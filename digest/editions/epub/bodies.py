@@ -5,15 +5,12 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import replace
-from html import escape as html_escape
-from typing import Any
 from xml.parsers import expat
 
-from lxml import etree
-from lxml import html as lxml_html
-
 from digest.config.settings import Settings
+from digest.editions import reading
 from digest.editions.epub.images import Images, Refused
+from digest.editions.epub.options import EpubOptions
 from digest.model import Digest, Post, Section
 
 XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -33,8 +30,8 @@ def xml_error(data: bytes) -> str | None:
 class Bodies:
     """Converts sanitised HTML fragments to XHTML, packaging or replacing their images."""
 
-    def __init__(self, settings: Settings, labels: dict[str, str]):
-        self.images = Images(settings)
+    def __init__(self, settings: Settings, labels: dict[str, str], options: EpubOptions | None = None):
+        self.images = Images(settings, options)
         self.labels = labels
         self.remote_skipped = 0
 
@@ -42,41 +39,25 @@ class Bodies:
         html = XML_BAD.sub("", post.html)
         if not html.strip():
             return ""
-        if "<img" not in html and xml_error(f"<div>{html}</div>".encode()) is None:
-            return html  # already well-formed XML (no void tags, no HTML-only entities): use it as is
-        root = lxml_html.fragment_fromstring(html, create_parent="div")
-        for img in list(root.iter("img")):
-            self._image(img, post)
-        parts = [html_escape(root.text or "", quote=False)]
-        parts.extend(etree.tostring(child, encoding="unicode", method="xml") for child in root)
-        return "".join(parts)
+        root = reading.parse(html)
+        reading.tidy_tree(root, post, self.labels, lambda src: self._packed(src, post))
+        for img in root.iter("img"):
+            for attr in ("width", "height"):
+                img.attrib.pop(attr, None)
+            img.set("alt", " ".join((img.get("alt") or "").split()))
+        return reading.serialize(root, "xml")
 
-    def _image(self, img: Any, post: Post) -> None:
-        src = (img.get("src") or "").strip()
-        alt = " ".join((img.get("alt") or "").split())
+    def _packed(self, src: str, post: Post) -> str | None:
+        """The packaged image's name, or None: left out (a remote image not fetched is only counted)."""
         try:
-            if not src:
-                raise Refused("image without a source")
-            packed = self.images.pack(src)
+            return self.images.pack(src).name
         except Refused as e:
             remote = src.startswith(("http://", "https://")) and not self._is_local(src)
             if remote and not self.images.settings.network.fetch_images:
                 self.remote_skipped += 1
             else:
                 log.warning("%s: %s", post.path, e)
-            text = self.labels["image_alt"].format(alt=alt) if alt else self.labels["image"]
-            new = lxml_html.Element("a" if remote else "span")
-            new.set("class", "image-link" if remote else "image-alt")
-            if remote:
-                new.set("href", src)
-            new.text = text
-            new.tail = img.tail
-            img.getparent().replace(img, new)
-            return
-        for attr in ("width", "height"):
-            img.attrib.pop(attr, None)
-        img.set("src", packed.name)
-        img.set("alt", alt)
+            return None
 
     def _is_local(self, src: str) -> bool:
         try:

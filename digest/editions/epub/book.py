@@ -1,6 +1,8 @@
 """The EPUB book: the documents of an issue laid out like a periodical, and the records of its package.
 
-Cover → contents (sections, their articles and summaries) → sections. A section whose articles are
+Cover → contents (the section index: one screen, each section with its count) → sections, each opening with
+its articles' titles and summaries (as calibre's news layout does); the navigation document nests
+sections → articles for the reader's own table of contents. A section whose articles are
 small is one XHTML document; a bigger one gets a short section page and one document per article, so
 readers stay fast on busy days. :mod:`digest.editions.epub.package` writes the package from the records.
 """
@@ -25,6 +27,7 @@ CONTENTS = "contents.xhtml"
 COVER_PAGE = "cover.xhtml"
 FONT_FAMILY = "Digest CJK"
 XHTML = "application/xhtml+xml"
+CONFORMS_TO = "EPUB Accessibility 1.1 - WCAG 2.1 Level AA"  # what the book claims (checked by Ace in the tests)
 
 
 def identifier(digest: Digest) -> str:
@@ -85,14 +88,24 @@ def _plan(digest: Digest, options: EpubOptions) -> tuple[dict[str, str], dict[st
     return href, section_hrefs, combined
 
 
-def _pager(digest: Digest, post: Post, href: dict[str, str], section_hrefs: dict[str, str]) -> dict[str, Any]:
+def _pager(digest: Digest, post: Post, href: dict[str, str], section_hrefs: dict[str, str],
+           compact: bool) -> dict[str, Any]:
+    """Links after an article. "Back" returns to the reader's place: the article's entry on its section page,
+    the section's entry in the contents. ``compact``: one line, for short items sharing a document."""
     prev, nxt = digest.neighbours(post)
+    section = digest.section_of(post)
     return {
         "prev": {"href": href[prev.id], "title": prev.title} if prev else None,
         "next": {"href": href[nxt.id], "title": nxt.title} if nxt else None,
-        "section": section_hrefs[digest.section_of(post).anchor],
-        "contents": CONTENTS,
+        "section": f"{section_hrefs[section.anchor]}#{entry_id(post)}",
+        "contents": f"{CONTENTS}#toc-{section.anchor}",
+        "compact": compact,
     }
+
+
+def entry_id(post: Post) -> str:
+    """The id of an article's entry in its section page's list."""
+    return f"t-{post.id}"
 
 
 def _documents(digest: Digest, bodies: Bodies, docs: _Docs,
@@ -107,7 +120,7 @@ def _documents(digest: Digest, bodies: Bodies, docs: _Docs,
     for i, section in enumerate(convert_each(digest, bodies)):
         shref = section_hrefs[section.anchor]
         is_combined = section.anchor in combined
-        pagers = {p.id: _pager(digest, p, href, section_hrefs) for p in section.posts}
+        pagers = {p.id: _pager(digest, p, href, section_hrefs, is_combined) for p in section.posts}
         sdoc = docs.add(section.anchor, shref, "epub/section.xhtml.j2", section=section, combined=is_combined,
                         pagers=pagers, **common)
         first_text = first_text or sdoc
@@ -123,20 +136,24 @@ def _documents(digest: Digest, bodies: Bodies, docs: _Docs,
     return toc, first_text, common
 
 
-def render(digest: Digest, ctx: WriteContext) -> bytes:
+def render(digest: Digest, ctx: WriteContext, options: EpubOptions | None = None,
+           part: tuple[int, int] | None = None) -> bytes:
     """The EPUB file's bytes (:func:`write_to` a file is what the edition does)."""
     out = io.BytesIO()
-    write_to(digest, ctx, out)
+    write_to(digest, ctx, out, options, part)
     return out.getvalue()
 
 
-def write_to(digest: Digest, ctx: WriteContext, target: BinaryIO) -> None:
-    """Write the EPUB to ``target`` as it is made."""
-    options = ctx.settings.options(EpubOptions)
+def write_to(digest: Digest, ctx: WriteContext, target: BinaryIO, options: EpubOptions | None = None,
+             part: tuple[int, int] | None = None) -> None:
+    """Write the EPUB to ``target`` as it is made. ``options``: the ``[epub]`` settings to use (scaled down
+    to fit a size limit); ``part``: (n, total) when the issue is split into several books (each with its
+    own contents)."""
+    options = options or ctx.settings.options(EpubOptions)
     labels = ctx.theme.labels
     writer = package.Writer(target, digest.generated)
     docs = _Docs(digest, ctx, writer, keep_text=options.embed_fonts)
-    bodies = Bodies(ctx.settings, labels)
+    bodies = Bodies(ctx.settings, labels, options)
     # A cover to draw is drawn in another process while the bodies are converted and the documents
     # rendered; its page goes first at the end.
     pending = None
@@ -151,7 +168,7 @@ def write_to(digest: Digest, ctx: WriteContext, target: BinaryIO) -> None:
         finally:
             if pending is not None:
                 pending.cancel()
-        _finish(digest, ctx, options, writer, docs, bodies, cover, common, toc, first_text)
+        _finish(digest, ctx, options, writer, docs, bodies, cover, common, toc, first_text, part)
     except BaseException:
         writer.abort()
         raise
@@ -159,7 +176,7 @@ def write_to(digest: Digest, ctx: WriteContext, target: BinaryIO) -> None:
 
 def _finish(digest: Digest, ctx: WriteContext, options: EpubOptions, writer: package.Writer, docs: _Docs,
             bodies: Bodies, cover: tuple[bytes, str] | None, common: dict[str, Any], toc: list[NavPoint],
-            first_text: Item | None) -> None:
+            first_text: Item | None, part: tuple[int, int] | None) -> None:
     labels = ctx.theme.labels
     items = _extras(digest, ctx, options, docs, bodies, cover, common)
     guide = [Reference("cover", labels["cover"], COVER_PAGE)] if cover is not None else []
@@ -167,8 +184,12 @@ def _finish(digest: Digest, ctx: WriteContext, options: EpubOptions, writer: pac
     if first_text is not None:
         guide.append(Reference("text", digest.sections[0].title, first_text.href))
     images_used = bool(bodies.images.items) or cover is not None
+    title, uid = digest.title, identifier(digest)
+    if part is not None:
+        title += " · " + labels["part"].format(n=part[0], total=part[1])
+        uid = f"urn:uuid:{uuid.uuid5(uuid.UUID(uid.removeprefix('urn:uuid:')), f'part/{part[0]}/{part[1]}')}"
     writer.finish(package.Book(
-        identifier=identifier(digest), title=digest.title, language=digest.lang,
+        identifier=uid, title=title, language=digest.lang,
         creator=ctx.settings.author or digest.site_title, modified=digest.generated,
         dc=_dublin_core(digest, ctx, labels), metas=_metas(digest, labels, cover is not None, images_used),
         items=(*items, *docs.items), toc=tuple(toc), guide=tuple(guide), toc_title=labels["contents"],
@@ -225,12 +246,14 @@ def _metas(digest: Digest, labels: dict[str, str], cover: bool, images: bool) ->
     for prop, values in (
         ("schema:accessMode", ["textual"] + (["visual"] if images else [])),
         ("schema:accessModeSufficient", ["textual"]),
-        ("schema:accessibilityFeature", ["structuralNavigation", "tableOfContents", "readingOrder"]
+        ("schema:accessibilityFeature", ["structuralNavigation", "tableOfContents", "readingOrder",
+                                         "displayTransformability"]
          + (["alternativeText"] if images else [])),
         ("schema:accessibilityHazard", ["none"]),
     ):
         out += [Meta(value, (("property", prop),)) for value in values]
     out.append(Meta(labels["a11y_summary"], (("property", "schema:accessibilitySummary"),)))
+    out.append(Meta(CONFORMS_TO, (("property", "dcterms:conformsTo"),)))
     return tuple(out)
 
 

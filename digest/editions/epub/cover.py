@@ -1,9 +1,10 @@
 """The EPUB cover: a theme's or the site's own image, or one drawn with Pillow and a CJK font.
 
-The drawn cover shows the site title, the date, the number of articles and the day's top headlines
-(the first articles of each section, in turn). A theme may ship ``epub/cover.jpg`` / ``epub/cover.png``
-(used as is) or ``epub/cover-background.jpg`` / ``.png`` (the text is drawn over it); colours come
-from the theme options ``paper``, ``ink``, ``muted`` and ``accent``.
+The drawn cover shows the date first — large, white on a band whose colour changes with the weekday, so
+that it reads at 100 pixels wide in a library grid and neighbouring issues look different — then the site
+title, the number of articles and the day's top headlines (the first articles of each section, in turn).
+A theme may ship ``epub/cover.jpg`` / ``epub/cover.png`` (used as is) or ``epub/cover-background.jpg`` /
+``.png`` (the text is drawn over it); colours come from the theme options ``paper``, ``ink``, ``muted`` and ``accent``.
 """
 from __future__ import annotations
 
@@ -27,6 +28,9 @@ WIDTH, HEIGHT = 1600, 2560  # Kindle's recommended cover size (1:1.6)
 MARGIN = 120
 HEADLINES = 6
 COLOURS = {"paper": "#ffffff", "ink": "#1d1b1a", "muted": "#6b6460", "accent": "#b3261e"}  # theme options
+# The date's band, one colour per weekday (white text on each passes WCAG AA): neighbouring issues differ at a glance
+BANDS = ("#1f4e79", "#8c2a1e", "#2d6a3e", "#6a3d7c", "#8a5200", "#0e6466", "#9b1c4a")
+BAND_HEIGHT = 1080
 _TOKENS = re.compile(r"[A-Za-z0-9][A-Za-z0-9.,:%'’\-/]*|\s+|.", re.S)
 _NO_LINE_START = set("，。、；：？！）】」』”’》〉…%,.;:?!)]")
 
@@ -132,6 +136,7 @@ def cover_inputs(digest: Digest, ctx: WriteContext) -> dict[str, Any]:
     if digest.end != digest.start:
         date += " – " + theme.long_date(digest.end)
     labels = theme.labels
+    big, small = date_lines(digest, labels)
     counts = labels["article_count"].format(n=digest.count)
     if len(digest.sections) > 1:
         counts += " · " + labels["section_count"].format(n=len(digest.sections))
@@ -139,9 +144,28 @@ def cover_inputs(digest: Digest, ctx: WriteContext) -> dict[str, Any]:
     return {
         "colours": {key: str(opts.get(key, default)) for key, default in COLOURS.items()},
         "fonts": fonts, "background": background, "date": date, "title": digest.site_title, "counts": counts,
+        "big": big, "small": small, "band": BANDS[digest.start.weekday()],
         "top": labels["top_headlines"], "headlines": [p.title for p in digest.top_headlines(HEADLINES)],
         "foot": digest.site_url.split("://", 1)[-1] if digest.site_url else (settings.publisher or ""),
     }
+
+
+def date_lines(digest: Digest, labels: dict[str, str]) -> tuple[str, str]:
+    """The cover's dominant line (the day: "12月8日", "Dec 8"; a week: "W49"; a month: "12月") and the line
+    under it (year and weekday)."""
+    start, end = digest.start, digest.end
+    month = labels["month_names"].split(",")[start.month - 1].strip()
+    day = labels["cover_day"].format(m=start.month, d=start.day, month=month)
+    if digest.period == "week":
+        return f"W{start.isocalendar()[1]:02d}", f"{start.isocalendar()[0]}"
+    if digest.period == "month":
+        return labels["cover_month"].format(m=start.month, month=month), f"{start.year}"
+    if start != end:
+        end_day = labels["cover_day"].format(m=end.month, d=end.day,
+                                             month=labels["month_names"].split(",")[end.month - 1].strip())
+        return f"{day}–{end_day}", f"{start.year}"
+    weekday = labels["weekday_names"].split(",")[start.weekday()].strip()
+    return day, labels["cover_year"].format(y=start.year, weekday=weekday)
 
 
 def cache_key(inputs: dict[str, Any]) -> str:
@@ -205,55 +229,61 @@ def _drawn(digest: Digest, ctx: WriteContext, *, fork: bool) -> PendingCover:
 
 
 def _draw(inputs: dict[str, Any]) -> bytes:
+    """The cover, drawn to stay legible as a 100-pixel-wide thumbnail in a library grid: the date dominates,
+    white on a band whose colour changes with the weekday; title, counts and headlines follow."""
     from PIL import Image, ImageDraw, ImageOps
 
     c = {key: _colour(value, COLOURS[key]) for key, value in inputs["colours"].items()}
-    f = inputs["fonts"]
-    paper, ink, muted, accent = c["paper"], c["ink"], c["muted"], c["accent"]
-
-    def font(face: FontFile, size: int) -> ImageFont.FreeTypeFont:
-        return _truetype(face.path, size, face.index)
-
     if inputs["background"]:
         with Image.open(inputs["background"]) as bg:
             im = ImageOps.fit(bg.convert("RGB"), (WIDTH, HEIGHT), Image.Resampling.LANCZOS)
     else:
-        im = Image.new("RGB", (WIDTH, HEIGHT), paper)
+        im = Image.new("RGB", (WIDTH, HEIGHT), c["paper"])
     d = ImageDraw.Draw(im)
-    inner = WIDTH - 2 * MARGIN
-    d.rectangle((0, 0, WIDTH, 36), fill=accent)
-    d.rectangle((0, HEIGHT - 36, WIDTH, HEIGHT), fill=accent)
-
-    y = 200
-    d.text((WIDTH / 2, y), inputs["date"], font=font(f["sans"], 68), fill=muted, anchor="mt")
-    y += 120
-    title = inputs["title"]
-    title_font = _fit(title, f["serif_bold"].path, f["serif_bold"].index, 220, inner)
-    for line in _wrap(title, title_font, inner, 2):  # a long title takes two lines
-        d.text((WIDTH / 2, y), line, font=title_font, fill=ink, anchor="mt")
-        y += round(title_font.size * 1.15)
-    y += 50
-    d.line((MARGIN, y, WIDTH - MARGIN, y), fill=ink, width=6)
-    d.line((MARGIN, y + 16, WIDTH - MARGIN, y + 16), fill=ink, width=2)
-    y += 60
-    d.text((WIDTH / 2, y), inputs["counts"], font=font(f["sans"], 64), fill=muted, anchor="mt")
+    _draw_band(d, inputs)
+    y = BAND_HEIGHT + 90
+    d.text((WIDTH / 2, y), inputs["counts"], font=_face(inputs, "sans", 72), fill=c["muted"], anchor="mt")
     y += 170
-
-    d.text((MARGIN, y), inputs["top"], font=font(f["sans_bold"], 76), fill=accent)
-    y += 130
-    head_font = font(f["serif"], 62)
-    line_h = 86
-    for headline in inputs["headlines"]:
-        lines = _wrap(headline, head_font, inner - 50, 2)
-        if y + len(lines) * line_h > HEIGHT - 260:
-            break
-        d.rectangle((MARGIN, y + 22, MARGIN + 16, y + 38), fill=accent)
-        for line in lines:
-            d.text((MARGIN + 50, y), line, font=head_font, fill=ink)
-            y += line_h
-        y += 40
+    _draw_headlines(d, inputs, c, y)
     if inputs["foot"]:
-        d.text((WIDTH / 2, HEIGHT - 130), inputs["foot"], font=font(f["sans"], 52), fill=muted, anchor="mb")
+        d.text((WIDTH / 2, HEIGHT - 110), inputs["foot"], font=_face(inputs, "sans", 52), fill=c["muted"], anchor="mb")
+    d.rectangle((0, HEIGHT - 36, WIDTH, HEIGHT), fill=_colour(inputs["band"], BANDS[0]))
     out = io.BytesIO()
     im.save(out, "JPEG", quality=85, optimize=True)
     return out.getvalue()
+
+
+def _face(inputs: dict[str, Any], name: str, size: int) -> ImageFont.FreeTypeFont:
+    face: FontFile = inputs["fonts"][name]
+    return _truetype(face.path, size, face.index)
+
+
+def _draw_band(d: Any, inputs: dict[str, Any]) -> None:
+    """The site's title, the day in the largest type that fits, the year and weekday: white on the band."""
+    white = (255, 255, 255)
+    inner = WIDTH - 2 * MARGIN
+    d.rectangle((0, 0, WIDTH, BAND_HEIGHT), fill=_colour(inputs["band"], BANDS[0]))
+    bold = inputs["fonts"]["serif_bold"]
+    title_font = _fit(inputs["title"], bold.path, bold.index, 150, inner, smallest=80)
+    d.text((WIDTH / 2, 110), _wrap(inputs["title"], title_font, inner, 1)[0], font=title_font, fill=white, anchor="mt")
+    sans_bold = inputs["fonts"]["sans_bold"]
+    big = _fit(inputs["big"], sans_bold.path, sans_bold.index, 440, inner, smallest=200)
+    d.text((WIDTH / 2, 600), inputs["big"], font=big, fill=white, anchor="mm")
+    d.text((WIDTH / 2, 930), inputs["small"], font=_face(inputs, "sans", 120), fill=white, anchor="mm")
+
+
+def _draw_headlines(d: Any, inputs: dict[str, Any], c: dict[str, tuple[int, int, int]], y: int) -> None:
+    inner = WIDTH - 2 * MARGIN
+    d.text((MARGIN, y), inputs["top"], font=_face(inputs, "sans_bold", 76), fill=c["accent"])
+    y += 130
+    head_font = _face(inputs, "serif", 62)
+    line_h = 86
+    for headline in inputs["headlines"]:
+        lines = _wrap(headline, head_font, inner - 50, 2)
+        if y + len(lines) * line_h > HEIGHT - 220:
+            break
+        d.rectangle((MARGIN, y + 22, MARGIN + 16, y + 38), fill=c["accent"])
+        for line in lines:
+            d.text((MARGIN + 50, y), line, font=head_font, fill=c["ink"])
+            y += line_h
+        y += 40

@@ -96,7 +96,8 @@ def _pretty(root: etree._Element, doctype: str | None = None) -> bytes:
 
 def opf(book: Book) -> bytes:
     root = etree.Element("package", {"xmlns": OPF_NS, "unique-identifier": "id", "version": "3.0",
-                                     "prefix": "rendition: http://www.idpf.org/vocab/rendition/#"})
+                                     "prefix": "rendition: http://www.idpf.org/vocab/rendition/#",
+                                     XML_LANG: book.language})
     meta = etree.SubElement(root, "metadata", nsmap={"dc": DC_NS, "opf": OPF_NS})
     etree.SubElement(meta, "meta", {"property": "dcterms:modified"}).text = \
         book.modified.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -164,7 +165,7 @@ def nav(book: Book) -> bytes:
         etree.SubElement(head, "link", {"href": book.nav_css, "rel": "stylesheet", "type": "text/css"})
     body = etree.SubElement(root, "body")
     toc = etree.SubElement(body, "nav", {f"{{{OPS_NS}}}type": "toc", "id": "id", "role": "doc-toc"})
-    etree.SubElement(toc, "h2").text = book.toc_title
+    etree.SubElement(toc, "h1").text = book.toc_title
 
     def add(parent: etree._Element, points: tuple[NavPoint, ...]) -> None:
         ol = etree.SubElement(parent, "ol")

@@ -41,9 +41,11 @@ class PdfEdition(Edition):
         from digest.editions.pdf.merge import assemble_pdf
         from digest.editions.pdf.pieces import PieceStore
         from digest.editions.pdf.plan import outline
+        from digest.editions.pdf.reading import prepare
         from digest.editions.pdf.render import Renderer, lay_out_pieces, render_single
 
         options = ctx.settings.options(PdfOptions)
+        digest = prepare(digest, ctx.settings, ctx.theme.labels)
         check_fonts(digest, options)
         variant = _variant(options)
         path = output_path(ctx.settings, digest, ctx.out_dir, self.primary.suffix)

@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from digest.editions.base import Edition, Output, WriteContext, base_context, output_path
 from digest.editions.content import content_css
+from digest.editions.reading import for_reading
 from digest.model import Digest
 from digest.runtime.files import atomic_path
 
@@ -25,6 +26,7 @@ class WebEdition(Edition):
 
     def _pieces(self, digest: Digest, ctx: WriteContext) -> Iterator[str]:
         theme = ctx.theme
+        digest = for_reading(digest, theme.labels)  # the web shows every image: only repetitions go
         return theme.stream("web/digest.html.j2", css=theme.read_text("web/style.css") + content_css(theme, "web"),
                             **base_context(digest, ctx.settings, "web"))
 
