@@ -91,3 +91,29 @@ def test_policy_roots_are_the_site_and_theme_chain(tmp_path: Path) -> None:
     assert str(site.resolve()) in p.roots
     assert any(r.endswith(os.path.join("themes", "default")) for r in p.roots)
     assert not p.remote
+
+
+def test_a_recompressed_site_image_is_drawn(tmp_path: Path) -> None:
+    """The fetcher hands WeasyPrint recompressed bytes: the page must show them, not an unreadable mix of the
+    original file and the new header (WeasyPrint embeds ``response.path`` when a response has one)."""
+    import random
+    import subprocess
+
+    from weasyprint import HTML
+
+    site = tmp_path / "site"
+    site.mkdir()
+    rng = random.Random(7)
+    photo = Image.new("RGB", (900, 300), (200, 20, 20))
+    photo.putdata([(200 + rng.randrange(40), rng.randrange(40), rng.randrange(40)) for _ in range(900 * 300)])
+    photo.save(site / "photo.png")  # a noisy RGB PNG: served as a JPEG
+    (site / "page.html").write_text('<p>before</p><img src="photo.png" style="width: 100%"><p>after</p>')
+    rules = FetchRules(str(site.resolve()), "", (str(site.resolve()),))
+    f = SiteFetcher(rules)
+    assert f.fetch((site / "photo.png").as_uri()).content_type == "image/jpeg"
+    HTML(site / "page.html", url_fetcher=f).write_pdf(tmp_path / "out.pdf")
+    subprocess.run(["pdftoppm", "-png", "-r", "30", "-singlefile", str(tmp_path / "out.pdf"), str(tmp_path / "p")],
+                   check=True, capture_output=True)
+    page = Image.open(tmp_path / "p.png").convert("RGB")
+    red = sum(1 for r, g, b in page.getdata() if r > 150 and g < 90 and b < 90)
+    assert red > 0.5 * (page.width * 0.75) * (page.width * 0.75 / 3), red

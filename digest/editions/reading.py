@@ -42,6 +42,8 @@ def _is_blank(el: Any) -> bool:
         return False
     if _norm(_text(el)) or _text(el).strip():
         return False
+    if el.get("id") is not None or any(d.get("id") is not None for d in el.iterdescendants() if isinstance(d.tag, str)):
+        return False  # a link's target: empty, but a link in the body goes there
     return not any(isinstance(d.tag, str) and d.tag in _MEDIA for d in el.iterdescendants())
 
 

@@ -76,4 +76,14 @@ class SiteFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no type
             except NotImage:
                 if mime is None:
                     raise
-        return URLFetcherResponse(url, data, {"Content-Type": mime or "application/octet-stream"})
+        return _Served(url, data, {"Content-Type": mime or "application/octet-stream"})
+
+
+class _Served(URLFetcherResponse):  # type: ignore[misc]
+    """A response whose bytes are ours: WeasyPrint must not go back to the file behind a ``file:`` URL (it
+    embeds a raster image from ``response.path`` when there is one — the original PNG under the
+    recompressed JPEG's header, which no reader can draw)."""
+
+    @property
+    def path(self) -> None:
+        return None
