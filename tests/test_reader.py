@@ -135,6 +135,15 @@ def test_empty_and_hidden_paragraphs_leave_no_gap():
     assert [p.text_content() for p in root.iter("p")] == ["一。", "二。", ""]  # the image's paragraph stays
 
 
+def test_an_empty_link_target_passes_its_id_on():
+    """A body's link to an element left empty by the sanitiser still lands there: the id moves on."""
+    body = '<p><a href="#a-1.x">to x</a></p><div id="a-1.x"></div><p>后文。</p><p></p><p id="a-1.y"></p>'
+    root = lxml_html.fragment_fromstring(tidy(post(body), ZH).html, create_parent="div")
+    assert [p.text_content() for p in root.iter("p")] == ["to x", "后文。", ""]  # (the last: see below)
+    assert root.xpath('//p[@id="a-1.x"]/text()') == ["后文。"]
+    assert root.xpath('//*[@id="a-1.y"]')  # no element beside it to take it: kept
+
+
 def test_one_line_bold_paragraphs_are_marked_as_subheads():
     body = ("<p><strong>接续政策措施</strong></p><p>正文。</p><p><strong>加粗</strong>之后还有正文。</p>"
             f"<p><strong>{'很长的加粗段落' * 8}</strong></p>")

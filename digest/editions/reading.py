@@ -42,9 +42,21 @@ def _is_blank(el: Any) -> bool:
         return False
     if _norm(_text(el)) or _text(el).strip():
         return False
-    if el.get("id") is not None or any(d.get("id") is not None for d in el.iterdescendants() if isinstance(d.tag, str)):
-        return False  # a link's target: empty, but a link in the body goes there
     return not any(isinstance(d.tag, str) and d.tag in _MEDIA for d in el.iterdescendants())
+
+
+def _pass_id_on(el: Any) -> bool:
+    """Whether ``el`` may go: it holds no id (a link's target), or its one id moves to the next (else the
+    previous) element beside it, so a link in the body still lands where the empty element was."""
+    ids = [x.get("id") for x in el.iter() if isinstance(x.tag, str) and x.get("id") is not None]
+    if not ids:
+        return True
+    heir = next((x for x in (el.getnext(), el.getprevious()) if x is not None and isinstance(x.tag, str)
+                 and x.get("id") is None), None)
+    if len(ids) > 1 or heir is None:
+        return False
+    heir.set("id", ids[0])
+    return True
 
 
 def _drop(el: Any) -> None:
@@ -126,7 +138,7 @@ def tidy_tree(root: Any, post: Post, labels: dict[str, str], images: ImagePolicy
     """Rewrite a parsed body (children of ``root``) for reading; ``images`` set: images it refuses get a note."""
     _drop_repeated_lead(root)
     for el in list(root.iter("p", "div")):
-        if el.getparent() is not None and _is_blank(el):
+        if el.getparent() is not None and _is_blank(el) and _pass_id_on(el):
             _drop(el)
     _mark_subheads(root)
     if images is not None:
