@@ -24,7 +24,7 @@ from digest.render.embeds import link_cards
 from digest.render.markdown import site_markdown
 from digest.render.sanitize import Sanitizer
 from digest.render.site import PostUrl, SiteInputs, SiteLinks
-from digest.render.trusted import code_block, formula
+from digest.render.trusted import code_block, post_formulas
 from digest.render.words import EMBED_LABELS
 from digest.sources.posts import SourcePost
 
@@ -100,10 +100,9 @@ class BodyRenderer:
         notices = [Notice(src.path, p) for p in result.problems]
         clean = self.sanitizer.sanitize(link_cards(result.html, self.labels), post_id, base_url)
         maths = []
-        for m in result.maths:
-            got = formula(m.tex, m.display)
-            if got.problem:
-                notices.append(Notice(src.path, got.problem, _line_of(src.body, m.tex, self._first_line(src))))
+        for m, got in zip(result.maths, post_formulas((m.tex, m.display, m.raw) for m in result.maths), strict=True):
+            for problem in ((got.problem,) if got.problem else ()) + got.notes:
+                notices.append(Notice(src.path, problem, _line_of(src.body, m.tex, self._first_line(src))))
             maths.append(got.html)
         codes = [code_block(c.text, c.lang, c.linenos) for c in result.codes]
         return Body(fill(clean, maths, codes), tuple(notices))

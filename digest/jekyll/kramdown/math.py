@@ -2,8 +2,11 @@
 outlines, no font needed) for PDF and email: latex2mathml converts, ziamath draws its MathML.
 
 MathJax accepts a little more than latex2mathml; what only numbers equations (``\\notag``,
-``\\tag{…}``) is dropped and ``aligned``/``equation`` are said the way latex2mathml knows. TeX
-that still cannot be converted raises :class:`MathError` with a one-line reason.
+``\\tag{…}``, ``\\label{…}``) is dropped, a reference (``\\eqref{x}``, ``\\ref{x}``) shows its label
+as "(x)" or "x" (digest does not number equations), and ``aligned``/``equation``/``eqnarray`` are said the
+way latex2mathml knows. A colour in the MathML is always ``#rrggbb`` (EPUB's MathML schema accepts no
+other names): CSS names are turned into it, anything else is left out. TeX that still cannot be converted
+raises :class:`MathError` with a one-line reason. A post's own macros are expanded before (:mod:`.macros`).
 """
 from __future__ import annotations
 
@@ -12,13 +15,20 @@ import re
 import xml.etree.ElementTree as ET
 
 import latex2mathml.converter
+from lxml import etree
 from ziamath.zmath import Math as ZiaMath
 
-_NUMBERING = re.compile(r"\\(?:notag|nonumber)(?![A-Za-z])|\\tag\*?\s*\{[^{}]*\}")
-_ENVIRONMENTS = re.compile(r"\\(begin|end)\s*\{(aligned|equation\*?|split)\}")
+from .macros import css_colour
+
+_NUMBERING = re.compile(r"\\(?:notag|nonumber)(?![A-Za-z])|\\(?:tag\*?|label)\s*\{[^{}]*\}")
+_REFERENCE = re.compile(r"\\(eqref|ref)\s*\{([^{}]*)\}")
+_ENVIRONMENTS = re.compile(r"\\(begin|end)\s*\{(aligned|equation\*?|split|eqnarray\*?)\}")
+_COLOUR_ATTRIBUTE = re.compile(r' (mathcolor|mathbackground|border-color)="([^"]*)"')
 _SVG_ID = re.compile(r'(id="|href="#)([^"]+)"')
-_MAX_TEX = 20_000  # characters; a formula longer than a page of TeX is refused, not converted
 _MML = "{http://www.w3.org/1998/Math/MathML}"
+_EMPTY_ATTRIBUTE = re.compile(r' [\w:-]+=""')
+_TOKENS = tuple(f"{_MML}{name}" for name in ("mi", "mo", "mn", "mtext", "ms"))
+_MAX_TEX = 20_000  # characters; a formula longer than a page of TeX is refused, not converted
 _REASONS = {"NoAvailableTokensError": "a brace is not closed or a command lacks its argument",
             "MissingSuperScriptOrSubscriptError": "^ or _ without what goes above or below",
             "DoubleSubscriptsError": "two subscripts in a row", "DoubleSuperscriptsError": "two superscripts in a row"}
@@ -36,8 +46,42 @@ def _prepare(tex: str) -> str:
         name = m[2]
         if name == "aligned":
             return f"\\{m[1]}{{align*}}"
+        if name.startswith("eqnarray"):  # three columns: right, centred, left
+            return "\\begin{array}{rcl}" if m[1] == "begin" else "\\end{array}"
         return ""  # equation, equation*, split: their content is what shows
-    return _ENVIRONMENTS.sub(env, _NUMBERING.sub("", tex)).strip()
+
+    def reference(m: re.Match[str]) -> str:
+        label = m[2].strip()
+        return f"\\text{{({label})}}" if m[1] == "eqref" else f"\\text{{{label}}}"
+    return _ENVIRONMENTS.sub(env, _REFERENCE.sub(reference, _NUMBERING.sub("", tex))).strip()
+
+
+def _colours(mathml: str) -> str:
+    """Every colour as ``#rrggbb``; one that is not a CSS colour is left out (the text colour shows)."""
+    def one(m: re.Match[str]) -> str:
+        value = css_colour(m[2])
+        return f' {m[1]}="{value}"' if value and m[1] != "border-color" else ""
+    return _COLOUR_ATTRIBUTE.sub(one, mathml)
+
+
+def _repair(mathml: str) -> str:
+    """What latex2mathml writes that MathML (and so EPUBCheck) refuses, made valid: empty attributes
+    (``columnspacing=""`` of ``align*``) go, and a token element holding elements (``\\mathop{\\mathrm{max}}``
+    gives ``<mo><mrow><mi>m</mi>…``) holds their text."""
+    mathml = _EMPTY_ATTRIBUTE.sub("", _colours(mathml))
+    try:
+        root = etree.fromstring(mathml)
+    except etree.XMLSyntaxError:
+        return mathml  # _check says why
+    nested = [el for el in root.iter(*_TOKENS) if len(el)]
+    if not nested:
+        return mathml
+    for el in nested:  # outermost first: an inner one is then already out of the tree
+        text = "".join(str(t) for t in el.itertext())
+        for child in list(el):
+            el.remove(child)
+        el.text = text
+    return etree.tostring(root, encoding="unicode")
 
 
 def _check(mathml: str) -> ET.Element:
@@ -67,6 +111,7 @@ def to_mathml(tex: str, display: bool) -> str:
     except Exception as e:
         reason = str(e).splitlines()[0] if str(e).strip() else _REASONS.get(type(e).__name__, type(e).__name__)
         raise MathError(f"TeX not understood: {reason}") from None
+    mathml = _repair(mathml)
     _check(mathml)
     return mathml
 

@@ -5,6 +5,7 @@ a ballot box (a sanitiser removes ``<input>``)."""
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,9 +13,12 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markdown_it.utils import OptionsDict
 
+from .macros import DEFINITIONS
 from .state import kd
 
 _Rule = Any  # markdown-it passes the renderer itself as ``self``
+_RAW_DISPLAY = re.compile(r"\$\$(.+?)\$\$", re.S)
+_SKIPPED = re.compile(r"<(?:pre|code|script|style|textarea|noscript)\b", re.I)  # MathJax's skipHtmlTags
 
 
 def _language(token: Token) -> str | None:
@@ -51,6 +55,28 @@ def math_block(self: _Rule, tokens: Sequence[Token], idx: int, options: OptionsD
 def math_inline(self: _Rule, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any) -> str:
     token = tokens[idx]
     return kd(env).math_token(token.content, bool((token.meta or {}).get("display")))
+
+
+def html_block(self: _Rule, tokens: Sequence[Token], idx: int, options: OptionsDict, env: Any) -> str:
+    """Raw HTML stays as written, except a ``$$…$$`` holding macro definitions: MathJax reads the whole page,
+    so posts define their macros in a hidden ``<div>`` and use them in later formulas. Such a formula in the
+    text of the HTML becomes a formula like any other (one that only defines shows nothing); where it could be
+    inside a tag or code (MathJax skips those) its definitions are only recorded."""
+    content = tokens[idx].content
+    state = kd(env)
+    if not state.options.math or "$$" not in content:
+        return content
+    skipped = _SKIPPED.search(content) is not None
+
+    def one(m: re.Match[str]) -> str:
+        if not DEFINITIONS.search(m[1]):
+            return m[0]
+        before = content[:m.start()]
+        if skipped or before.rfind("<") > before.rfind(">"):
+            state.raw_math(m[1])
+            return m[0]
+        return state.math_token(m[1], True)
+    return _RAW_DISPLAY.sub(one, content)
 
 
 def _name(token: Token) -> str:
@@ -104,7 +130,7 @@ def list_item(self: _Rule, tokens: Sequence[Token], idx: int, options: OptionsDi
 
 def use(md: MarkdownIt) -> None:
     for name, rule in (("fence", code), ("code_block", code), ("math_block", math_block),
-                       ("math_inline", math_inline), ("footnote_ref", footnote_ref),
+                       ("math_inline", math_inline), ("html_block", html_block), ("footnote_ref", footnote_ref),
                        ("footnote_block_open", footnote_block_open), ("footnote_block_close", footnote_block_close),
                        ("footnote_open", footnote_open), ("footnote_close", footnote_close),
                        ("footnote_anchor", footnote_anchor), ("list_item_open", list_item)):

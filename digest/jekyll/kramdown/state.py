@@ -25,6 +25,7 @@ class TooMuchWork(MarkdownError):
 class Math:
     tex: str
     display: bool
+    raw: bool = False  # in raw HTML (kept as it is): only its definitions count, for the formulas after it
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,10 @@ class RenderState:
     def math_token(self, tex: str, display: bool) -> str:
         self.maths.append(Math(tex, display))
         return f"{TOKEN_OPEN}m{len(self.maths) - 1}{TOKEN_CLOSE}"
+
+    def raw_math(self, tex: str) -> None:
+        """Definitions MathJax reads in a raw HTML block (often a hidden ``<div>``): no placeholder."""
+        self.maths.append(Math(tex, True, raw=True))
 
     def code_token(self, text: str, lang: str | None, linenos: bool) -> str:
         self.codes.append(Code(text, lang, linenos))
