@@ -35,19 +35,24 @@ _SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
 _STRIP = re.compile(r"[\x00-\x20\x7f-\xa0\u1680\u2000-\u200f\u2028-\u202f\u205f-\u206f\u3000\ufeff]")
 _CSS_BAD = re.compile(r"expression\s*\(|javascript:|vbscript:|livescript:|-moz-binding|behavior\s*:|@import|"
                       r"url\s*\(\s*['\"]?\s*(?:[a-z][a-z0-9+.\-]*:|//|\\\\)|image-set\s*\(\s*['\"]?\s*(?:[a-z][a-z0-9+.\-]*:|//)|"
-                      r"@font-face[^}]*src\s*:", re.I)
-_CSS_COMMENT = re.compile(r"/\*.*?(?:\*/|$)", re.S)
-_CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})[ \t\r\n\f]?|\\(.)", re.S)
+                      r"@font-face[^}]*src\s*:", re.IGNORECASE)
+_CSS_COMMENT = re.compile(r"/\*.*?(?:\*/|$)", re.DOTALL)
+_CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})[ \t\r\n\f]?|\\(.)", re.DOTALL)
 _RAW_TAG = re.compile(rb"<\s*(script|iframe|object|embed|applet|form|base|frame|frameset|meta\s+http-equiv\s*="
-                      rb"\s*[\"']?refresh)\b", re.I)
-_DATA_IMAGE = re.compile(r"^data:image/(png|jpe?g|gif|webp);base64,[a-z0-9+/=\s]*$", re.I)
+                      rb"\s*[\"']?refresh)\b", re.IGNORECASE)
+_DATA_IMAGE = re.compile(r"^data:image/(png|jpe?g|gif|webp);base64,[a-z0-9+/=\s]*$", re.IGNORECASE)
 
 
-def bad_url(value: str) -> bool:
-    """A URL a browser or reader would run or load as a document (javascript:, vbscript:, data:text…)."""
+def bad_url(value: str, attr: str = "srcset") -> bool:
+    """A URL a browser or reader would run or load as a document (javascript:, vbscript:, data:text…).
+
+    ``srcset`` holds several URLs separated by commas (each maybe followed by a size), ``values`` several
+    separated by semicolons; any other attribute holds one URL, commas included (``attr`` says which; the
+    default reads a value as a ``srcset``, the strictest reading for a bare URL)."""
     v = _STRIP.sub("", html.unescape(value or "")).lower()
-    for part in v.split(","):  # srcset: several URLs
-        part = part.strip().split(" ")[0]
+    parts = v.split(",") if attr == "srcset" else v.split(";") if attr == "values" else [v]
+    for part in parts:
+        part = part.strip().split(" ")[0] if attr == "srcset" else part.strip()
         m = _SCHEME.match(part)
         if m is None:
             continue  # relative: a fragment, a file in the EPUB, a path on the site
@@ -104,7 +109,7 @@ def check_element(el: Any, where: str) -> list[str]:
             found.append(f"{here} srcdoc")
         elif local == "style" and css_bad(value):
             found.append(f"{here} style {value[:60]!r}")
-        elif (aname in URL_ATTRS or local in URL_ATTRS) and bad_url(value):
+        elif (aname in URL_ATTRS or local in URL_ATTRS) and bad_url(value, local):
             found.append(f"{here} {attr}={value[:60]!r}")
         elif local == "attributename" and value.strip().lower().startswith(("on", "href")):
             found.append(f"{here} attributeName={value!r}")
@@ -230,7 +235,7 @@ def pdf_objects(path: Path) -> list[str]:
                 found.append(f"{path.name}: action {action}")
             if action == "/URI" or "/URI" in obj:
                 uri = str(obj.get("/URI", ""))
-                if not uri.lower().startswith(SAFE_SCHEMES) or bad_url(uri):
+                if not uri.lower().startswith(SAFE_SCHEMES) or bad_url(uri, "href"):
                     found.append(f"{path.name}: URI {uri[:60]!r}")
             if "/AA" in obj:
                 found.append(f"{path.name}: additional actions (/AA)")
@@ -255,7 +260,7 @@ def check_pdf(path: Path) -> list[str]:
     for kind, target in pdf_links(path):
         if kind == "/URI":
             uri = str(target)
-            if not uri.lower().startswith(SAFE_SCHEMES) or bad_url(uri):
+            if not uri.lower().startswith(SAFE_SCHEMES) or bad_url(uri, "href"):
                 found.append(f"{path.name}: link to {uri[:60]!r}")
         elif kind not in ("/GoTo",):
             found.append(f"{path.name}: link action {kind}")
@@ -277,7 +282,7 @@ _ADDR_SPEC = re.compile(r"^[^\s@<>()\[\]\\,;:\"]+@[^\s@<>()\[\]\\,;:\"]+$")
 def check_headers(msg: email.message.Message, where: str) -> list[str]:
     """Header names digest writes, one line each, addresses that are one mailbox, unsubscribe URLs that are web
     or mail links."""
-    found = [f"{where}: header {k!r}" for k in msg.keys() if k.lower() not in EMAIL_HEADERS]
+    found = [f"{where}: header {k!r}" for k in msg if k.lower() not in EMAIL_HEADERS]
     for k, v in msg.items():
         text = str(v)
         if "\n" in text or "\r" in text:
@@ -294,7 +299,7 @@ def check_headers(msg: email.message.Message, where: str) -> list[str]:
                     found.append(f"{where}: header {k} address {a.addr_spec[:60]!r}")
         if k.lower() == "list-unsubscribe":
             for uri in re.findall(r"<([^>]*)>", text) or [text]:
-                if not uri.lower().startswith(("https:", "mailto:")) or bad_url(uri):
+                if not uri.lower().startswith(("https:", "mailto:")) or bad_url(uri, "href"):
                     found.append(f"{where}: List-Unsubscribe {uri[:60]!r}")
     if msg.get("From") is None:
         found.append(f"{where}: no From header")

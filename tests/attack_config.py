@@ -71,7 +71,7 @@ class Item:
             return self.vectors[0].vector
         return " ".join(f"{v.mark(self.setting)} {v.vector}" for v in self.vectors)
 
-    def halves(self) -> list["Item"]:
+    def halves(self) -> list[Item]:
         n = len(self.vectors) // 2
         return [Item(self.setting, self.vectors[:n], False), Item(self.setting, self.vectors[n:], False)]
 
@@ -168,7 +168,7 @@ def attribute(hit: Hit, items: dict[int, Item], by_num: dict[int, Vector]) -> Fi
     for mark in reversed(hit.marks):
         m = re.fullmatch(r"zq(\d{4})x(\d{2})", mark)
         if m and int(m.group(2)) in items and int(m.group(1)) in by_num:
-            return Finding(f"a{int(m.group(1))}", SETTINGS[int(m.group(2))].name, hit.fmt, hit.what)
+            return Finding(by_num[int(m.group(1))].id, SETTINGS[int(m.group(2))].name, hit.fmt, hit.what)
     found = [(i, v) for i, item in items.items() for v in item.vectors if matches(v.vector, hit.what)]
     if not found:
         return Finding("?", "|".join(SETTINGS[i].name for i in list(items)[:4]) + ("|…" if len(items) > 4 else ""),
@@ -271,6 +271,11 @@ class ConfigRun:
         out = root / "out"
         driver = free.get()
         try:
+            # The email edition first, on its own: it is where address and unsubscribe settings are judged, and
+            # a value refused there should not cost a PDF first. Only a build it lets through is built whole.
+            probe = driver.run(build_args(site, root / "probe", "email"))
+            if probe.code != 0 or "Traceback" in probe.stderr:
+                return probe, None, out
             run = driver.run(build_args(site, out))
             archive = driver.run(archive_args(site, out)) if run.code == 0 else None
         finally:
@@ -325,7 +330,7 @@ class ConfigRun:
             keys = shown[:1] or list(items)[:len(items) // 2]
             self.groups.extend([{k: items[k] for k in keys}, {k: v for k, v in items.items() if k not in keys}])
             return
-        [(i, item)] = items.items()
+        [i] = items
         self.broken[i] = self.broken.get(i, 0) + 1
         for p in problems:
             self.out.findings.append(Finding(self._all(items), SETTINGS[i].name, "process", p))

@@ -32,7 +32,7 @@ def main() -> None:
             checker().run([str(book), "--json", str(report), "-q"])
         else:
             subprocess.run(["java", *OPTS, "-jar", str(jar), str(book), "--json", str(report)],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600, check=False)
         sys.stdout.write(json.dumps(messages(report)) + "\n")
         sys.stdout.flush()
 

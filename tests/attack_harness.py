@@ -19,13 +19,24 @@ import re
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from active_content import (
-    XML_PARSER, check_element, feed_content, parse_feed, check_headers, check_opf, parse_html, pdf_objects, SAFE_MEMBER,
-    _RAW_TAG, bad_url, SAFE_SCHEMES,
+    _RAW_TAG,
+    SAFE_MEMBER,
+    SAFE_SCHEMES,
+    XML_PARSER,
+    bad_url,
+    check_element,
+    check_headers,
+    check_opf,
+    feed_content,
+    parse_feed,
+    parse_html,
+    pdf_objects,
 )
 
 HERE = Path(__file__).parent
@@ -117,7 +128,7 @@ def cli_env(cache: Path) -> dict[str, str]:
 def run_cli(argv: list[str], cache: Path, timeout: float = 600) -> Run:
     """``python -m digest ARGS`` in its own process."""
     p = subprocess.run([sys.executable, "-m", "digest", *argv], capture_output=True, text=True,
-                       env=cli_env(cache), timeout=timeout, errors="replace")
+                       env=cli_env(cache), timeout=timeout, errors="replace", check=False)
     return Run(tuple(argv), p.returncode, p.stdout, p.stderr)
 
 
@@ -144,8 +155,8 @@ class Driver:
         self.proc.wait(timeout=60)
 
 
-def build_args(site: Path, out: Path) -> list[str]:
-    return ["build", str(site), "--date", DAY, "--format", "all", "--out", str(out), "--no-cache",
+def build_args(site: Path, out: Path, formats: str = "all") -> list[str]:
+    return ["build", str(site), "--date", DAY, "--format", formats, "--out", str(out), "--no-cache",
             "--allow-missing-fonts"]
 
 
@@ -333,7 +344,7 @@ def scan_pdf(path: Path) -> list[Hit]:
                 for m in MARK.finditer(uri):
                     mark = m.group(0)
                 bad = kind not in ("/URI", "/GoTo") or (kind == "/URI" and (
-                    not uri.lower().startswith(SAFE_SCHEMES) or bad_url(uri)))
+                    not uri.lower().startswith(SAFE_SCHEMES) or bad_url(uri, "href")))
                 if bad:
                     hits.append(Hit("pdf", path.name, f"{path.name}: link {kind} {uri[:60]!r}", (mark,) if mark else ()))
     seen = {h.what.split("link ", 1)[-1] for h in hits}

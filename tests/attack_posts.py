@@ -92,7 +92,7 @@ def _finding(hit, field: str, by_num: dict[int, Vector], candidates: list[Vector
     for mark in reversed(hit.marks):
         m = MARK.fullmatch(mark)
         if m and int(m.group(1)) in by_num:
-            return Finding(f"a{int(m.group(1))}", field, hit.fmt, hit.what)
+            return Finding(by_num[int(m.group(1))].id, field, hit.fmt, hit.what)
     ids = [v.id for v in candidates if matches(v.vector, hit.what)] or ["?"]
     return Finding("|".join(ids[:6]) + ("|…" if len(ids) > 6 else ""), field, hit.fmt, hit.what)
 
@@ -111,7 +111,13 @@ class PostRun:
 
     def build(self, name: str, vectors: list[Vector], fields: tuple[str, ...], turn: int):
         """(process problems, hits, EPUBCheck future) of one build of these posts."""
-        from attack_harness import archive_args, build_args, process_problems, run_cli, scan_outputs
+        from attack_harness import (
+            archive_args,
+            build_args,
+            process_problems,
+            run_cli,
+            scan_outputs,
+        )
 
         self.builds += 1
         root = self.tmp / name
@@ -131,8 +137,8 @@ class PostRun:
         return problems, scan_outputs(out), (check, books[0] if books else None), False
 
     def run(self) -> list:
-        from attack_config import epub_line_marks
-        from attack_harness import Hit
+        from attack_config import Finding, epub_line_marks
+        from attack_harness import Hit, matches
 
         for name, fields, turn in (("first", FIRST, 0), ("second", SECOND, 1)):
             problems, hits, check, _ = self.build(name, self.vectors, fields, turn)
@@ -140,13 +146,25 @@ class PostRun:
                      for c, b in ([check] if check and check[0] else []) for line in c.result()]
             if not problems and not hits and not notes:
                 continue
-            suspects = ([v for v in self.vectors if v.num in _marked(hits + notes, self.by_num)]
-                        if not problems else self.vectors)
-            unplaced = [h for h in hits + notes if not _marked([h], self.by_num)]
-            if unplaced or not suspects:
-                suspects = self.vectors
+            placed = _marked(hits + notes, self.by_num)
+            for h in hits + notes:  # no marker reaches it: the vectors whose text it shows
+                if not _marked([h], self.by_num):
+                    shown = {v.num for v in self.vectors if matches(v.vector, h.what)}
+                    placed |= shown or {v.num for v in self.vectors}
+            suspects = [v for v in self.vectors if v.num in placed] if not problems else self.vectors
+            before = len(self.findings)
             for field in fields:
                 self.isolate(f"{name}-{field.split('/')[0].split(' ')[0]}", suspects, field, turn)
+            # What no one-field build shows again needs several posts or fields together (two categories
+            # that differ in case, a link to an id another post removed): reported from the whole build.
+            explained = {(f.vectors, f.fmt) for f in self.findings[before:]}
+            together = "+".join(f.split("/")[0].split(" ")[0] for f in fields)
+            for p in problems:
+                self.findings.append(Finding("all", together, "process", p))
+            for h in hits + notes:
+                f = _finding(h, together, self.by_num, self.vectors)
+                if (f.vectors, f.fmt) not in explained:
+                    self.findings.append(f)
         return self.findings
 
     def isolate(self, name: str, vectors: list[Vector], field: str, turn: int) -> None:

@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from active_content import check_eml, check_html, check_pdf, css_bad
 from attack_config import SETTINGS, ConfigRun, Finding
 from attack_harness import Driver, EpubQueue, load_vectors, norm, xss_vectors
