@@ -90,8 +90,10 @@ def plan(vectors: list[Vector]) -> list[deque[Item]]:
     return queues
 
 
-def write_site(root: Path, items: dict[int, Item], jekyll_in_yaml: bool) -> Path:
-    """A two-post site whose settings are the defaults, except the ones ``items`` attack."""
+def write_site(root: Path, items: dict[int, Item], jekyll_in_yaml: bool, single_pdf: bool) -> Path:
+    """A two-post site whose settings are the defaults, except the ones ``items`` attack. ``single_pdf`` lays the
+    PDF out as one document (no section page breaks) instead of chunks joined by pikepdf: the two paths keep
+    different parts of what WeasyPrint writes (attachments survive only the first), so builds take turns."""
     values = dict(DEFAULTS)
     theme: dict[str, str] = {}
     for i, item in items.items():
@@ -119,18 +121,19 @@ def write_site(root: Path, items: dict[int, Item], jekyll_in_yaml: bool) -> Path
     email = [f"{k} = {toml_str(values['email.' + k])}" for k in ("subject", "from_addr", "reply_to", "unsubscribe",
                                                                    "web_url")]
     email.append(f"to = [{toml_str(values['email.to'])}]")
-    toml = [*top, "", "[pdf]", "workers = 1", "", "[email]", *email, "", "[archive]",
+    pdf = ["workers = 1", f"section_page_break = {'false' if single_pdf else 'true'}"]
+    toml = [*top, "", "[pdf]", *pdf, "", "[email]", *email, "", "[archive]",
             f"base_url = {toml_str(values['archive.base_url'])}", "", "[sections]",
             f"news = {toml_str(values['sections.news'])}", "", "[attribution.hosts]",
             f'"h.example" = {toml_str(values["attribution.hosts"])}', ""]
     (root / "_config.yml").write_text("\n".join(yml) + "\n", encoding="utf-8")
     (root / "digest.toml").write_text("\n".join(toml), encoding="utf-8")
     opts = [f"{k} = {toml_str(v)}" for k, v in theme.items() if "." not in k]
-    pdf = [f"{k[4:]} = {toml_str(v)}" for k, v in theme.items() if k.startswith("pdf.")]
+    pdf_opts = [f"{k[4:]} = {toml_str(v)}" for k, v in theme.items() if k.startswith("pdf.")]
     (root / "attack-theme").mkdir()
     (root / "attack-theme" / "theme.toml").write_text(
         "\n".join(['name = "attack-theme"', 'extends = "newspaper"', "", "[options]", *opts, "", "[options.pdf]",
-                   *pdf, ""]), encoding="utf-8")
+                   *pdf_opts, ""]), encoding="utf-8")
     return root
 
 
@@ -255,7 +258,8 @@ class ConfigRun:
                 jobs = []
                 for items in batch:
                     self.n += 1
-                    jobs.append(pool.submit(self._build, items, self.tmp / f"b{self.n:03d}", self.n % 2 == 0, free))
+                    turns = (self.n % 2 == 0, self.n // 2 % 2 == 0)  # Jekyll keys in YAML or TOML; PDF whole or chunked
+                    jobs.append(pool.submit(self._build, items, self.tmp / f"b{self.n:03d}", turns, free))
                 for items, job in zip(batch, jobs):
                     self._judge(items, *job.result())
         for future, items, book in self.checks:
@@ -264,10 +268,10 @@ class ConfigRun:
         return self.out
 
     @staticmethod
-    def _build(items: dict[int, Item], root: Path, jekyll_in_yaml: bool, free):
+    def _build(items: dict[int, Item], root: Path, turns: tuple[bool, bool], free):
         from attack_harness import archive_args, build_args
 
-        site = write_site(root / "site", items, jekyll_in_yaml)
+        site = write_site(root / "site", items, *turns)
         out = root / "out"
         driver = free.get()
         try:

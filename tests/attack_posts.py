@@ -55,8 +55,9 @@ def write_site(root: Path, vectors: list[Vector], fields: tuple[str, ...], turn:
     posts.mkdir(parents=True)
     (root / "_config.yml").write_text("title: Attack corpus\nlang: en\ntimezone: Asia/Shanghai\n"
                                       "url: https://example.org\n", encoding="utf-8")
-    # Every vector must stay an article (no merging of look-alike titles); one section per page would make
-    # the PDF hundreds of pages longer without reaching anything new.
+    # Every vector must stay an article (no merging of look-alike titles). The PDF is laid out as one document
+    # (no page break per section): hundreds of pages shorter, and the path that keeps everything WeasyPrint
+    # writes (the chunked path drops attachments when it joins; the config builds take both paths).
     (root / "digest.toml").write_text("dedupe = false\n\n[pdf]\nsection_page_break = false\n", encoding="utf-8")
     for i, vec in enumerate(vectors):
         mark = vec.mark()
