@@ -127,24 +127,43 @@ def cli_env(cache: Path) -> dict[str, str]:
 
 def run_cli(argv: list[str], cache: Path, timeout: float = 600) -> Run:
     """``python -m digest ARGS`` in its own process."""
-    p = subprocess.run([sys.executable, "-m", "digest", *argv], capture_output=True, text=True,
-                       env=cli_env(cache), timeout=timeout, errors="replace", check=False)
+    try:
+        p = subprocess.run([sys.executable, "-m", "digest", *argv], capture_output=True, text=True,
+                           env=cli_env(cache), timeout=timeout, errors="replace", check=False)
+    except subprocess.TimeoutExpired:
+        return Run(tuple(argv), -9, "", f"timeout: still running after {timeout:.0f} s\n")
     return Run(tuple(argv), p.returncode, p.stdout, p.stderr)
 
 
 class Driver:
-    """One tests/attack_driver.py process: commands run one after another, without a new start-up each."""
+    """One tests/attack_driver.py process: commands run one after another, without a new start-up each.
 
-    def __init__(self, cache: Path):
-        self.proc = subprocess.Popen([sys.executable, str(HERE / "attack_driver.py")], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True, env=cli_env(cache), errors="replace")
+    A command that runs past ``timeout`` seconds is a finding (the rules want bounded time): the process is
+    ended and a new one started for the next command."""
+
+    def __init__(self, cache: Path, timeout: float = 90):
+        self.cache, self.timeout = cache, timeout
+        self.proc = self._start()
+
+    def _start(self) -> subprocess.Popen[str]:
+        return subprocess.Popen([sys.executable, str(HERE / "attack_driver.py")], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, text=True, env=cli_env(self.cache), errors="replace")
 
     def run(self, argv: list[str]) -> Run:
+        import select
+
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.proc.stdin.write(json.dumps(argv) + "\n")
         self.proc.stdin.flush()
+        ready, _, _ = select.select([self.proc.stdout], [], [], self.timeout)
+        if not ready:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = self._start()
+            return Run(tuple(argv), -9, "", f"timeout: still running after {self.timeout:.0f} s\n")
         line = self.proc.stdout.readline()
         if not line:
+            self.proc = self._start()
             return Run(tuple(argv), -1, "", "Traceback: the driver process died\n")
         r = json.loads(line)
         return Run(tuple(argv), r["code"], r["stdout"], r["stderr"])
@@ -171,6 +190,8 @@ def process_problems(run: Run, expect_articles: int | None = None) -> list[str]:
     if "Traceback" in run.stderr or "Traceback" in run.stdout:
         tail = [ln for ln in run.stderr.splitlines() if ln.strip()][-1:] or ["?"]
         found.append(f"traceback: {tail[0][:160]}")
+    elif run.stderr.startswith("timeout:"):
+        found.append(run.stderr.strip())
     elif run.code not in (0, 2):
         found.append(f"exit {run.code}: {run.stderr.strip()[:160]!r}")
     loose = [ln for ln in run.stderr.splitlines() if ln.strip() and not ln.startswith("digest: ")]
