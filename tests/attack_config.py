@@ -17,10 +17,21 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Queue
 
-from attack_harness import Hit, Vector, matches, toml_str, yaml_str
+from attack_harness import (
+    Driver,
+    EpubQueue,
+    Hit,
+    Run,
+    Vector,
+    matches,
+    toml_str,
+    yaml_str,
+)
 
 
 @dataclass(frozen=True)
@@ -214,7 +225,7 @@ class ConfigRun:
 
     BREAKS = 2
 
-    def __init__(self, vectors: list[Vector], tmp: Path, drivers: list, epub_pool):
+    def __init__(self, vectors: list[Vector], tmp: Path, drivers: list[Driver], epub_pool: EpubQueue):
         self.queues = plan(vectors)
         self.groups: deque[dict[int, Item]] = deque()  # parts of a broken build, to be built alone
         self.broken: dict[int, int] = {}  # setting → its broken builds so far
@@ -222,7 +233,7 @@ class ConfigRun:
         self.by_num = {v.num: v for v in vectors}
         self.tmp, self.drivers, self.epub_pool = tmp, drivers, epub_pool
         self.out = Outcome()
-        self.checks: list = []  # (future of EPUBCheck lines, items, book)
+        self.checks: list[tuple[Future[list[str]], dict[int, Item], Path]] = []  # EPUBCheck lines to come
         self.n = 0
 
     def next_build(self) -> dict[int, Item] | None:
@@ -243,14 +254,13 @@ class ConfigRun:
 
     def run(self) -> Outcome:
         from concurrent.futures import ThreadPoolExecutor
-        from queue import Queue
 
-        free: Queue = Queue()
+        free: Queue[Driver] = Queue()
         for d in self.drivers:
             free.put(d)
         with ThreadPoolExecutor(len(self.drivers)) as pool:
             while True:
-                batch = []
+                batch: list[dict[int, Item]] = []
                 while len(batch) < len(self.drivers) and (items := self.next_build()) is not None:
                     batch.append(items)
                 if not batch:
@@ -268,7 +278,8 @@ class ConfigRun:
         return self.out
 
     @staticmethod
-    def _build(items: dict[int, Item], root: Path, turns: tuple[bool, bool], free):
+    def _build(items: dict[int, Item], root: Path, turns: tuple[bool, bool],
+               free: Queue[Driver]) -> tuple[Run, Run | None, Path]:
         from attack_harness import archive_args, build_args
 
         site = write_site(root / "site", items, *turns)
@@ -286,7 +297,7 @@ class ConfigRun:
             free.put(driver)
         return run, archive, out
 
-    def _judge(self, items: dict[int, Item], run, archive, out: Path) -> None:
+    def _judge(self, items: dict[int, Item], run: Run, archive: Run | None, out: Path) -> None:
         from attack_harness import process_problems, scan_outputs
 
         self.out.builds += 1

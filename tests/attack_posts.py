@@ -14,10 +14,12 @@ is reported with the field it came through.
 """
 from __future__ import annotations
 
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from attack_harness import DAY, Vector, front_matter
+from attack_config import Finding
+from attack_harness import DAY, EpubQueue, Hit, Vector, front_matter
 
 OUTLET_KEYS = ("source", "outlet")
 URL_KEYS = ("source_url", "original_url", "original", "canonical_url", "link")
@@ -74,7 +76,7 @@ def write_site(root: Path, vectors: list[Vector], fields: tuple[str, ...], turn:
     return root
 
 
-def _marked(hits: list, by_num: dict[int, Vector]) -> set[int]:
+def _marked(hits: list[Hit], by_num: dict[int, Vector]) -> set[int]:
     from attack_harness import MARK
 
     nums = set()
@@ -86,7 +88,7 @@ def _marked(hits: list, by_num: dict[int, Vector]) -> set[int]:
     return nums
 
 
-def _finding(hit, field: str, by_num: dict[int, Vector], candidates: list[Vector]):
+def _finding(hit: Hit, field: str, by_num: dict[int, Vector], candidates: list[Vector]) -> Finding:
     from attack_config import Finding
     from attack_harness import MARK, matches
 
@@ -103,14 +105,15 @@ class PostRun:
 
     BISECT_BUDGET = 12  # extra builds for finding the post that breaks a field's build
 
-    def __init__(self, vectors: list[Vector], tmp: Path, epub_pool):
+    def __init__(self, vectors: list[Vector], tmp: Path, epub_pool: EpubQueue):
         self.vectors, self.tmp, self.epub_pool = vectors, tmp, epub_pool
         self.by_num = {v.num: v for v in vectors}
-        self.findings: list = []
+        self.findings: list[Finding] = []
         self.builds = 0
         self.bisect_left = self.BISECT_BUDGET
 
-    def build(self, name: str, vectors: list[Vector], fields: tuple[str, ...], turn: int):
+    def build(self, name: str, vectors: list[Vector], fields: tuple[str, ...],
+              turn: int) -> tuple[list[str], list[Hit], tuple[Future[list[str]], Path] | None, bool]:
         """(process problems, hits, EPUBCheck future) of one build of these posts."""
         from attack_harness import (
             archive_args,
@@ -134,17 +137,17 @@ class PostRun:
         if archive.code:
             problems.append(f"digest archive: exit {archive.code}: {archive.stderr.strip()[:120]!r}")
         books = list(out.rglob("*.epub"))
-        check = self.epub_pool.submit(books[0]) if books else None
-        return problems, scan_outputs(out), (check, books[0] if books else None), False
+        check = (self.epub_pool.submit(books[0]), books[0]) if books else None
+        return problems, scan_outputs(out), check, False
 
-    def run(self) -> list:
+    def run(self) -> list[Finding]:
         from attack_config import Finding, epub_line_marks
         from attack_harness import Hit, matches
 
         for name, fields, turn in (("first", FIRST, 0), ("second", SECOND, 1)):
             problems, hits, check, _ = self.build(name, self.vectors, fields, turn)
-            notes = [Hit("epubcheck", b.name, line, epub_line_marks(b, line))
-                     for c, b in ([check] if check and check[0] else []) for line in c.result()]
+            notes = [Hit("epubcheck", check[1].name, line, epub_line_marks(check[1], line))
+                     for line in check[0].result()] if check else []
             if not problems and not hits and not notes:
                 continue
             placed = _marked(hits + notes, self.by_num)
@@ -187,7 +190,7 @@ class PostRun:
                 self.findings.append(Finding(ids, field, "process", p))
         for hit in hits:
             self.findings.append(_finding(hit, field, self.by_num, vectors))
-        if check and check[0]:
+        if check:
             for line in check[0].result():
                 hit = Hit("epubcheck", check[1].name, line, epub_line_marks(check[1], line))
                 self.findings.append(_finding(hit, field, self.by_num, vectors))
