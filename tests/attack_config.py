@@ -7,11 +7,13 @@ of the url and header classes as its whole value (a scheme only matters at the s
 chunks. One build carries one item (a chunk or a whole value) for every setting at once, so about a hundred small
 builds cover everything.
 
-A build can answer three ways. Exit 0: the outputs are scanned. Exit 2 with one line naming settings: those
-values were refused, which is right; a refused chunk is split in halves until the refused vectors are single,
-and the other settings' items go back in their queues. Anything else (a traceback, another exit code, exit 2
-without naming a setting): each item of the build is tried alone, and a failing chunk is split until the vector
-that breaks the build is found (within a budget of builds, after which the item is reported whole).
+A build can answer three ways. Exit 0: the outputs are scanned. Exit 2 with one line naming settings (or
+quoting their values — that is reported too, the line should name the setting): those values were refused,
+which is right; a refused batch of a setting that accepts text is split down to 5 vectors, so one refused
+vector does not hide its neighbours. Anything else (a traceback, another exit code, exit 2 without naming a
+setting, a build still running after 30 s): the build's items are split in two groups built alone, down to the
+setting that breaks it; that setting's failure is reported, and its remaining values are listed as not checked
+(a build that does not finish has nothing to scan).
 """
 from __future__ import annotations
 
@@ -223,7 +225,7 @@ class ConfigRun:
     its own its remaining items are reported as not checked: nothing can be scanned in a build that does not
     finish, and the failure itself is reported."""
 
-    BREAKS = 2
+    BREAKS = 3  # broken builds of its own before a setting is given up; a build past the time limit counts them all
 
     def __init__(self, vectors: list[Vector], tmp: Path, drivers: list[Driver], epub_pool: EpubQueue):
         self.queues = plan(vectors)
@@ -346,7 +348,8 @@ class ConfigRun:
             self.groups.extend([{k: items[k] for k in keys}, {k: v for k, v in items.items() if k not in keys}])
             return
         [i] = items
-        self.broken[i] = self.broken.get(i, 0) + 1
+        hung = any(p.startswith("timeout:") for p in problems)
+        self.broken[i] = self.BREAKS if hung else self.broken.get(i, 0) + 1
         for p in problems:
             self.out.findings.append(Finding(self._all(items), SETTINGS[i].name, "process", p))
 
