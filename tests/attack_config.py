@@ -328,14 +328,17 @@ class ConfigRun:
             self.checks.append((self.epub_pool.submit(book), items, book))
 
     def _refused(self, items: dict[int, Item], named: list[int]) -> None:
-        """Refused values are right; the other settings' items go into a later build. A refused batch is split
+        """Refused values are right; the other settings' items are built next without them. A refused batch is split
         (down to 5 vectors) only for a setting that accepts text, so one refused vector does not hide its
         neighbours; a setting that refuses batches (an address, a URL) refuses their vectors one and all."""
         self.out.refusals += 1
+        rest = {i: item for i, item in items.items() if i not in named}
+        if rest:  # built next, the refused settings at their defaults (not back into the queues: no churn)
+            self.groups.appendleft(rest)
         for i, item in items.items():
-            if i not in named:
-                self.queues[i].appendleft(item)
-            elif i in self.accepting and len(item.vectors) > 5:
+            if i not in named and rest:
+                continue
+            if i in self.accepting and len(item.vectors) > 5:
                 self.queues[i].extendleft(reversed(item.halves()))
             else:
                 self.out.refused += [(SETTINGS[i].name, v.id) for v in item.vectors]
