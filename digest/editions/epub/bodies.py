@@ -17,6 +17,9 @@ from digest.editions.epub.images import Images, Refused
 from digest.model import Digest, Post, Section
 
 XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# HTML5 void elements libxml2's HTML parser (HTML 4) does not know: written ``<wbr>``, it would hold the text that
+# follows (``<wbr>text</wbr>``, which EPUBCheck refuses); written ``<wbr/>``, libxml2 closes it.
+_VOID5 = re.compile(r"<(wbr)((?:\s+[^\s\"'>/=]+(?:=\"[^\"]*\")?)*)\s*>")
 log = logging.getLogger("digest.epub")
 
 
@@ -44,7 +47,7 @@ class Bodies:
             return ""
         if "<img" not in html and xml_error(f"<div>{html}</div>".encode()) is None:
             return html  # already well-formed XML (no void tags, no HTML-only entities): use it as is
-        root = lxml_html.fragment_fromstring(html, create_parent="div")
+        root = lxml_html.fragment_fromstring(_VOID5.sub(r"<\1\2/>", html), create_parent="div")
         for img in list(root.iter("img")):
             self._image(img, post)
         parts = [html_escape(root.text or "", quote=False)]
