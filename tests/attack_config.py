@@ -89,7 +89,42 @@ class Item:
         return [Item(self.setting, self.vectors[:n], False), Item(self.setting, self.vectors[n:], False)]
 
 
-def plan(vectors: list[Vector]) -> list[deque[Item]]:
+# Settings that take any text (made one line): in the default run every vector goes through them, in chunks.
+# (Not theme.motto: every theme option must be fit for CSS templates, so most chunks are refused there.)
+OPEN_TEXT = ("title", "description", "author", "publisher", "email.subject", "sections.news", "attribution.hosts")
+ROUNDS = 2  # builds that carry the whole corpus through OPEN_TEXT in the default run
+
+
+def plan(vectors: list[Vector], full: bool = True) -> list[deque[Item]]:
+    """Each setting's queue: the exhaustive matrix (``full``) or the default run's few builds."""
+    return full_plan(vectors) if full else quick_plan(vectors)
+
+
+def quick_plan(vectors: list[Vector]) -> list[deque[Item]]:
+    """The default run: every vector, in chunks, through one of the settings that take any text (``ROUNDS``
+    builds carry the whole corpus); every url and header vector as the whole value of a URL or address setting
+    (by turns; refused at load, so cheap); each other setting one chunk (a language tag or a theme colour
+    refuses it on one line)."""
+    index = {s.name: i for i, s in enumerate(SETTINGS)}
+    queues: list[deque[Item]] = [deque() for _ in SETTINGS]
+    open_text = [index[n] for n in OPEN_TEXT]
+    size = -(-len(vectors) // (ROUNDS * len(open_text)))
+    chunks = [tuple(vectors[k:k + size]) for k in range(0, len(vectors), size)]
+    for c, chunk in enumerate(chunks):
+        i = open_text[c % len(open_text)]
+        queues[i].append(Item(i, chunk, False))
+    closed = [i for i, s in enumerate(SETTINGS) if s.kind == "text" and i not in open_text]
+    for n, i in enumerate(closed):
+        queues[i].append(Item(i, chunks[(3 * n) % len(chunks)], False))
+    urls = [i for i, s in enumerate(SETTINGS) if s.kind != "text"]
+    whole = [v for v in vectors if v.cls in ("url", "header")]
+    for n, v in enumerate(whole):
+        i = urls[n % len(urls)]
+        queues[i].append(Item(i, (v,), True))
+    return queues
+
+
+def full_plan(vectors: list[Vector]) -> list[deque[Item]]:
     """Each setting's queue: whole values first (where the kind wants them), then chunks of the rest."""
     queues = []
     for i, s in enumerate(SETTINGS):
@@ -215,6 +250,7 @@ class Outcome:
     builds: int = 0
     refusals: int = 0
     isolation_builds: int = 0
+    scanned: set[str] = field(default_factory=set)  # vectors in a build that exited 0 and whose outputs were scanned
 
 
 class ConfigRun:
@@ -227,8 +263,9 @@ class ConfigRun:
 
     BREAKS = 3  # broken builds of its own before a setting is given up; a build past the time limit counts them all
 
-    def __init__(self, vectors: list[Vector], tmp: Path, drivers: list[Driver], epub_pool: EpubQueue):
-        self.queues = plan(vectors)
+    def __init__(self, vectors: list[Vector], tmp: Path, drivers: list[Driver], epub_pool: EpubQueue,
+                 full: bool = True):
+        self.queues = plan(vectors, full)
         self.groups: deque[dict[int, Item]] = deque()  # parts of a broken build, to be built alone
         self.broken: dict[int, int] = {}  # setting → its broken builds so far
         self.accepting: set[int] = set()  # settings that built with a batch of several vectors
@@ -272,7 +309,7 @@ class ConfigRun:
                     self.n += 1
                     turns = (self.n % 2 == 0, self.n // 2 % 2 == 0)  # Jekyll keys in YAML or TOML; PDF whole or chunked
                     jobs.append(pool.submit(self._build, items, self.tmp / f"b{self.n:03d}", turns, free))
-                for items, job in zip(batch, jobs):
+                for items, job in zip(batch, jobs, strict=True):
                     self._judge(items, *job.result())
         for future, items, book in self.checks:
             for line in future.result():
@@ -319,6 +356,7 @@ class ConfigRun:
             self._broken(items, problems, run.stderr)
             return
         self.accepting.update(i for i, item in items.items() if len(item.vectors) > 1)
+        self.out.scanned.update(v.id for item in items.values() for v in item.vectors)
         if archive is not None:
             for p in process_problems(archive) + ([f"archive exit {archive.code}"] if archive.code else []):
                 self.out.findings.append(Finding(self._all(items), self._names(items), "archive", f"digest archive: {p}"))

@@ -3,7 +3,7 @@
 A hundred small config builds would spend most of their time starting Python and importing WeasyPrint; this
 process starts once and then takes one command per line on stdin (a JSON list of arguments) and answers one line
 on stdout (JSON: exit code, stdout, stderr). The command goes through the command-line layer itself (Typer's
-test runner invoking ``digest.cli.app``): the same option parsing, error mapping and exit codes as the
+test runner invoking ``digest.cli.app.app``): the same option parsing, error mapping and exit codes as the
 ``digest`` program. An exception that escapes the command is written to stderr as the traceback Python would
 have printed, so the caller judges both kinds of run the same way.
 """
@@ -17,7 +17,7 @@ import traceback
 def main() -> None:
     from typer.testing import CliRunner
 
-    from digest.cli import app
+    from digest.cli.app import app
 
     runner = CliRunner()
     for line in sys.stdin:

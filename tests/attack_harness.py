@@ -43,6 +43,7 @@ HERE = Path(__file__).parent
 VECTORS_FILE = HERE / "data" / "attacks" / "vectors.jsonl"
 XSS_FILE = HERE / "data" / "xss" / "vectors.txt"
 DAY = "2022-01-05"
+FULL_ENV = "DIGEST_ATTACKS"  # DIGEST_ATTACKS=all: the exhaustive matrix (every vector × every field and setting)
 MARK = re.compile(r"zq(\d{4})(?:x(\d{2}))?")
 
 
@@ -60,6 +61,12 @@ class Vector:
 
     def mark(self, field: int | None = None) -> str:
         return f"zq{self.num:04d}" + (f"x{field:02d}" if field is not None else "")
+
+
+def exhaustive() -> bool:
+    """Whether this run is the long soak (``DIGEST_ATTACKS=all``) rather than the default run, which checks
+    every vector in a few builds (docs/safety.md)."""
+    return os.environ.get(FULL_ENV, "").strip().lower() == "all"
 
 
 def load_vectors() -> list[Vector]:
@@ -313,7 +320,7 @@ def marks_before(text: str, what: str) -> tuple[str, ...]:
     if not m:
         return ()
     lines = text.split("\n")
-    upto = "\n".join(lines[:int(m.group(1)) - 1] + [lines[int(m.group(1)) - 1][:int(m.group(2))]]
+    upto = "\n".join([*lines[:int(m.group(1)) - 1], lines[int(m.group(1)) - 1][:int(m.group(2))]]
                      if int(m.group(1)) <= len(lines) else lines)
     return tuple(x.group(0) for x in MARK.finditer(upto))[-1:]
 

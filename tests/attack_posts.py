@@ -60,7 +60,12 @@ def write_site(root: Path, vectors: list[Vector], fields: tuple[str, ...], turn:
     # Every vector must stay an article (no merging of look-alike titles). The PDF is laid out as one document
     # (no page break per section): hundreds of pages shorter, and the path that keeps everything WeasyPrint
     # writes (the chunked path drops attachments when it joins; the config builds take both paths).
-    (root / "digest.toml").write_text("dedupe = false\n\n[pdf]\nsection_page_break = false\n", encoding="utf-8")
+    # The email holds every article, whole (bodies) or as its summary (the second build's summary keys): its
+    # size budget would otherwise leave most posts out of it. With a sender, its From header is checked too.
+    content = "summary" if turn else "full"
+    (root / "digest.toml").write_text(
+        f"dedupe = false\n\n[pdf]\nsection_page_break = false\n\n[email]\nfrom_addr = \"digest@example.org\"\n"
+        f"max_html_bytes = 100000000\ncontent = \"{content}\"\n", encoding="utf-8")
     for i, vec in enumerate(vectors):
         mark = vec.mark()
         front: dict[str, Any] = {"title": mark, "date": f"{DAY} {8 + i // 60:02d}:{i % 60:02d}:00 +0800",
@@ -128,7 +133,7 @@ class PostRun:
         site = write_site(root / "site", vectors, fields, turn)
         out, cache = root / "out", root / "cache"
         run = run_cli(build_args(site, out), cache)
-        problems = process_problems(run, expect_articles=len(vectors))
+        problems = process_problems(run, expect_articles=self.expected(site, cache, fields, run, len(vectors)))
         if run.code != 0:
             problems = problems or [f"exit {run.code}: {run.stderr.strip()[:160]!r}"]
             return problems, [], None, True
@@ -140,12 +145,32 @@ class PostRun:
         check = (self.epub_pool.submit(books[0]), books[0]) if books else None
         return problems, scan_outputs(out), check, False
 
+    @staticmethod
+    def expected(site: Path, cache: Path, fields: tuple[str, ...], run: Any, count: int) -> int:
+        """Articles the issue must hold: every post, but for those a date vector puts on another day (dateutil
+        reads ``&#x2000;javascript:…`` as the year 2000, as Jekyll's ``Time.parse`` would): those must still be
+        posts of the site, which ``digest list`` counts over every day."""
+        import re
+
+        from attack_harness import run_cli
+
+        here = re.search(r"(\d+) articles?", run.stdout)
+        if "date" not in fields or run.code != 0 or not here or int(here.group(1)) == count:
+            return count
+        listing = run_cli(["list", str(site)], cache)
+        total = re.search(r"(\d+) posts? on", listing.stdout)
+        return int(here.group(1)) if total and int(total.group(1)) == count else count
+
     def run(self) -> list[Finding]:
+        from concurrent.futures import ThreadPoolExecutor
+
         from attack_config import Finding, epub_line_marks
         from attack_harness import Hit, matches
 
-        for name, fields, turn in (("first", FIRST, 0), ("second", SECOND, 1)):
-            problems, hits, check, _ = self.build(name, self.vectors, fields, turn)
+        parts = (("first", FIRST, 0), ("second", SECOND, 1))
+        with ThreadPoolExecutor(len(parts)) as pool:  # the two builds at once: one core each
+            built = list(pool.map(lambda part: self.build(part[0], self.vectors, part[1], part[2]), parts))
+        for (name, fields, turn), (problems, hits, check, _) in zip(parts, built, strict=True):
             notes = [Hit("epubcheck", check[1].name, line, epub_line_marks(check[1], line))
                      for line in check[0].result()] if check else []
             if not problems and not hits and not notes:
