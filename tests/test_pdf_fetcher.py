@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from digest.editions.pdf.fetch import FetchRules, Refused, rules_for
+from digest.editions.pdf.fetcher import SiteFetcher
 
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
@@ -34,7 +35,7 @@ def policy(site: Path, theme: Path, **kw: object) -> FetchRules:
 
 def test_site_and_theme_files_are_served(tree: tuple[Path, Path, Path]) -> None:
     site, theme, _ = tree
-    f = policy(site, theme).fetcher()
+    f = SiteFetcher(policy(site, theme))
     # (raster images come back recompressed for print: the same picture, not the same bytes)
     for path in (site / "img" / "a.png", theme / "logo.png"):
         got = f.fetch(path.as_uri())
@@ -62,7 +63,7 @@ def test_site_and_theme_files_are_served(tree: tuple[Path, Path, Path]) -> None:
 ])
 def test_everything_else_is_refused(tree: tuple[Path, Path, Path], make_url) -> None:  # type: ignore[no-untyped-def]
     site, theme, outside = tree
-    f = policy(site, theme).fetcher()
+    f = SiteFetcher(policy(site, theme))
     url = make_url(site, outside)
     with pytest.raises(Refused):
         f.fetch(url)
@@ -71,7 +72,7 @@ def test_everything_else_is_refused(tree: tuple[Path, Path, Path], make_url) -> 
 
 def test_private_hosts_refused_even_with_network_on(tree: tuple[Path, Path, Path]) -> None:
     site, theme, _ = tree
-    f = policy(site, theme, remote=True).fetcher()
+    f = SiteFetcher(policy(site, theme, remote=True))
     for url in ("http://127.0.0.1:9/x.png", "http://[::1]/x.png", "http://169.254.169.254/latest"):
         with pytest.raises(Refused, match="private or loopback"):
             f.fetch(url)

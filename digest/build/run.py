@@ -24,7 +24,7 @@ from digest.errors import BusyError, ConfigError, NothingToBuild, Problem, quote
 from digest.runtime import parallel
 from digest.runtime.env import Environment
 from digest.runtime.files import failed_folder, is_storage_error, storage_error
-from digest.runtime.lock import output_lock
+from digest.runtime.lock import output_lock, remove_stale_temp_files
 from digest.sources.sample import settled
 from digest.sources.siteindex import SiteIndex, dated_between
 from digest.theming.loader import Theme, fingerprint, load_theme
@@ -124,8 +124,13 @@ def _build_locked(todo: list[IssueJob], settings: Settings, index: SiteIndex, ou
                   on_issue: Callable[[IssueResult], None] | None, on_wait: Callable[[], None] | None) -> None:
     with output_lock(out_dir, options.wait, on_wait, shared=options.shard is not None):
         pending = _pending(todo, index, result)
-        for outcome in _run_jobs(pending, options.jobs, theme):
-            _record(result, outcome, on_issue)
+        try:
+            for outcome in _run_jobs(pending, options.jobs, theme):
+                _record(result, outcome, on_issue)
+        except BaseException:  # Ctrl-C, SIGTERM, a failure: the workers were killed mid-write
+            if options.shard is None:  # (the lock is ours alone: every temporary file here is of this build)
+                remove_stale_temp_files(out_dir)
+            raise
         result.unchanged.sort()
         result.empty_days.sort()
         if options.shard is None and _archive_due(options, out_dir, result):

@@ -22,14 +22,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 from digest.config.settings import Settings
-
-if TYPE_CHECKING:
-    from digest.editions.pdf.fetcher import SiteFetcher
 
 _LOCAL_HOSTS = ("", "localhost")
 
@@ -51,11 +47,6 @@ class FetchRules:
     max_bytes: int = 5_000_000
     image_max_width: int = 1600  # pixels: about 300 dpi across an A4 text column
     image_quality: int = 85
-
-    def fetcher(self) -> SiteFetcher:
-        from digest.editions.pdf.fetcher import SiteFetcher
-
-        return SiteFetcher(self)
 
 
 def rules_for(settings: Settings, theme_dirs: Iterable[Path]) -> FetchRules:

@@ -115,7 +115,9 @@ def _render(job: Job) -> tuple[list[Any], list[Laid], Any]:
     from weasyprint import HTML
     from weasyprint.text.fonts import FontConfiguration
 
-    fetcher = (job.rules or FetchRules("", "", ())).fetcher()  # no rules: data: only
+    from digest.editions.pdf.fetcher import SiteFetcher
+
+    fetcher = SiteFetcher(job.rules or FetchRules("", "", ()))  # no rules: data: only
     fonts = FontConfiguration()  # one for the job: every document finds the same fonts once
     docs, laid = [], []
     for doc in job.docs:

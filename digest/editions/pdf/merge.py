@@ -101,7 +101,8 @@ class _Merged:
             if mark.anchor not in self.targets:
                 continue
             page, x, y = self.targets[mark.anchor]
-            item = OutlineItem(mark.title, page, PageLocation.XYZ, left=x * PX_TO_PT,
+            item = OutlineItem(str(mark.title), page, PageLocation.XYZ, left=x * PX_TO_PT,  # (a plain str:
+                               # pikepdf makes an Array of a str subclass such as a label)
                                top=self.height_pt - y * PX_TO_PT, zoom=0)
             item.children.extend(self.outline(mark.children))
             out_items.append(item)

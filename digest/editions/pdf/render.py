@@ -91,14 +91,12 @@ def _run(jobs: list[Job], workers: int) -> list[Laid]:
     """Lay out the jobs (on worker processes when there are several); every piece, in the jobs' order."""
     if len(jobs) <= 1 or workers <= 1:
         return [laid for job in jobs for laid in lay_out(job)]
-    pool = _pool(workers, len(jobs))
-    if pool is None:
-        return [laid for job in jobs for laid in lay_out(job)]
-    try:
-        futures = [pool.submit(lay_out, job) for job in sorted(jobs, key=lambda j: -sum(len(d.html) for d in j.docs))]
+    with parallel.closing(_pool(workers, len(jobs))) as pool:  # interrupted: its workers killed, not awaited
+        if pool is None:
+            return [laid for job in jobs for laid in lay_out(job)]
+        heaviest_first = sorted(jobs, key=lambda j: -sum(len(d.html) for d in j.docs))
+        futures = [parallel.submit(pool, lay_out, job) for job in heaviest_first]
         return [laid for f in futures for laid in f.result()]
-    finally:
-        pool.shutdown()
 
 
 def lay_out_pieces(r: Renderer, store: PieceStore) -> Pieces:
@@ -134,7 +132,9 @@ def render_single(r: Renderer, out: Path, variant: str | None) -> tuple[list[int
     handler = MissingGlyphs()
     logger = logging.getLogger("weasyprint")
     logger.addHandler(handler)
-    fetcher = r.rules.fetcher()
+    from digest.editions.pdf.fetcher import SiteFetcher
+
+    fetcher = SiteFetcher(r.rules)
     try:
         HTML(string=html, base_url=_base(r.settings).as_uri() + "/", url_fetcher=fetcher).write_pdf(out, **options)
     finally:
