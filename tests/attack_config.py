@@ -11,7 +11,7 @@ A build can answer three ways. Exit 0: the outputs are scanned. Exit 2 with one 
 quoting their values — that is reported too, the line should name the setting): those values were refused,
 which is right; a refused batch of a setting that accepts text is split down to 5 vectors, so one refused
 vector does not hide its neighbours. Anything else (a traceback, another exit code, exit 2 without naming a
-setting, a build still running after 30 s): the build's items are split in two groups built alone, down to the
+setting, a build still running after 150 s): the build's items are split in two groups built alone, down to the
 setting that breaks it; that setting's failure is reported, and its remaining values are listed as not checked
 (a build that does not finish has nothing to scan).
 """
