@@ -90,8 +90,9 @@ class Item:
 
 
 # Settings that take any text (made one line): in the default run every vector goes through them, in chunks.
-# (Not theme.motto: every theme option must be fit for CSS templates, so most chunks are refused there.)
-OPEN_TEXT = ("title", "description", "author", "publisher", "email.subject", "sections.news", "attribution.hosts")
+# (Not theme.motto: every theme option must be fit for CSS templates; not email.subject: a template whose
+# braces are placeholders. Most chunks are refused there, on one line.)
+OPEN_TEXT = ("title", "description", "author", "publisher", "sections.news", "attribution.hosts")
 ROUNDS = 2  # builds that carry the whole corpus through OPEN_TEXT in the default run
 
 
