@@ -3,7 +3,7 @@ every format, driven through the ``digest`` command line.
 
 Post fields: two builds of one post per vector (tests/attack_posts.py), ``--format all`` then ``digest archive``,
 side by side: every vector goes through every post field in every run.
-Settings (tests/attack_config.py): by default a few builds carry every vector, in chunks, through two of the
+Settings (tests/attack_config.py): by default a few builds carry every vector, in chunks, through one of the
 settings that take any text, and every url and header vector as the whole value of one URL or address setting.
 ``DIGEST_ATTACKS=all`` runs the exhaustive matrix instead (every vector through every string and URL setting of
 ``_config.yml``, ``digest.toml`` and the theme's options: about a hundred builds, half an hour on 2 cores).
