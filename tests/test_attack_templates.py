@@ -7,6 +7,7 @@ The attack: a site title ``Daily</style><link rel=attachment href=file:///etc/pa
 """
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -114,6 +115,20 @@ def test_a_theme_option_that_would_leave_its_declaration_is_a_theme_error(tmp_pa
     with pytest.raises(ThemeError, match=r"theme option theme.ink holds ';'"):
         theme.render("pdf/print.css", mode="single", page_size="A4", page_break=True, first_page=1, total=1,
                      digest=type("D", (), {"title": "t", "lang": "en"}), site={}, edition="pdf")
+
+
+def test_a_refused_theme_value_in_an_html_style_names_its_option(tmp_path):
+    """``{{ theme.accent | css }}`` in the web page: the error named the value only (attack corpus, theme.accent
+    holding a chunk of vectors), so the one line did not say which option of theme.toml to fix."""
+    site = _site(tmp_path, "T", 'theme = "evil"\n')
+    (site / "evil").mkdir(parents=True)
+    (site / "evil" / "theme.toml").write_text('name = "evil"\nextends = "newspaper"\n[options]\n'
+                                              'accent = "red\\u0001"\n[options.pdf]\npdf_font = "x"\n')
+    out = subprocess.run([sys.executable, "-m", "digest", "build", str(site), "--date", "2022-01-05", "-f", "web",
+                          "-o", str(tmp_path / "out"), "--no-cache"], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    [line] = out.stderr.strip().splitlines()
+    assert re.search(r"theme option accent holds '\\x01'", line), line
 
 
 def _pdf_facts(path: Path) -> tuple[list[str], list[str], str]:

@@ -207,3 +207,17 @@ def test_many_files_read_in_worker_processes_exactly_as_in_one(make_post, monkey
     assert len(many.posts) == 81 and many.posts == one.posts
     assert [(p.path, p.message) for p in many.problems] == [(p.path, p.message) for p in one.problems]
     assert [p.path.name for p in many.problems if p.skipped] == ["2022-01-05-bad.md"]
+
+
+def test_a_word_read_as_an_unknown_time_zone_warns_nothing(recwarn):
+    """dateutil's fuzzy reading took 'XSS' in ``&#39;&#88;&#83<WBR>;&#83;&#39;`` for a zone name and printed an
+    UnknownTimezoneWarning on stderr (attack corpus a296/a297 as a post's date): a date's words never warn."""
+    from zoneinfo import ZoneInfo
+
+    from digest.sources.defaults import loose_date
+
+    tz = ZoneInfo("Asia/Shanghai")
+    for text in ("12 Jan 2022 10:00 XSS", "&#108;&#101;&<WBR>#114;&#116;&#40;&#39;&#88;&#83<WBR>;&#83;&#39;&#41>"):
+        loose_date(text, tz)
+    assert loose_date("12 Jan 2022 10:00 XSS", tz) == (datetime(2022, 1, 12, 10, 0, tzinfo=tz), True)
+    assert not [w for w in recwarn if "tzname" in str(w.message)]

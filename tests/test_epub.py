@@ -504,6 +504,20 @@ def test_html_only_markup_becomes_well_formed_xhtml(make_post, tmp_path):
     assert doc.findtext(".//x:h2", namespaces=NS) == "换行 & <标题>"
 
 
+def test_wbr_stays_empty_in_xhtml(make_post, tmp_path):
+    """libxml2's HTML parser does not know ``<wbr>`` as void: it held the rest of the paragraph (attack corpus a296,
+    bleach's ``&<WBR>#114;``), which EPUBCheck refuses (RSC-005)."""
+    site = make_post("2022-04-19-a.md", "title: wbr\ndate: 2022-04-19 10:00:00 +0800",
+                     "le&<WBR>#114;t('X&#83<WBR>;S'&#41>\n\nlong<wbr>word <img src=\"https://example.org/x.png\">\n")
+    path, digest = build(site, LATE_DAY, tmp_path)
+    doc = Book(path).xml(f"{digest.sections[0].anchor}.xhtml")
+    body = doc.find(".//x:div[@class='body']", NS)
+    breaks = body.findall(".//x:wbr", NS)
+    assert len(breaks) == 3 and all(len(b) == 0 and not b.text for b in breaks)
+    text = "".join(body.itertext())
+    assert "le&#114;t(" in text and "X&#83;S" in text and "longword" in text
+
+
 # -- fonts, cover options, themes, size ----------------------------------------------------------
 def test_embedded_font_is_a_subset_covering_exactly_the_text(books):
     from fontTools.ttLib import TTFont

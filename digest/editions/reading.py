@@ -152,8 +152,13 @@ def tidy_tree(root: Any, post: Post, labels: dict[str, str], images: ImagePolicy
     _unnest_links(root)
 
 
+# HTML5 void elements libxml2's HTML parser (HTML 4) does not know: written ``<wbr>``, it would hold the text that
+# follows (``<wbr>text</wbr>``, which EPUBCheck refuses); written ``<wbr/>``, libxml2 closes it.
+_VOID5 = re.compile(r"<(wbr)((?:\s+[^\s\"'>/=]+(?:=\"[^\"]*\")?)*)\s*>")
+
+
 def parse(fragment: str) -> Any:
-    return lxml_html.fragment_fromstring(fragment, create_parent="div")
+    return lxml_html.fragment_fromstring(_VOID5.sub(r"<\1\2/>", fragment), create_parent="div")
 
 
 def serialize(root: Any, method: str = "html") -> str:

@@ -7,6 +7,7 @@ specific scope (longer path; then one with a type) winning; the post's own front
 """
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from datetime import datetime, tzinfo
 from fnmatch import fnmatchcase
@@ -76,8 +77,10 @@ def loose_date(text: str, tz: tzinfo) -> tuple[datetime, bool] | None:
 
     A date without a year is refused (Ruby would take the current year: not reproducible)."""
     try:
-        a = dateparser.parse(text, fuzzy=True, default=datetime(1, 1, 1))
-        b = dateparser.parse(text, fuzzy=True, default=datetime(2, 2, 2, 1, 1, 1))
+        with warnings.catch_warnings():  # a word read as a zone name dateutil does not know ('XSS'): Ruby ignores
+            warnings.simplefilter("ignore", dateparser.UnknownTimezoneWarning)  # it too; no warning on stderr
+            a = dateparser.parse(text, fuzzy=True, default=datetime(1, 1, 1))
+            b = dateparser.parse(text, fuzzy=True, default=datetime(2, 2, 2, 1, 1, 1))
     except (ValueError, OverflowError, TypeError):
         return None
     if a.year != b.year or (a.month != b.month and a.day != b.day):

@@ -20,6 +20,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from jinja2 import pass_context
+from jinja2.runtime import Context
+
 from digest.errors import ThemeError
 
 # Kept as they are: letters and digits, space, `.` `,` `%` `#` `-` `_` `+` (so a literal such as `1.1em`,
@@ -72,14 +75,31 @@ def trusted(value: Any, where: str) -> Any:
     return value
 
 
-def css_filter(value: Any) -> Any:
+@pass_context
+def css_filter(context: Context, value: Any) -> Any:
     """The ``css`` filter of HTML templates, for a theme value written into ``<style>`` (``{{ theme.ink | css }}``):
-    checked as :func:`trusted` checks it, then marked safe for HTML (``| safe`` would let ``</style>`` through)."""
+    checked as :func:`trusted` checks it, then marked safe for HTML (``| safe`` would let ``</style>`` through).
+    A refused value is named by its option (found in the template's ``theme``), so the message says what to fix."""
     from markupsafe import Markup
 
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return value
+    name = _option_name(context.get("theme"), value)
     try:
-        return Markup(trusted(str(value), f"value {str(value)[:40]!r}"))
+        return Markup(trusted(str(value), name or f"value {str(value)[:40]!r}"))
     except ThemeError as e:  # a ValueError: the theme's error names the template and the line
         raise ValueError(e.message) from None
+
+
+def _option_name(options: Any, value: Any, prefix: str = "") -> str | None:
+    """The dotted name of the theme option that holds ``value`` (None: the value is no option's)."""
+    if not isinstance(options, dict):
+        return None
+    for key, held in options.items():
+        if isinstance(held, dict):
+            found = _option_name(held, value, f"{prefix}{key}.")
+            if found:
+                return found
+        elif held == value:
+            return f"{prefix}{key}"
+    return None
