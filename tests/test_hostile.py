@@ -349,6 +349,8 @@ def test_email_headers_stay_single_lines_whatever_the_config_says(broken, tmp_pa
     shutil.copytree(broken, site)
     (site / "_config.yml").write_text('title: "Evil\\nBcc: victim@example.com"\ntimezone: Asia/Shanghai\n'
                                       "url: https://example.org\n", encoding="utf-8")
+    # (a From to write: the evil title is its display name; without one the .eml is a draft with no From)
+    (site / "digest.toml").write_text('[email]\nfrom_addr = "me@example.org"\n', encoding="utf-8")
     out = tmp_path / "out"
     r = CliRunner().invoke(app, ["build", str(site), "--date", DAY.isoformat(), "-f", "email", "--out", str(out),
                                  "--no-cache"])

@@ -55,7 +55,8 @@ def write_site(root: Path, vectors: list[str]) -> Path:
 def built(tmp_path_factory):
     site = write_site(tmp_path_factory.mktemp("xss") / "site", VECTORS)
     formats = list(FORMATS)
-    settings = load_settings(site, overrides={"dedupe": False, "pdf": {"allow_missing_fonts": True}})
+    settings = load_settings(site, overrides={"dedupe": False, "pdf": {"allow_missing_fonts": True},
+                                              "email": {"from_addr": "Digest <digest@example.org>"}})
     result = build(settings, DAY, DAY, formats, tmp_path_factory.mktemp("xss-out"), env=NO_CACHE)
     return result, formats
 

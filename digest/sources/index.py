@@ -33,7 +33,7 @@ _RESOLVER = yaml.resolver.Resolver()
 _STR, _TIMESTAMP, _BOOL = "tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool"
 _DQ = re.compile(r'"([^"\\]*)"')
 _SQ = re.compile(r"'([^']*)'")
-_PLAIN_BAD = re.compile(r"^[\[\]{}&*!|>%@`\"',?:-]|: | #")
+_PLAIN_BAD = re.compile(r"^[\[\]{}&*!|>%@`\"',?:-]|: | #|:$")  # (a trailing ":" is a mapping to YAML: an error)
 _FALSEY = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"}
 
 Entry = tuple[str, int, int]  # relative posix path, mtime_ns, size
