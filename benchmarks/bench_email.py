@@ -30,18 +30,19 @@ import json, sys, time, tempfile, os
 from datetime import date
 from pathlib import Path
 from digest.build import make_digest, write_issue
-from digest.themes import load_theme
-from digest.settings import load_settings
-import digest.exporters.email  # the edition's own imports (css-inline) belong to start-up
+from digest.editions import load_settings
+from digest.runtime.env import Environment
+from digest.theming.loader import load_theme
+import digest.editions.email.render  # the edition's own imports (css-inline) belong to start-up
 site, out = Path(sys.argv[1]), Path(sys.argv[2])
 times, export = [], []
 for i in range(int(sys.argv[3])):
-    os.environ["DIGEST_CACHE_DIR"] = tempfile.mkdtemp()  # cold cache: every post parsed
+    env = Environment(Path(tempfile.mkdtemp()))  # cold cache: every post parsed
     t0 = time.perf_counter()
     settings = load_settings(site)
-    digest = make_digest(settings, date(2022, 4, 19), date(2022, 4, 19))
+    digest = make_digest(settings, date(2022, 4, 19), date(2022, 4, 19), env=env)
     t1 = time.perf_counter()
-    files = write_issue(digest, ["email"], out / str(i), theme=load_theme(settings), settings=settings)
+    files = write_issue(digest, ["email"], out / str(i), theme=load_theme(settings), settings=settings, env=env)
     times.append(time.perf_counter() - t0)
     export.append(time.perf_counter() - t1)
 html = [f for f in files if f.name.endswith(".email.html")][0]

@@ -182,7 +182,7 @@ def render(digest: Digest, *, theme: Theme, settings: Settings) -> RenderedEmail
     budget = options.max_html_bytes
     longest = max((len(s.posts) for s in digest.sections), default=0)
     cap = min(options.top_n, longest) if options.top_n > 0 else longest
-    r.full = options.content != "summary"
+    r.full = options.content == "full" or (options.content == "auto" and _may_fit_whole(digest, cap, budget))
     best, html = cap, r.html(cap)
     if _size(html) > budget and options.content == "auto":
         r.full = False  # the whole issue does not fit as whole articles: summaries
@@ -195,6 +195,12 @@ def render(digest: Digest, *, theme: Theme, settings: Settings) -> RenderedEmail
     hidden = digest.count - sum(len(posts) for _, posts, _ in _shown(digest, best, k))
     return RenderedEmail(digest=digest, subject=r.subject, html=html, text=r.text(best, k), per_section=best,
                         hidden=hidden, web_url=r.web_url, parts=r.parts(html))
+
+
+def _may_fit_whole(digest: Digest, cap: int, budget: int) -> bool:
+    """Whether whole articles may fit at all: not when their bodies alone are well past the budget (a wire's
+    300 items), so a busy day is not rendered whole only to be thrown away."""
+    return sum(len(p.html.encode()) for s in digest.sections for p in s.posts[:cap]) <= 1.5 * budget
 
 
 def _fit_sections(r: _Renderer, count: int, budget: int) -> tuple[int, str]:
