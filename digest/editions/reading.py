@@ -40,7 +40,8 @@ def _text(el: Any) -> str:
 def _is_blank(el: Any) -> bool:
     if el.tag is etree.Comment or not isinstance(el.tag, str):
         return False
-    if _norm(_text(el)) or _text(el).strip():
+    text = _text(el)
+    if text.strip() or _norm(text):  # (the cheap test first: most paragraphs have text)
         return False
     return not any(isinstance(d.tag, str) and d.tag in _MEDIA for d in el.iterdescendants())
 
