@@ -73,12 +73,3 @@ def web_page(digest, settings, theme=None) -> str:
 
     ctx = WriteContext(Path("."), theme or load_theme(settings), settings, Environment.from_os(cache=False))
     return editions.get("web").page(digest, ctx)
-
-
-# Tests that take minutes on one core go first, so the other worker's tests run beside them instead of
-# after them (with pytest-xdist, the suite's wall time is the longest worker's).
-_FIRST = ("test_reader_checkers.py::test_ace_finds_no_violation",)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: 0 if any(name in item.nodeid for name in _FIRST) else 1)
