@@ -15,6 +15,7 @@ from digest.sources.posts import parse_post
 
 NO_CACHE = Environment.from_os(cache=False)
 from tests.conftest import EXAMPLE, make_big_site
+from tests.jekyll_corpus import CORPUS, SITES
 
 KEYS = ["title", "date", "categories", "tags", "published", "slug", "layout"]
 values = st.one_of(
@@ -118,3 +119,71 @@ def test_index_rows_are_the_same_read_here_in_forked_shares_or_in_a_pool(tmp_pat
     assert len(forks) == 1
     assert shared == here == pooled and len(here) == 601
     assert isinstance(here["_posts/2022-04-19-zz-broken.md"], str)
+
+
+def _tricky_site(root: Path) -> Path:
+    """Posts that take each way through the index's fast path and out of it."""
+    (root / "_posts").mkdir(parents=True)
+    (root / "news" / "world" / "_posts").mkdir(parents=True)
+    (root / "_drafts").mkdir()
+    (root / "_config.yml").write_text(
+        "title: t\ntimezone: Asia/Shanghai\ndefaults:\n"
+        "  - scope: {path: news, type: posts}\n    values: {categories: [deflt], tags: dtag}\n"
+        "  - scope: {path: _posts/2022-01-0, type: posts}\n    values: {published: false}\n", encoding="utf-8")
+    posts = {
+        "_posts/2022-01-01-plain.md": "---\ntitle: a\ndate: 2022-01-01 23:30:00 -0500\ncategories: x y\n---\nbody",
+        "_posts/2022-01-02-nodate.md": "---\ntitle: b\ntags: t1 t2\ntag: t3\n---\n",
+        "_posts/2022-01-03-empty.md": "---\ntitle: c\ndate:\ncategory: one\npublished: false\n---\n",
+        "_posts/2022-01-04-bad.md": "---\ntitle: d\ndate: not a date at all\n---\n",
+        "_posts/undated-bad.md": "---\ntitle: e\ndate: nonsense\n---\n",
+        "_posts/undated.md": "---\ntitle: f\n---\n",
+        "_posts/2022-01-05-list.md": "---\ntitle: g\ncategories: [p, q, p]\ntags:\n  - u\ndate: 2022-01-05\n---\n",
+        "_posts/2022-01-06-free.md": "---\ntitle: h\ndate: January 7, 2022\npublished: no\n---\n",
+        "_posts/2022-01-07-crlf.md": "---\r\ntitle: i\r\ndate: 2022-01-08 01:00:00\r\n---\r\n",
+        "_posts/2022-01-08-bom.md": "\ufeff---\ntitle: j\ndate: 2022-01-09\n---\n",
+        "_posts/2022-01-09-quoted.md": "---\ntitle: 'k: l'\ndate: \"2022-01-10 10:00:00 +0800\"\ntags: \"a b\"\n---\n",
+        "_posts/2022-01-10-typed.md": "---\ntitle: 12\ncategories: 2022\ndate: 2022-01-11T05:00:00Z\n---\n",
+        "_posts/2022-01-11-year.md": "---\ndate: 1850-01-01\n---\n",
+        "_posts/2022-02-30-nosuchday.md": "---\ntitle: m\n---\n",
+        "news/world/_posts/2022-01-12-deep.md": "---\ntitle: n\ncategories: extra\n---\n",
+        "news/world/_posts/2022-01-13-deflt.md": "---\ntitle: o\ntags: own\n---\n",
+        "_drafts/draft.md": "---\ntitle: p\n---\n",
+        "_drafts/dated-draft.md": "---\ntitle: q\ndate: 2022-01-14\n---\n",
+    }
+    for rel, text in posts.items():
+        (root / rel).write_bytes(text.encode("utf-8"))
+    return root
+
+
+def _rows_by_full_parse(root: Path, s, entries):
+    """The index rows the slow way: every file parsed whole (its reason kept when it cannot be)."""
+    from digest.errors import PostError
+    from digest.sources.index import make_row
+
+    out = []
+    for e in entries:
+        mtime = e[1] if "_drafts/" in e[0] else None
+        try:
+            meta = parse_post(Path(e[0]), (root / e[0]).read_bytes(), s, mtime).meta
+        except PostError as err:
+            meta = err.message
+        out.append(make_row(e, meta))
+    return out
+
+
+def test_index_rows_match_full_parse(tmp_path):
+    """Every file's index row (the fast path for most) is what parsing the whole file gives: the example site,
+    real Jekyll sites with front-matter defaults, and a site of odd posts, drafts included."""
+    from digest.sources.discover import list_post_files, stat_entries
+    from digest.sources.index import read_rows
+
+    sites = [(EXAMPLE, {}), (_tricky_site(tmp_path / "tricky"), {})]
+    for name, (root, config) in SITES.items():  # (made-mistakes' config is outside its posts' root: not read)
+        sites.append((CORPUS / name / root, {"jekyll_config": config} if (CORPUS / name / root / config).is_file()
+                      else {}))
+    for site, config in sites:
+        s = load_settings(site, overrides={"include_drafts": True, **config})
+        root = site.resolve()
+        entries, _ = stat_entries(root, sorted(list_post_files(s)))
+        assert entries, site
+        assert read_rows(str(root), s, entries) == _rows_by_full_parse(root, s, entries), site

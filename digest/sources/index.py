@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 
 import yaml
@@ -22,9 +22,9 @@ from digest.errors import PostError
 from digest.runtime import keys, parallel
 from digest.runtime.cache import HeadRow, Store
 from digest.runtime.env import Environment
-from digest.sources.discover import filename_date
+from digest.sources.discover import base_of, filename_date
 from digest.sources.frontmatter import load_front_matter
-from digest.sources.posts import PostMeta, front_and_meta, parse_post
+from digest.sources.posts import PostMeta, front_and_meta, front_with_defaults, index_meta, parse_post
 
 HEAD_BYTES = 2048
 _NEEDED = frozenset({"date", "title", "categories", "category", "tags", "tag", "published", "slug"})
@@ -40,6 +40,7 @@ Entry = tuple[str, int, int]  # relative posix path, mtime_ns, size
 
 
 _NOT_QUICK = object()  # a value only YAML can say what it is
+_OTHER = object()  # a key the index does not need
 
 
 def quick_front(fm: str) -> dict[str, object] | None:
@@ -47,20 +48,33 @@ def quick_front(fm: str) -> dict[str, object] | None:
     out: dict[str, object] = {}
     seen = set()
     for line in fm.split("\n"):
-        if not line or line[0] in " \t-#":
-            if line.strip():
-                return None  # indented, a list item, a comment: YAML's job
+        got = _quick_line(line)
+        if got is None:
+            return None
+        key, value = got
+        if not key:
             continue
-        key, sep, value = line.partition(":")
-        if not sep or not _KEY.fullmatch(key) or key in seen or (value and value[0] not in " \t"):
+        if key in seen:
             return None
         seen.add(key)
-        if key in _NEEDED:
-            got = _quick_value(key, value.strip())
-            if got is _NOT_QUICK:
-                return None
-            out[key] = got
+        if value is not _OTHER:
+            out[key] = value
     return out
+
+
+@lru_cache(maxsize=4096)
+def _quick_line(line: str) -> tuple[str, object] | None:
+    """(key, value, or ``_OTHER`` for a key not needed) of one line; ("", _OTHER) for a blank one; None when
+    only YAML can read it. Cached: most lines (layout, categories, tags) repeat from post to post."""
+    if not line or line[0] in " \t-#":
+        return None if line.strip() else ("", _OTHER)  # indented, a list item, a comment: YAML's job
+    key, sep, value = line.partition(":")
+    if not sep or not _KEY.fullmatch(key) or (value and value[0] not in " \t"):
+        return None
+    if key not in _NEEDED:
+        return key, _OTHER
+    got = _quick_value(key, value.strip())
+    return None if got is _NOT_QUICK else (key, got)
 
 
 def _quick_value(key: str, value: str) -> object:
@@ -124,27 +138,35 @@ def source_prefix(settings: Settings, kind: str) -> str:
 
 def read_meta(root: Path, rel: str, settings: Settings) -> PostMeta | str:
     """One file's metadata, or the one-line reason it cannot be read."""
-    path = Path(rel)
     try:
-        fd = os.open(os.path.join(root, rel), os.O_RDONLY)
-        try:
-            mtime = os.fstat(fd).st_mtime_ns if "_drafts/" in rel else None  # a draft may be dated by it
-            head = os.read(fd, HEAD_BYTES)
-            front = _front_of_head(head)
-            if front is None:
-                rest = []
-                while chunk := os.read(fd, 1 << 20):
-                    rest.append(chunk)
-                    if len(head) + sum(map(len, rest)) > settings.max_post_bytes:
-                        break
-                return parse_post(path, head + b"".join(rest), settings, mtime).meta
-        finally:
-            os.close(fd)
-        return front_and_meta(path, front, settings, None, mtime)[1]
+        front, data, mtime = _read_head(str(root), rel, settings)
+        if front is None:
+            return parse_post(Path(rel), data, settings, mtime).meta
+        return front_and_meta(Path(rel), front, settings, None, mtime)[1]
     except OSError as e:
         return f"cannot read: {e.strerror or e}"
     except PostError as e:
         return e.message
+
+
+def _read_head(root: str, rel: str, settings: Settings) -> tuple[dict[str, object] | None, bytes, int | None]:
+    """(the front matter when the file's head gives it, else None and the file's bytes (up to past the size
+    limit) for the full parser; the file's mtime when it is a draft, which may be dated by it)."""
+    fd = os.open(os.path.join(root, rel), os.O_RDONLY)
+    try:
+        mtime = os.fstat(fd).st_mtime_ns if "_drafts/" in rel else None
+        head = os.read(fd, HEAD_BYTES)
+        front = _front_of_head(head)
+        if front is not None:
+            return front, head, mtime
+        rest = []
+        while chunk := os.read(fd, 1 << 20):
+            rest.append(chunk)
+            if len(head) + sum(map(len, rest)) > settings.max_post_bytes:
+                break
+        return None, head + b"".join(rest), mtime
+    finally:
+        os.close(fd)
 
 
 def name_day(path: str, error: bool) -> int | None:
@@ -161,9 +183,28 @@ def make_row(entry: Entry, meta: PostMeta | str) -> HeadRow:
             SEP.join(meta.tags), int(meta.published), None, name_day(path, False))
 
 
+def read_row(root: str, settings: Settings, base: str, entry: Entry) -> HeadRow:
+    """One file's index row: :func:`make_row` of :func:`read_meta`, without the title, slug and notes it
+    does not keep, nor path objects (this runs for every file of a site when the index is made)."""
+    rel = entry[0]
+    try:
+        front, data, mtime = _read_head(root, rel, settings)
+        if front is None:
+            return make_row(entry, parse_post(Path(rel), data, settings, mtime).meta)
+        when, cats, tags, published = index_meta(rel, front_with_defaults(rel, front, settings, base), settings,
+                                                 base, mtime)
+    except OSError as e:
+        return make_row(entry, f"cannot read: {e.strerror or e}")
+    except PostError as e:
+        return make_row(entry, e.message)
+    return (rel, entry[1], entry[2], when.toordinal(), when.timestamp(), SEP.join(cats), SEP.join(tags),
+            int(published), None, name_day(rel, False))
+
+
 def read_rows(root: str, settings: Settings, entries: list[Entry]) -> list[HeadRow]:
     """Each file's index row (its head read), in order: the work shared out over the free cores."""
-    return [make_row(e, read_meta(Path(root), e[0], settings)) for e in entries]
+    base = base_of(settings)
+    return [read_row(root, settings, base, e) for e in entries]
 
 
 def _entry(path: str, day: int | None, ts: float | None, cats: str | None, tags: str | None,

@@ -80,13 +80,24 @@ def split_words(value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
-        items: list[Any] = clean_line(value).split()
-    elif isinstance(value, (list, tuple)):
+        return _split_text(value)
+    items: list[Any]
+    if isinstance(value, (list, tuple)):
         items = [v for v in value if is_scalar(v)]
     elif is_scalar(value):
         items = [value]
     else:
         return ()
+    return _names(items)
+
+
+@lru_cache(maxsize=1024)
+def _split_text(value: str) -> tuple[str, ...]:
+    """A space-separated string of names (cached: a site's posts share a few)."""
+    return _names(clean_line(value).split())
+
+
+def _names(items: list[Any]) -> tuple[str, ...]:
     out: list[str] = []
     for v in items[:MAX_NAMES]:
         name = clean_line(str(v))[:MAX_NAME_CHARS].strip()
@@ -168,10 +179,40 @@ def front_and_meta(rel: Path, front: dict[str, Any], settings: Settings, notices
                    mtime_ns: int | None = None) -> tuple[dict[str, Any], PostMeta]:
     """The front matter over the site's ``defaults`` for this post, and the post's metadata."""
     base = base_of(settings)
-    posix = rel.as_posix()
-    inside = posix[len(base) + 1:] if base and posix.startswith(base + "/") else posix
-    front = with_defaults(front, settings.defaults, inside, settings.collections_dir)
+    front = front_with_defaults(rel.as_posix(), front, settings, base)
     return front, post_meta(rel, front, settings, notices, mtime_ns, base=base)
+
+
+def front_with_defaults(posix: str, front: dict[str, Any], settings: Settings, base: str) -> dict[str, Any]:
+    """The front matter over the ``defaults`` that apply to the post at ``posix`` (``base``: the posts base)."""
+    if not settings.defaults:
+        return front
+    inside = posix[len(base) + 1:] if base and posix.startswith(base + "/") else posix
+    return with_defaults(front, settings.defaults, inside, settings.collections_dir)
+
+
+def index_meta(posix: str, front: dict[str, Any], settings: Settings, base: str,
+               mtime_ns: int | None = None) -> tuple[datetime, tuple[str, ...], tuple[str, ...], bool]:
+    """(date, categories, tags, published): what the index keeps of a post — :func:`post_meta` without the
+    title, slug and notes, on strings (it runs for every file of a site when the index is made)."""
+    folders, kind = tree_of(posix, base)
+    name = posix[posix.rfind("/") + 1:]
+    when, _ = _post_date(name, front, settings, [], mtime_ns if kind == "drafts" else None)
+    return when, _categories(folders, front), _tags(front), _published(front)
+
+
+def _categories(folders: tuple[str, ...], front: dict[str, Any]) -> tuple[str, ...]:
+    """Jekyll's: the folders between the posts base and ``_posts``, then ``category``/``categories``."""
+    cats = split_words(front.get("categories")) + split_words(front.get("category"))
+    return tuple(dict.fromkeys(folders + cats))
+
+
+def _tags(front: dict[str, Any]) -> tuple[str, ...]:
+    return split_words(front.get("tags")) or split_words(front.get("tag"))
+
+
+def _published(front: dict[str, Any]) -> bool:
+    return front.get("published", True) not in (False, "false", "no")
 
 
 def post_meta(rel: Path, front: dict[str, Any], settings: Settings, notices: list[str] | None = None,
@@ -182,7 +223,7 @@ def post_meta(rel: Path, front: dict[str, Any], settings: Settings, notices: lis
     matter's ``category``/``categories``."""
     notices = list(notices or [])
     folders, kind = tree_of(rel.as_posix(), base_of(settings) if base is None else base)
-    when, timed = _post_date(rel, front, settings, notices, mtime_ns if kind == "drafts" else None)
+    when, timed = _post_date(rel.name, front, settings, notices, mtime_ns if kind == "drafts" else None)
     if kind == "posts" and filename_date(rel.name) is None:
         notices.append("no YYYY-MM-DD- date in the file name: Jekyll would not publish it (read anyway)")
     raw_slug = front.get("slug")
@@ -190,19 +231,16 @@ def post_meta(rel: Path, front: dict[str, Any], settings: Settings, notices: lis
     slug = clean_line(str(raw_slug if is_scalar(raw_slug) and raw_slug != "" else (named or rel.stem)))
     slug = slug.rstrip(".")[:MAX_NAME_CHARS * 2] or "post"
     title = _post_title(front.get("title"), notices) or slug
-    cats = split_words(front.get("categories")) + split_words(front.get("category"))
-    cats = tuple(dict.fromkeys(folders + cats))
-    tags = split_words(front.get("tags")) or split_words(front.get("tag"))
-    published = front.get("published", True) not in (False, "false", "no")
-    return PostMeta(when, title, slug, cats, tags, published, tuple(notices), timed)
+    return PostMeta(when, title, slug, _categories(folders, front), _tags(front), _published(front), tuple(notices),
+                    timed)
 
 
-def _post_date(rel: Path, front: dict[str, Any], settings: Settings, notices: list[str],
+def _post_date(name: str, front: dict[str, Any], settings: Settings, notices: list[str],
                mtime_ns: int | None) -> tuple[datetime, bool]:
-    """The front-matter date (it wins, as in Jekyll), else the file name's (a draft's: its file's time);
+    """The front-matter date (it wins, as in Jekyll), else the file ``name``'s (a draft's: its file's time);
     a bad one is noted, never guessed."""
     tz = settings.tz
-    name_date = filename_date(rel.name)
+    name_date = filename_date(name)
     raw_date = front.get("date")
     if raw_date is not None and raw_date != "":
         try:
@@ -221,8 +259,8 @@ def _post_date(rel: Path, front: dict[str, Any], settings: Settings, notices: li
     if name_date is None:
         if mtime_ns is not None:  # a draft: Jekyll dates it by its file's modification time
             return datetime.fromtimestamp(mtime_ns / 1e9, tz).replace(microsecond=0), True
-        m = NAME_RE.match(rel.name)
-        if m and filename_date(rel.name) is None and ymd(m[1], m[2], m[3]) is not None:
+        m = NAME_RE.match(name)
+        if m and filename_date(name) is None and ymd(m[1], m[2], m[3]) is not None:
             raise PostError(f"the file-name date {m[1]}-{m[2]}-{m[3]} is outside the years {MIN_YEAR}–{MAX_YEAR} "
                             "and there is no 'date' in the front matter")
         raise PostError("no date: neither a 'date' in the front matter nor a YYYY-MM-DD- file name")
