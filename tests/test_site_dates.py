@@ -112,6 +112,54 @@ def test_an_in_place_edit_is_found_by_list_then_by_builds(tmp_path):
     assert _titles(collect(s, date(2017, 5, 5), date(2017, 5, 5), env=env)) == ["2014-01-29-later"]
 
 
+def test_a_second_list_takes_the_first_ones_record_until_a_file_changes(tmp_path, monkeypatch):
+    """`digest list` records what a full check found; the next one, every file unchanged (names, sizes, times),
+    takes the record without loading or counting the index — and still sees a file edited in place."""
+    from digest.runtime.cache import Store
+
+    site = _site(tmp_path / "site")
+    (site / "_posts" / "2015-01-30-folder.md").mkdir()  # not a regular file: reported by both lists
+    s = load_settings(site)
+    env = Environment(tmp_path / "cache")
+    first = inventory(s, env=env)
+
+    def refused(*args, **kwargs):
+        raise AssertionError("the index was loaded")
+
+    with monkeypatch.context() as m:
+        for name in ("head_stats_all", "head_counts", "head_errors", "heads"):
+            m.setattr(Store, name, refused)
+        second = inventory(s, env=env)
+    assert (second.days, second.categories, second.problems) == (first.days, first.categories, first.problems)
+    assert [p.path.name for p in second.problems] == ["2015-01-30-folder.md"] * 2  # (stat and index: as before)
+    post = site / "_posts" / "2014-01-29-later.md"
+    with post.open("r+", encoding="utf-8") as f:  # in place, same size: only its time changes
+        text = f.read().replace("2015-01-29 10:00:00", "2017-05-05 10:00:00")
+        f.seek(0)
+        f.write(text)
+    os.utime(post, ns=(post.stat().st_atime_ns, post.stat().st_mtime_ns + 1_000_000))
+    third = inventory(s, env=env)
+    assert date(2017, 5, 5) in third.days and third.days[date(2015, 1, 29)] == {"uncategorized": 2}
+
+
+def test_a_record_is_forgotten_when_a_build_writes_the_index(tmp_path):
+    """A post added, indexed by a build, then deleted — the folder's listing is again what the last `digest
+    list` recorded, but the index holds a row for the deleted file: the next list checks every row and drops it."""
+    from digest.sources.siteindex import newest_paths
+
+    site = _site(tmp_path / "site")
+    s = load_settings(site)
+    env = Environment(tmp_path / "cache")
+    inventory(s, env=env)
+    extra = site / "_posts" / "2016-01-01-extra.md"
+    extra.write_text("---\ntitle: extra\n---\n\nSoon gone.\n", encoding="utf-8")
+    assert _titles(collect(s, date(2016, 1, 1), date(2016, 1, 1), env=env)) == ["extra"]
+    extra.unlink()
+    table = inventory(s, env=env)
+    assert date(2016, 1, 1) not in table.days
+    assert "_posts/2016-01-01-extra.md" not in newest_paths(SiteIndex(s, env), 10)
+
+
 def test_index_records_every_files_real_date(tmp_path):
     site = _site(tmp_path / "site")
     s = load_settings(site)

@@ -34,6 +34,7 @@ Stat = tuple[str, int, int]  # relative posix path, mtime_ns, size: a file's sta
 # path, mtime_ns, size, day (ordinal), timestamp, categories, tags, published, error, file-name day (ordinal;
 # -1: an unreadable file without one)
 HeadRow = tuple[str, int, int, int | None, float | None, str | None, str | None, int | None, str | None, int | None]
+_CHECKED = "/"  # the trees table's rows of full checks (a tree's own path is relative: never starts with "/")
 _HEAD_COLUMNS = "path, mtime_ns, size, day, ts, cats, tags, published, error, name_day"
 _UNREADABLE = (sqlite3.Error, pickle.UnpicklingError, EOFError, AttributeError, TypeError, ImportError, ValueError)
 
@@ -179,6 +180,14 @@ class Store:
         if self._db is not None:
             self._writes["trees"].append((path, prefix, state))
 
+    # -- a full check's record of a tree (what its files were, what the index counted): valid while the index
+    # is not written otherwise — a write of index rows forgets every record not written with it -------------
+    def checked(self, prefix: str, path: str) -> str | None:
+        return self.tree(prefix, _CHECKED + path)
+
+    def put_checked(self, prefix: str, path: str, record: str) -> None:
+        self.put_tree(prefix, _CHECKED + path, record)
+
     # -- parsed posts: path → value, valid for one prefix and one (mtime, size) ------------------------------
     def posts(self, prefix: str, entries: Iterable[Stat]) -> dict[str, Any]:
         if self._db is None:
@@ -251,6 +260,9 @@ class Store:
                 with self._db:
                     self._db.executemany("DELETE FROM heads WHERE path = ?", w["gone"])
                     self._db.executemany("INSERT OR REPLACE INTO heads VALUES (?,?,?,?,?,?,?,?,?,?,?)", w["heads"])
+                    if w["heads"] or w["gone"]:
+                        forget = "DELETE FROM trees WHERE path >= ? AND path < ?"  # "0": the character after "/"
+                        self._db.execute(forget, (_CHECKED, "0"))
                     self._db.executemany("INSERT OR REPLACE INTO trees VALUES (?,?,?)", w["trees"])
                     self._db.executemany("INSERT OR REPLACE INTO posts VALUES (?,?,?,?,?)", w["posts"])
                     self._db.executemany("INSERT OR REPLACE INTO rendered VALUES (?,?,?)", w["rendered"])
@@ -265,6 +277,10 @@ class Store:
             rows.clear()
         self._touched.clear()
         self._pending = 0
+
+    def commit(self) -> None:
+        """Write what is pending now (what is read next sees it); the store stays open."""
+        self._flush()
 
     def close(self) -> None:
         if self._db is None:

@@ -12,7 +12,10 @@ cache, it stays cheap at 100,000+ posts:
 * a tree whose folders changed is listed again and every file in it checked; new or changed files have
   their heads read (on the free cores when many), vanished ones are dropped;
 * ``full`` (``digest list``, ``digest check``) checks every file of every tree, which also finds a post
-  edited in place, without a rename, to another day than both its file name and its indexed day.
+  edited in place, without a rename, to another day than both its file name and its indexed day. It
+  records what it found: a fingerprint of the tree's files (names, sizes, times) and the tree's counts.
+  The next full check that finds the same fingerprint — no row of the index written since (a write forgets
+  every record) — takes the counts without loading the index's rows.
 
 A cold first run reads every post's head once. Without a cache (``--no-cache``) every head is read, each
 time: the price of never losing a post.
@@ -22,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from array import array
 from collections.abc import Iterable
 from datetime import date
 from functools import partial
@@ -33,9 +37,11 @@ from digest.runtime import parallel
 from digest.runtime.cache import HeadRow, Store
 from digest.runtime.env import Environment
 from digest.sources.discover import Layout, Tree, find_trees, layout_of, list_tree, stat_entries
-from digest.sources.index import Entry, make_row, read_rows, source_prefix
+from digest.sources.index import Entry, head_prefix, make_row, read_rows
 
 Folders = list[tuple[str, int]]  # (folder, mtime_ns) of one tree, read before it was listed
+Counts = list[tuple[int, str | None, str | None, int, int]]  # (day, categories, tags, published, posts)
+Counted = tuple[Counts, list[tuple[str, str]]]  # a tree's counts, and (path, reason) of its unreadable files
 
 
 class SiteIndex:
@@ -50,8 +56,9 @@ class SiteIndex:
         self.problems: list[Problem] = []  # files listed but gone or not regular files
         self._memory: dict[str, HeadRow] | None = None  # the whole index, when there is no cache
         self._roots = tuple(t.path + "/" for t in self.trees)
+        self._counted: dict[str, Counted] = {}  # a tree's counts, when a full check has them
         with Store(env.cache_dir, settings.site_root) as cache:
-            self.prefix = source_prefix(settings, "head") if cache.enabled else ""
+            self.prefix = head_prefix(settings) if cache.enabled else ""
             if not cache.enabled:
                 self._memory = self._read_all()
                 return
@@ -92,13 +99,26 @@ class SiteIndex:
         cache.put_tree(self.prefix, tree.path, json.dumps([rules, folders]))
 
     def _check_all(self, cache: Store, rules: str) -> None:
-        """Every tree listed and every file checked against every row of the index (loaded once)."""
-        known = cache.head_stats_all(self.prefix)
+        """Every tree listed and every file checked. A tree whose files (names, sizes, times) are those its last
+        full check recorded, the index not written since, is taken as it is, with the counts recorded then;
+        the others are checked against every row of the index (loaded once, when needed)."""
+        known: dict[str, tuple[int, int]] | None = None
         listed: set[str] = set()
+        prints: dict[str, str] = {}
         for tree in self.trees:
             files, folders = list_tree(self.layout, tree)
+            files.sort()
             entries, problems = stat_entries(self.layout.root, files)
             self.problems += problems
+            listed.update(files)
+            prints[tree.path] = fingerprint(entries, problems)
+            cache.put_tree(self.prefix, tree.path, json.dumps([rules, folders]))
+            record = _record(cache.checked(self.prefix, tree.path), rules, prints[tree.path])
+            if record is not None:
+                self._counted[tree.path] = record
+                continue
+            if known is None:
+                known = cache.head_stats_all(self.prefix)
             todo = []
             for e in entries:  # a plain loop: this runs over every file of the site
                 was = known.get(e[0])
@@ -107,10 +127,16 @@ class SiteIndex:
             self._store(cache, todo, None)
             for row in unreadable(problems):
                 cache.put_head(self.prefix, row)
-            listed.update(files)
-            cache.put_tree(self.prefix, tree.path, json.dumps([rules, folders]))
+        if known is None:
+            return
         # rows of files gone (or of a tree not read now, kept for when it is read again)
         cache.drop_heads(p for p in known.keys() - listed if self.ours(p))
+        cache.commit()  # (writing rows forgets every tree's record: all are recorded again, counted anew)
+        for tree in self.trees:
+            counted = self._counted.get(tree.path) or (cache.head_counts(self.prefix, tree.path),
+                                                       cache.head_errors(self.prefix, tree.path))
+            self._counted[tree.path] = counted
+            cache.put_checked(self.prefix, tree.path, json.dumps([rules, prints[tree.path], *counted]))
 
     def _store(self, cache: Store, todo: list[Entry], rows: dict[str, HeadRow] | None) -> None:
         for row in self._read(sorted(todo)):
@@ -138,8 +164,10 @@ class SiteIndex:
         problems: list[Problem] = []
         with Store(self.env.cache_dir, self.settings.site_root) as cache:
             for tree in self.trees:
-                out += cache.head_counts(self.prefix, tree.path)
-                problems += [Skipped(Path(path), error) for path, error in cache.head_errors(self.prefix, tree.path)]
+                counts, errors = self._counted.get(tree.path) or (cache.head_counts(self.prefix, tree.path),
+                                                                  cache.head_errors(self.prefix, tree.path))
+                out += counts
+                problems += [Skipped(Path(path), error) for path, error in errors]
         return out, problems
 
     def rows(self) -> list[HeadRow]:
@@ -199,6 +227,26 @@ def _unchanged(root: Path, state: str, rules: str) -> bool:
         return bool(was_rules == rules and folders and all(os.stat(root / f).st_mtime_ns == m for f, m in folders))
     except (OSError, ValueError, TypeError):
         return False
+
+
+def fingerprint(entries: list[Entry], problems: list[Problem]) -> str:
+    """The names, times and sizes of a tree's files (and the reasons some cannot be read), as one digest."""
+    digest = hashlib.sha1("\0".join([e[0] for e in entries]).encode("utf-8", "surrogatepass"))
+    digest.update(array("q", [e[1] for e in entries]).tobytes())
+    digest.update(array("q", [e[2] for e in entries]).tobytes())
+    digest.update(json.dumps([[p.path.as_posix(), p.message] for p in problems]).encode())
+    return digest.hexdigest()
+
+
+def _record(record: str | None, rules: str, fingerprint: str) -> Counted | None:
+    """The counts a full check recorded, when it was made under ``rules`` of files with this fingerprint."""
+    try:
+        was_rules, was_print, counts, errors = json.loads(record or "null") or (None, None, None, None)
+    except (ValueError, TypeError):
+        return None
+    if was_rules != rules or was_print != fingerprint or not isinstance(counts, list) or not isinstance(errors, list):
+        return None
+    return [tuple(c) for c in counts], [tuple(e) for e in errors]
 
 
 def _near(row: HeadRow, a: int, b: int) -> bool:
