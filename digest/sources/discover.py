@@ -256,20 +256,34 @@ def stat_entries(root: Path, paths: Iterable[str]) -> tuple[list[tuple[str, int,
     out: list[tuple[str, int, int]] = []
     problems: list[Problem] = []
     base = str(root.resolve()) + os.sep
-    for p in paths:
+    lstat, regular = os.lstat, stat.S_ISREG
+    for p in paths:  # a plain loop, the common case first: this runs over every file of the site
         try:
-            st = stat_inside(base, p)
-        except OSError as e:
-            problems.append(Skipped(Path(p), f"cannot read: {e.strerror or e}"))
-            continue
-        except Outside as e:
-            problems.append(Skipped(Path(p), str(e)))
-            continue
-        if not stat.S_ISREG(st.st_mode):
-            problems.append(Skipped(Path(p), "not a regular file"))
-            continue
-        out.append((p, st.st_mtime_ns, st.st_size))
+            st = lstat(base + p)
+            if regular(st.st_mode):
+                out.append((p, st.st_mtime_ns, st.st_size))
+                continue
+        except OSError:
+            pass
+        got = stat_one(base, p)  # a link, not a file, gone: the whole rule
+        if isinstance(got, tuple):
+            out.append(got)
+        else:
+            problems.append(got)
     return out, problems
+
+
+def stat_one(base: str, rel: str) -> tuple[str, int, int] | Problem:
+    """(path, mtime_ns, size) of one file (``base``: the site's real path and a separator), or why not."""
+    try:
+        st = stat_inside(base, rel)
+    except OSError as e:
+        return Skipped(Path(rel), f"cannot read: {e.strerror or e}")
+    except Outside as e:
+        return Skipped(Path(rel), str(e))
+    if not stat.S_ISREG(st.st_mode):
+        return Skipped(Path(rel), "not a regular file")
+    return rel, st.st_mtime_ns, st.st_size
 
 
 def tree_of(rel: str, base: str) -> tuple[tuple[str, ...], str | None]:
