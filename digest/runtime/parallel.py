@@ -45,7 +45,7 @@ class Cost:
     round: int | None = None  # items shared out at once, at most (their results come back in bounded pieces)
 
 
-HEAD = Cost(fork_from=256, pool_from=4000)  # reading the head of a post file
+HEAD = Cost(fork_from=1024, pool_from=4000)  # reading the head of a post file (~50 µs: a fork pays past ~1,000)
 POST = Cost(fork_from=64, round=512)  # reading, parsing or rendering a whole post: a month goes in rounds
 
 

@@ -184,7 +184,7 @@ def render(digest: Digest, *, theme: Theme, settings: Settings) -> RenderedEmail
     cap = min(options.top_n, longest) if options.top_n > 0 else longest
     r.full = options.content == "full" or (options.content == "auto" and _may_fit_whole(digest, cap, budget))
     best, html = cap, r.html(cap)
-    if _size(html) > budget and options.content == "auto":
+    if _size(html) > budget and options.content == "auto" and r.full:
         r.full = False  # the whole issue does not fit as whole articles: summaries
         html = r.html(cap)
     if _size(html) > budget:
