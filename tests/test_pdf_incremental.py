@@ -17,6 +17,7 @@ from digest import load_settings
 from digest.build import make_digest, write_issue
 from digest.editions.pdf import plan as pdf_plan
 from digest.editions.pdf.pieces import FOLDER
+from digest.runtime import parallel
 from digest.runtime.env import Environment
 
 pytestmark = pytest.mark.skipif(not shutil.which("pdftoppm") or not shutil.which("pdftotext"),
@@ -53,29 +54,37 @@ def pieces_in(cache: Path) -> set[str]:
 def builds(tmp_path_factory):
     root = tmp_path_factory.mktemp("pdf-incremental")
     site = make_big_site(root / "site", 14)
+    ahead: list[str] = []
+    real_alongside = parallel.alongside
     with pytest.MonkeyPatch.context() as mp:  # small pieces: several per section with few posts
         mp.setattr(pdf_plan, "PIECE_MIN", 3_000)
         mp.setattr(pdf_plan, "PIECE_MAX", 9_000)
+        mp.setattr(parallel, "alongside", lambda fn, job: ahead.append(job.docs[0].name) or real_alongside(fn, job))
         first = build(site, root / "out-first", root / "cache")
         before = pieces_in(root / "cache")
         add_post(site)
+        ahead.clear()
         warm = build(site, root / "out-warm", root / "cache")
         laid_now = pieces_in(root / "cache") - before
+        warm_ahead = list(ahead)
         cold = build(site, root / "out-cold", root / "cache-cold")
         total = len(pieces_in(root / "cache-cold"))
-    return first, warm, cold, laid_now, total
+        mp.setattr(parallel, "alongside", lambda fn, job: None)  # one core, or threads running: no layout ahead
+        one_by_one = build(site, root / "out-one", root / "cache-one")
+    return first, warm, cold, laid_now, total, warm_ahead, one_by_one
 
 
 def test_rebuild_lays_out_only_the_new_articles_piece_and_the_front(builds):
-    first, warm, _cold, laid_now, total = builds
+    first, warm, _cold, laid_now, total, warm_ahead, _ = builds
     assert total >= 8  # the front, two samples and several body pieces
     assert len(laid_now) == 2  # the piece the article joined, and the front (its contents grew)
+    assert len(warm_ahead) == 1 and warm_ahead[0] in laid_now  # the front, started before the bodies were ready
     assert len(PdfReader(warm).pages) >= len(PdfReader(first).pages)
 
 
 def test_incremental_pdf_is_the_cold_pdf_byte_for_byte(builds):
-    _, warm, cold, _, _ = builds
-    assert warm.read_bytes() == cold.read_bytes()
+    _, warm, cold, _, _, _, one_by_one = builds
+    assert warm.read_bytes() == cold.read_bytes() == one_by_one.read_bytes()
 
 
 def _pages_text(pdf: Path) -> list[str]:
@@ -107,7 +116,7 @@ def _links(reader: PdfReader) -> list:
 
 
 def test_incremental_pdf_reads_and_looks_like_the_cold_pdf(builds, tmp_path):
-    _, warm, cold, _, _ = builds
+    _, warm, cold, _, _, _, _ = builds
     a, b = PdfReader(warm), PdfReader(cold)
     assert len(a.pages) == len(b.pages)
     texts = _pages_text(warm)

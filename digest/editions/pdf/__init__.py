@@ -42,24 +42,28 @@ class PdfEdition(Edition):
         from digest.editions.pdf.pieces import PieceStore
         from digest.editions.pdf.plan import outline
         from digest.editions.pdf.reading import prepare
-        from digest.editions.pdf.render import Renderer, lay_out_pieces, render_single
+        from digest.editions.pdf.render import Renderer, front_ahead, lay_out_pieces, render_single
 
         options = ctx.settings.options(PdfOptions)
-        digest = prepare(digest, ctx.settings, ctx.theme.labels)
-        check_fonts(digest, options)
         variant = _variant(options)
         path = output_path(ctx.settings, digest, ctx.out_dir, self.primary.suffix)
-        r = Renderer(digest, ctx)
         # without a cache, the pieces and the font files they need live in the system's temporary folder for
         # this build (the font files are whole fonts: MBs that an output folder on a small disk may not hold)
         with atomic_path(path) as tmp_out, contextlib.ExitStack() as stack:
             if variant or not options.section_page_break:
-                missing, refused = render_single(r, tmp_out, variant)
+                digest = prepare(digest, ctx.settings, ctx.theme.labels)
+                check_fonts(digest, options)
+                missing, refused = render_single(Renderer(digest, ctx), tmp_out, variant)
             else:
                 own = None if ctx.env.cache_dir else tempfile.TemporaryDirectory(prefix="digest-pdf-")
                 store = PieceStore.for_cache(ctx.env.cache_dir, Path(stack.enter_context(own) if own else "."))
                 t0 = time.perf_counter()
-                pieces = lay_out_pieces(r, store)
+                check_fonts(digest, options)  # (before a layout starts; again below, the bodies prepared)
+                front = front_ahead(Renderer(digest, ctx, bodies=False), store)
+                stack.callback(front.cancel)  # (a failure below: the layout started ahead is stopped)
+                digest = prepare(digest, ctx.settings, ctx.theme.labels)
+                check_fonts(digest, options)
+                pieces = lay_out_pieces(Renderer(digest, ctx), store, front)
                 t1 = time.perf_counter()
                 marks = outline(digest, ctx.theme)
                 pages = assemble_pdf(pieces, tmp_out, store.fonts, outline=marks,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from concurrent.futures import Executor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +35,11 @@ BLANK = "\u200b"  # what the front's number boxes hold: a zero-width space keeps
 class Renderer:
     """Renders the one template in its modes: single, front, body, stubs (see ``pdf/digest.html.j2``)."""
 
-    def __init__(self, digest: Digest, ctx: WriteContext):
-        digest = with_bodies(digest, lambda body: replace_formulas(body, svg_image))  # MathML → SVG drawings
+    def __init__(self, digest: Digest, ctx: WriteContext, *, bodies: bool = True):
+        """``bodies``: the bodies made ready to print (formulas drawn); without, only the front matter (titles,
+        sections, numbers) is made from this renderer."""
+        if bodies:
+            digest = with_bodies(digest, lambda body: replace_formulas(body, svg_image))  # MathML → SVG drawings
         self.digest, self.theme, self.settings = digest, ctx.theme, ctx.settings
         self.options = ctx.settings.options(PdfOptions)
         self.ctx = base_context(digest, ctx.settings, "pdf")
@@ -99,19 +103,52 @@ def _run(jobs: list[Job], workers: int) -> list[Laid]:
         return [laid for f in futures for laid in f.result()]
 
 
-def lay_out_pieces(r: Renderer, store: PieceStore) -> Pieces:
-    """Each piece from the cache or laid out now (the missing ones, in parallel), and stored."""
+@dataclass
+class Front:
+    """The front matter's document, and its layout when it was started ahead (:func:`front_ahead`)."""
+
+    doc: Doc
+    ahead: parallel.Background[list[Laid]] | None = None
+
+    def cancel(self) -> None:
+        if self.ahead is not None:
+            self.ahead.cancel()
+
+
+def front_of(r: Renderer) -> Doc:
+    html = r.front()
+    return Doc(piece_key(html, rules=r.rules, fonts=fonts_installed()), html)
+
+
+def front_ahead(r: Renderer, store: PieceStore) -> Front:
+    """The front matter (cover and contents: titles and numbers, no bodies), its layout started at once in a
+    forked child when the cache lacks it and a second core is free. With a few hundred articles it is the
+    longest piece, and a new article changes it: it then runs while the bodies are prepared and the other
+    pieces made and looked up. (``r`` may be the issue before its bodies are prepared: the front shows none.)"""
+    doc = front_of(r)
+    if store.get(doc.name) is not None or worker_count(r.options) < 2:
+        return Front(doc)
+    return Front(doc, parallel.alongside(lay_out, _jobs([doc], 1, r, store)[0]))
+
+
+def lay_out_pieces(r: Renderer, store: PieceStore, front: Front | None = None) -> Pieces:
+    """Each piece from the cache or laid out now (the missing ones, in parallel; the front matter perhaps
+    already under way: ``front``), and stored."""
+    front = front or Front(front_of(r))
     fonts = fonts_installed()
     parts = plan_pieces(r.digest)
     footer, numbers = r.samples()
-    htmls = [r.front(), *(r.html("body", parts=[p]) for p in parts), footer, numbers]
-    docs = [Doc(piece_key(h, rules=r.rules, fonts=fonts), h) for h in htmls]
+    htmls = [*(r.html("body", parts=[p]) for p in parts), footer, numbers]
+    docs = [front.doc, *(Doc(piece_key(h, rules=r.rules, fonts=fonts), h) for h in htmls)]
     found = {d.name: laid for d in docs if (laid := store.get(d.name)) is not None}
     missing = list({d.name: d for d in docs if d.name not in found}.values())
-    if missing:
-        for laid in _run(_jobs(missing, worker_count(r.options), r, store), worker_count(r.options)):
-            store.put(laid)
-            found[laid.name] = laid
+    later = [d for d in missing if front.ahead is None or d is not front.doc]
+    laid_now = _run(_jobs(later, worker_count(r.options), r, store), worker_count(r.options)) if later else []
+    if front.ahead is not None:
+        laid_now += front.ahead.result()
+    for laid in laid_now:
+        store.put(laid)
+        found[laid.name] = laid
     laid_all = [found[d.name] for d in docs]
     store.prune(protect=found)
     return Pieces(laid_all[0], laid_all[1:-2], laid_all[-2], laid_all[-1], len(missing))
