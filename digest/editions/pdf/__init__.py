@@ -45,7 +45,7 @@ class PdfEdition(Edition):
         from digest.editions.pdf.render import Renderer, lay_out_pieces, render_single
 
         options = ctx.settings.options(PdfOptions)
-        digest = prepare(digest, ctx.settings, ctx.theme.labels)
+        digest = prepare(digest, ctx.settings, ctx.theme.labels, ctx.env.cache_dir)
         check_fonts(digest, options)
         variant = _variant(options)
         path = output_path(ctx.settings, digest, ctx.out_dir, self.primary.suffix)
