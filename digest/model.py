@@ -10,6 +10,7 @@ from types import MappingProxyType
 from typing import Any
 
 from digest.errors import Problem
+from digest.runtime.spill import Stored, text_of
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 IMPLICIT = "uncategorized"  # the section of posts without a category
@@ -35,8 +36,8 @@ class Post:
     date: dt.datetime  # aware, in the site's time zone
     categories: tuple[str, ...]
     tags: tuple[str, ...]
-    html: str  # sanitised body (HTML fragment, ids prefixed with ``id``)
-    text: str  # plain text of the body (for search, summaries and the email text part)
+    body_html: str | Stored  # sanitised body (HTML fragment, ids prefixed with ``id``): read it as ``html``
+    body_text: str | Stored  # plain text of the body (for search and the email text part): read it as ``text``
     summary: str
     attribution: Attribution
     slug: str
@@ -50,6 +51,15 @@ class Post:
         fields = {f: getattr(self, f) for f in self.__dataclass_fields__}
         fields["extra"] = dict(self.extra)
         return (_make_post, (fields,))
+
+    @property
+    def html(self) -> str:
+        """The body; on a huge day it is read back from disk each time (see :mod:`digest.runtime.spill`)."""
+        return text_of(self.body_html)
+
+    @property
+    def text(self) -> str:
+        return text_of(self.body_text)
 
     @property
     def category(self) -> str:

@@ -46,7 +46,7 @@ def post(html: str, summary: str = "", text: str = "", original: str | None = "h
     from datetime import UTC, datetime
 
     return Post(id="a-1", path=Path("_posts/x.md"), title="t", date=datetime(2022, 4, 19, tzinfo=UTC),
-                categories=("c",), tags=(), html=html, text=text, summary=summary,
+                categories=("c",), tags=(), body_html=html, body_text=text, summary=summary,
                 attribution=Attribution(original_url=original), slug="x", content_hash="h")
 
 

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, tzinfo
 from functools import partial
 from typing import TYPE_CHECKING
@@ -16,6 +19,7 @@ from digest.render.site import LinkTargets
 from digest.runtime import keys, parallel
 from digest.runtime.cache import Store
 from digest.runtime.env import Environment
+from digest.runtime.spill import Spill
 from digest.sources.collect import Collected
 from digest.sources.posts import SourcePost
 from digest.sources.sample import settled
@@ -117,39 +121,65 @@ def render_posts(settings: Settings, collected: Collected, ids: list[str], *,
                  env: Environment) -> tuple[list[Post], list[Problem]]:
     """Each collected post rendered (sanitised, attributed, summarised); a rendered post is cached by
     its content, id, the settings that shape it and the rendering code, so an in-day cron run re-renders
-    only new posts (and a web-only build and an EPUB build of the same day share them)."""
+    only new posts (and a web-only build and an EPUB build of the same day share them).
+
+    Takes the collected posts (``collected.posts`` is emptied): a raw post is freed as soon as it is
+    rendered, and the rendered ones come from the cache and the renderers one at a time, their bodies kept
+    by a :class:`Spill`, so a day of 100,000 posts never has every body, nor every raw post, in memory."""
     problems = list(collected.problems)
     labels = body_labels(settings)
     prefix = render_key_prefix(settings, labels)
     links = LinkTargets(settings, lambda: _renderer(settings, labels).post_url)
     keyed = {src.path.as_posix(): f"{prefix}:{src.content_hash}:{pid}{links.key_part(src)}"
              for src, pid in zip(collected.posts, ids, strict=True)}
+    order = list(keyed)
+    waiting = dict(zip(order, zip(collected.posts, ids, strict=True), strict=True))
+    collected.posts.clear()
+    spill = Spill(env.cache_dir)
+    got: dict[str, Post | Skipped] = {}
     with Store(env.cache_dir, settings.site_root) as cache:
-        done = cache.rendered(keyed)
-        todo = [(src, pid) for src, pid in zip(collected.posts, ids, strict=True) if src.path.as_posix() not in done]
-        fresh = dict(zip((src.path.as_posix() for src, _ in todo), _render(settings, labels, todo), strict=True))
-        posts: list[Post] = []
-        for src in collected.posts:
-            path = src.path.as_posix()
-            if path in fresh:
-                cache.put_rendered(path, keyed[path], fresh[path])
-            got = done.get(path, fresh.get(path))
-            if isinstance(got, Post):
-                posts.append(got)
-                problems.extend(got.notices)
-            elif isinstance(got, Skipped):  # past the work limits (docs/safety.md): skipped, reported
-                problems.append(got)
+        for path, value in cache.rendered(keyed):  # a raw post goes as its rendered one comes
+            got[path] = _kept(value, spill)
+            del waiting[path]
+        todo = list(waiting.values())
+        waiting.clear()
+        for part in _render(settings, labels, todo):
+            for value in part:
+                path = value.path.as_posix()
+                cache.put_rendered(path, keyed[path], value)
+                got[path] = _kept(value, spill)
+    spill.done()
+    posts: list[Post] = []
+    for path in order:
+        made = got.get(path)
+        if isinstance(made, Post):
+            posts.append(made)
+            problems.extend(made.notices)
+        elif isinstance(made, Skipped):  # past the work limits (docs/safety.md): skipped, reported
+            problems.append(made)
     return posts, problems
 
 
-def _render(settings: Settings, labels: dict[str, str], todo: list[tuple[SourcePost, str]]) -> list[Post | Skipped]:
-    """Render ``todo`` in order (on the free cores when there are many); a post past the work limits gives
-    its problem instead. When every post is cached the renderer is not even imported."""
+def _kept(value: Post | Skipped, spill: Spill) -> Post | Skipped:
+    """The post with its bodies kept by ``spill`` and its names shared with the other posts' (a day's posts
+    come from a few sections, tags and languages: one copy each, not one per post)."""
+    if isinstance(value, Post):
+        return replace(value, body_html=spill.keep(value.html), body_text=spill.keep(value.text),
+                       categories=tuple(map(sys.intern, value.categories)), tags=tuple(map(sys.intern, value.tags)),
+                       lang=sys.intern(value.lang))
+    return value
+
+
+def _render(settings: Settings, labels: dict[str, str],
+            todo: list[tuple[SourcePost, str]]) -> Iterator[list[Post | Skipped]]:
+    """Render ``todo`` in order, a round at a time (on the free cores when there are many), taking its items;
+    a post past the work limits gives its problem instead. When every post is cached the renderer is not
+    even imported."""
     if not todo:
-        return []
+        return iter(())
     if len(todo) >= parallel.POST.fork_from:
         from digest.render import post  # noqa: F401  (imported once here, inherited by forked workers)
-    return parallel.share_out(partial(_render_share, settings, labels), todo, parallel.POST)
+    return parallel.drain(partial(_render_share, settings, labels), todo, parallel.POST)
 
 
 def _renderer(settings: Settings, labels: dict[str, str]) -> ContentRenderer:
@@ -182,7 +212,8 @@ def assemble(
     exclude_urls: frozenset[str] = frozenset(),
     env: Environment,
 ) -> Digest:
-    """Render and group the collected posts. Exporters never re-parse anything after this."""
+    """Render and group the collected posts (taking them: ``collected.posts`` is emptied). Exporters never
+    re-parse anything after this."""
     settings = settled(settings, env)  # a build has settled the attribution preset already: then this is quick
     ids = unique_ids(collected.posts)
     posts, problems = render_posts(settings, collected, ids, env=env)

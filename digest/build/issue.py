@@ -160,9 +160,9 @@ def build_issue(job: IssueJob, theme: Theme | None = None) -> IssueOutcome:
 def _write(job: IssueJob, collected: Collected, exclude: frozenset[str], stale: list[str], keys: dict[str, str],
            fresh: set[str], record: IssueRecord | None, key: str, theme: Theme | None) -> IssueOutcome:
     s, out_dir = job.settings, job.out_dir
-    digest = assemble(s, collected, job.start, job.end, period=job.period, exclude_urls=exclude, env=job.env)
     sources = tuple(sorted((p.path.as_posix(), p.content_hash) for p in collected.posts))
-    collected.posts.clear()  # the raw posts are rendered now: a month's are not kept while the editions write
+    # assemble takes the raw posts, each freed once rendered: a month's are not kept while the editions write
+    digest = assemble(s, collected, job.start, job.end, period=job.period, exclude_urls=exclude, env=job.env)
     problems = list(digest.problems)  # the collector's, plus bodies past the work limits (docs/safety.md)
     check_strict(s, problems)  # with --strict, a body past those limits is fatal too
     if digest.count == 0:  # every post was a cross-day duplicate

@@ -105,6 +105,6 @@ def png_image(tex: str, display: bool, d: Drawing, *, font_px: float, pngs: dict
 def with_bodies(digest: Digest, change: Callable[[str], str]) -> Digest:
     """The digest with ``change`` applied to every post body that holds a formula."""
     sections = tuple(dataclasses.replace(s, posts=tuple(
-        dataclasses.replace(p, html=change(p.html)) if "<math" in p.html else p for p in s.posts))
+        dataclasses.replace(p, body_html=change(p.html)) if "<math" in p.html else p for p in s.posts))
         for s in digest.sections)
     return dataclasses.replace(digest, sections=sections)

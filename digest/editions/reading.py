@@ -14,12 +14,14 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 from html import escape
+from pathlib import Path
 from typing import Any
 
 from lxml import etree
 from lxml import html as lxml_html
 
 from digest.model import Digest, Post, Section
+from digest.runtime.spill import Spill
 from digest.theming.teaser import norm as _norm
 
 # Elements that show something without text: a paragraph holding one is not empty.
@@ -168,18 +170,25 @@ def serialize(root: Any, method: str = "html") -> str:
     return "".join(parts)
 
 
-def tidy(post: Post, labels: dict[str, str], images: ImagePolicy | None = None) -> Post:
-    """``post`` with its body rewritten for reading (see :func:`tidy_tree`)."""
-    if not post.html.strip():
+def tidy(post: Post, labels: dict[str, str], images: ImagePolicy | None = None, spill: Spill | None = None) -> Post:
+    """``post`` with its body rewritten for reading (see :func:`tidy_tree`); kept by ``spill`` when given."""
+    html = post.html
+    if not html.strip():
         return post
-    root = parse(post.html)
+    root = parse(html)
     tidy_tree(root, post, labels, images)
-    return replace(post, html=serialize(root))
+    tidied = serialize(root)
+    return replace(post, body_html=spill.keep(tidied) if spill is not None else tidied)
 
 
-def for_reading(digest: Digest, labels: dict[str, str], images: ImagePolicy | None = None) -> Digest:
-    """The digest with every body tidied (the same sections, posts and order)."""
-    sections = tuple(replace(s, posts=tuple(tidy(p, labels, images) for p in s.posts)) for s in digest.sections)
+def for_reading(digest: Digest, labels: dict[str, str], images: ImagePolicy | None = None,
+                folder: Path | None = None) -> Digest:
+    """The digest with every body tidied (the same sections, posts and order). The tidied bodies past the
+    memory budget go to a temporary file in ``folder`` (the cache folder; else the system's)."""
+    spill = Spill(folder)
+    sections = tuple(replace(s, posts=tuple(tidy(p, labels, images, spill) for p in s.posts))
+                     for s in digest.sections)
+    spill.done()
     return with_sections(digest, sections)
 
 

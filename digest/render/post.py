@@ -98,7 +98,7 @@ class ContentRenderer:
         extra = {k: v for k, v in front.items() if k not in KNOWN_KEYS}
         return Post(
             id=post_id, path=src.path, title=src.title, date=src.date, categories=src.categories,
-            tags=src.tags, html=html, text=text, summary=self.summary_of(front, html, text),
+            tags=src.tags, body_html=html, body_text=text, summary=self.summary_of(front, html, text),
             attribution=attribution, slug=src.slug, content_hash=src.content_hash,
             extra=MappingProxyType(extra), notices=(*liquid_notices, *rendered.notices),
             lang=post_lang(front, self.settings.lang, src.title, text), timed=src.timed,

@@ -189,19 +189,18 @@ class Store:
         self.put_tree(prefix, _CHECKED + path, record)
 
     # -- parsed posts: path → value, valid for one prefix and one (mtime, size) ------------------------------
-    def posts(self, prefix: str, entries: Iterable[Stat]) -> dict[str, Any]:
+    def posts(self, prefix: str, entries: Iterable[Stat]) -> Iterator[tuple[str, Any]]:
+        """(path, value) of each entry cached as it is now, one at a time (a huge day is never all loaded)."""
         if self._db is None:
-            return {}
+            return
         wanted = {p: (m, s) for p, m, s in entries}
-        out: dict[str, Any] = {}
         try:
             q = "SELECT path, mtime_ns, size, data FROM posts WHERE prefix = ?"
             for path, mtime, size, data in self._select(q, list(wanted), prefix):
                 if wanted.get(path) == (mtime, size):
-                    out[path] = pickle.loads(data)
+                    yield path, pickle.loads(data)
         except _UNREADABLE:
-            return out
-        return out
+            return
 
     def put_post(self, prefix: str, entry: Stat, value: Any) -> None:
         if self._db is not None:
@@ -210,17 +209,16 @@ class Store:
             self._grew(len(data))
 
     # -- rendered posts: path → value, valid for one full key -------------------------------------------------
-    def rendered(self, keys: dict[str, str]) -> dict[str, Any]:
+    def rendered(self, keys: dict[str, str]) -> Iterator[tuple[str, Any]]:
+        """(path, value) of each path cached under its key, one at a time."""
         if self._db is None or not keys:
-            return {}
-        out: dict[str, Any] = {}
+            return
         try:
             for path, key, data in self._select("SELECT path, key, data FROM rendered WHERE 1", list(keys)):
                 if keys.get(path) == key:
-                    out[path] = pickle.loads(data)
+                    yield path, pickle.loads(data)
         except _UNREADABLE:
-            return out
-        return out
+            return
 
     def put_rendered(self, path: str, key: str, value: Any) -> None:
         if self._db is not None:

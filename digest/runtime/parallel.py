@@ -264,11 +264,31 @@ def fork_map(fn: Callable[[T], R], jobs: Sequence[T]) -> list[R]:
 def share_out(fn: Callable[[list[T]], list[R]], items: list[T], cost: Cost,
               preload: Iterable[str] = ()) -> list[R]:
     """``fn(items)``, computed in contiguous shares on the free cores when there are enough items to pay
-    for it; the same results, in the same order, either way. Items that are costly to send back go in
-    rounds (``cost.round``): what the children return (pickled) is never a month of posts at once."""
-    step = cost.round
-    if step is not None and len(items) > step:
-        return [got for i in range(0, len(items), step) for got in share_out(fn, items[i : i + step], cost, preload)]
+    for it; the same results, in the same order, either way."""
+    return [got for part in rounds(fn, items, cost, preload) for got in part]
+
+
+def rounds(fn: Callable[[list[T]], list[R]], items: list[T], cost: Cost,
+           preload: Iterable[str] = ()) -> Iterator[list[R]]:
+    """:func:`share_out` one round (``cost.round`` items) at a time: what the children return is never a month
+    of posts at once, and the caller can put each round's results away (on disk) before the next is made."""
+    step, preload = cost.round or max(1, len(items)), tuple(preload)
+    for i in range(0, len(items), step):
+        yield _share(fn, items[i : i + step], cost, preload)
+
+
+def drain(fn: Callable[[list[T]], list[R]], items: list[T], cost: Cost,
+          preload: Iterable[str] = ()) -> Iterator[list[R]]:
+    """:func:`rounds` that takes the items: each round's leave ``items`` before they are computed, so what they
+    hold (a post's Markdown) is freed as soon as their round is done, not when the last one is."""
+    step, preload = cost.round or max(1, len(items)), tuple(preload)
+    while items:
+        chunk = items[:step]
+        del items[:step]
+        yield _share(fn, chunk, cost, preload)
+
+
+def _share(fn: Callable[[list[T]], list[R]], items: list[T], cost: Cost, preload: Iterable[str]) -> list[R]:
     cores = min(spare_cores(), MAX_SHARES)
     if cores < 2 or len(items) < cost.fork_from:
         return fn(items)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import partial
 from pathlib import Path
@@ -15,6 +15,7 @@ from digest.errors import Notice, PostError, Problem, Skipped
 from digest.runtime import parallel
 from digest.runtime.cache import Stat, Store
 from digest.runtime.env import Environment
+from digest.runtime.spill import Spill
 from digest.sources.discover import Outside, stat_inside
 from digest.sources.index import source_prefix
 from digest.sources.posts import SourcePost, parse_post
@@ -30,8 +31,12 @@ class Collected:
 def _read(root: Path, rel: Path, settings: Settings) -> SourcePost:
     try:
         with open(root / rel, "rb") as f:
-            mtime = os.fstat(f.fileno()).st_mtime_ns if "_drafts/" in rel.as_posix() else None  # dates a draft
-            data = f.read(settings.max_post_bytes + 1)
+            st = os.fstat(f.fileno())
+            mtime = st.st_mtime_ns if "_drafts/" in rel.as_posix() else None  # dates a draft
+            limit = settings.max_post_bytes + 1  # one byte past the limit tells a post that is too long
+            data = f.read(min(st.st_size + 1, limit))  # (a buffer of the limit's size for each post costs time)
+            if len(data) > st.st_size:  # it grew since: read on, up to the limit
+                data += f.read(limit - len(data))
     except OSError as e:
         raise PostError(f"cannot read: {e.strerror or e}") from None
     return parse_post(rel, data, settings, mtime)
@@ -48,11 +53,49 @@ def _read_share(settings: Settings, keys_: list[str]) -> list[SourcePost | Skipp
     return out
 
 
-def read_posts(settings: Settings, files: Iterable[Path], cache: Store) -> Collected:
-    """Read (or take from the cache) each file; a bad file becomes a Problem."""
-    root = settings.site_root
-    out = Collected()
-    stats: list[Stat] = []
+def read_posts(settings: Settings, files: Iterable[Path], cache: Store, spill: Spill | None = None) -> Collected:
+    """Read (or take from the cache) each file; a bad file becomes a Problem. Bodies past the memory budget
+    are kept by ``spill`` (default: one in the system's temporary folder)."""
+    spill = spill or Spill()
+    stats = _stats(settings.site_root, files)
+    out = Collected(problems=stats.problems)
+    prefix = source_prefix(settings, "post") if cache.enabled else ""
+    got = {key: _kept(value, spill) for key, value in cache.posts(prefix, stats.entries)}
+    misses = [key for key, _, _ in stats.entries if key not in got]
+    if misses:  # many (a new day, an empty cache): read on the free cores, a round at a time
+        entries = {entry[0]: entry for entry in stats.entries}
+        done = 0
+        for part in parallel.rounds(partial(_read_share, settings), misses, parallel.POST):
+            for key, value in zip(misses[done : done + len(part)], part, strict=True):
+                cache.put_post(prefix, entries[key], value)
+                got[key] = _kept(value, spill)
+            done += len(part)
+    spill.done()
+    for key, _, _ in stats.entries:
+        hit = got[key]
+        if isinstance(hit, Skipped):
+            out.problems.append(hit)
+            continue
+        out.posts.append(hit)
+        out.problems.extend(Notice(Path(key), n) for n in hit.notices)
+    return out
+
+
+def _kept(value: SourcePost | Skipped, spill: Spill) -> SourcePost | Skipped:
+    if isinstance(value, SourcePost) and isinstance(value.markdown, str):
+        return replace(value, markdown=spill.keep(value.markdown))
+    return value
+
+
+@dataclass
+class _Stats:
+    entries: list[Stat] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _stats(root: Path, files: Iterable[Path]) -> _Stats:
+    """Each file's (path, mtime, size), checked to be inside the site; the others as problems."""
+    out = _Stats()
     base = str(root.resolve()) + os.sep
     for rel in files:
         try:
@@ -63,25 +106,7 @@ def read_posts(settings: Settings, files: Iterable[Path], cache: Store) -> Colle
         except Outside as e:
             out.problems.append(Skipped(rel, str(e)))
             continue
-        stats.append((rel.as_posix(), st.st_mtime_ns, st.st_size))
-    prefix = source_prefix(settings, "post") if cache.enabled else ""
-    cached = cache.posts(prefix, stats)
-    misses = [key for key, _, _ in stats if key not in cached]
-    if misses:  # many (a new day, an empty cache): read on the free cores
-        read = parallel.share_out(partial(_read_share, settings), misses, parallel.POST)
-        cached.update(zip(misses, read, strict=True))
-        done = set(misses)
-        for entry in stats:
-            if entry[0] in done:
-                cache.put_post(prefix, entry, cached[entry[0]])
-    for key, _, _ in stats:
-        rel = Path(key)
-        hit = cached[key]
-        if isinstance(hit, Skipped):
-            out.problems.append(hit)
-            continue
-        out.posts.append(hit)
-        out.problems.extend(Notice(rel, n) for n in hit.notices)
+        out.entries.append((rel.as_posix(), st.st_mtime_ns, st.st_size))
     return out
 
 
@@ -101,7 +126,7 @@ def collect(settings: Settings, start: date, end: date, *, env: Environment | No
     else:
         wanted = [Path(f) for f in sorted(files)]
     with Store(env.cache_dir, settings.site_root) as cache:
-        got = read_posts(settings, wanted, cache)
+        got = read_posts(settings, wanted, cache, Spill(env.cache_dir))
     now = now or datetime.now(settings.tz)
     visible = settings.include_unpublished, settings.include_future
     kept = [p for p in got.posts if start <= p.date.date() <= end and (p.published or visible[0])

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from digest.config.settings import Settings
 from digest.errors import PostError
+from digest.runtime.spill import Stored, text_of
 from digest.sources.defaults import loose_date, with_defaults
 from digest.sources.discover import NAME_RE, base_of, filename_date, name_slug, tree_of, ymd
 from digest.sources.frontmatter import (
@@ -57,9 +58,13 @@ class SourcePost:
 
     path: Path  # relative to the site root
     front: dict[str, Any]
-    body: str
+    markdown: str | Stored  # the body as written: read it as ``body`` (see :mod:`digest.runtime.spill`)
     content_hash: str
     meta: PostMeta
+
+    @property
+    def body(self) -> str:
+        return text_of(self.markdown)
 
     date = property(lambda self: self.meta.date)
     title = property(lambda self: self.meta.title)
@@ -172,7 +177,8 @@ def parse_post(rel: Path, data: bytes, settings: Settings, mtime_ns: int | None 
     fm, body = split_front_matter(lead)
     front = load_front_matter(fm) if fm is not None else {}
     front, meta = front_and_meta(rel, front, settings, notices, mtime_ns)
-    return SourcePost(path=rel, front=front, body=body, content_hash=hashlib.sha256(data).hexdigest()[:20], meta=meta)
+    digest_of = hashlib.sha256(data).hexdigest()[:20]
+    return SourcePost(path=rel, front=front, markdown=body, content_hash=digest_of, meta=meta)
 
 
 def front_and_meta(rel: Path, front: dict[str, Any], settings: Settings, notices: list[str] | None = None,

@@ -183,12 +183,12 @@ def render(digest: Digest, *, theme: Theme, settings: Settings) -> RenderedEmail
     longest = max((len(s.posts) for s in digest.sections), default=0)
     cap = min(options.top_n, longest) if options.top_n > 0 else longest
     r.full = options.content == "full" or (options.content == "auto" and _may_fit_whole(digest, cap, budget))
-    best, html = cap, r.html(cap)
+    best, html = _first_over(r, cap, budget)
     if _size(html) > budget and options.content == "auto" and r.full:
         r.full = False  # the whole issue does not fit as whole articles: summaries
-        html = r.html(cap)
+        best, html = _first_over(r, cap, budget)
     if _size(html) > budget:
-        best, html = _fit(r, cap, _size(html), budget)
+        best, html = _fit(r, best, _size(html), budget)
     k = None
     if _size(html) > budget:  # many sections: even their headings and "N more" lines are too much
         k, html = _fit_sections(r, len(digest.sections), budget)
@@ -197,10 +197,28 @@ def render(digest: Digest, *, theme: Theme, settings: Settings) -> RenderedEmail
                         hidden=hidden, web_url=r.web_url, parts=r.parts(html))
 
 
+def _first_over(r: _Renderer, cap: int, budget: int) -> tuple[int, str]:
+    """``cap`` articles per section when they fit; else the fewest of 8, 64, 512… (at most ``cap``) that do
+    not: the search for the most that fit starts below it. A day of 100,000 posts is never rendered whole
+    only to learn that about 300 fit."""
+    n = min(cap, 8)
+    while True:
+        html = r.html(n)
+        if n >= cap or _size(html) > budget:
+            return n, html
+        n = min(cap, n * 8)
+
+
 def _may_fit_whole(digest: Digest, cap: int, budget: int) -> bool:
     """Whether whole articles may fit at all: not when their bodies alone are well past the budget (a wire's
     300 items), so a busy day is not rendered whole only to be thrown away."""
-    return sum(len(p.html.encode()) for s in digest.sections for p in s.posts[:cap]) <= 1.5 * budget
+    total, limit = 0, 1.5 * budget
+    for s in digest.sections:
+        for p in s.posts[:cap]:
+            total += len(p.html.encode())
+            if total > limit:
+                return False
+    return True
 
 
 def _fit_sections(r: _Renderer, count: int, budget: int) -> tuple[int, str]:

@@ -5,6 +5,7 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 from xml.parsers import expat
 
 from digest.config.settings import Settings
@@ -12,6 +13,7 @@ from digest.editions import reading
 from digest.editions.epub.images import Images, Refused
 from digest.editions.epub.options import EpubOptions
 from digest.model import Digest, Post, Section
+from digest.runtime.spill import Spill
 
 XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 log = logging.getLogger("digest.epub")
@@ -66,11 +68,14 @@ class Bodies:
             return True
 
 
-def convert_each(digest: Digest, bodies: Bodies) -> Iterator[Section]:
+def convert_each(digest: Digest, bodies: Bodies, folder: Path | None = None) -> Iterator[Section]:
     """The digest's sections one at a time, every post body as XHTML: only one section's converted bodies
-    exist at once."""
+    exist at once, and those past the memory budget wait in a temporary file in ``folder`` (a section of a
+    huge day holds thousands)."""
     for s in digest.sections:
-        yield replace(s, posts=tuple(replace(p, html=bodies.convert(p)) for p in s.posts))
+        spill = Spill(folder)
+        yield replace(s, posts=tuple(replace(p, body_html=spill.keep(bodies.convert(p))) for p in s.posts))
+        spill.done()
     if bodies.remote_skipped:
         log.info("%s: %d remote images not fetched (network.fetch_images is off); alt text and links kept",
                  digest.slug, bodies.remote_skipped)

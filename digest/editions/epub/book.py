@@ -117,7 +117,7 @@ def _documents(digest: Digest, bodies: Bodies, docs: _Docs,
     docs.add("contents", CONTENTS, "epub/contents.xhtml.j2", **common)
     toc: list[NavPoint] = []
     first_text = None
-    for i, section in enumerate(convert_each(digest, bodies)):
+    for i, section in enumerate(convert_each(digest, bodies, docs.ctx.env.cache_dir)):
         shref = section_hrefs[section.anchor]
         is_combined = section.anchor in combined
         pagers = {p.id: _pager(digest, p, href, section_hrefs, is_combined) for p in section.posts}

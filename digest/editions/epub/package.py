@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import BinaryIO
+from functools import partial
+from typing import IO, Any, BinaryIO
 
 from lxml import etree
 
@@ -88,103 +90,147 @@ class Book:
     nav_css: str | None = None
 
 
-def _pretty(root: etree._Element, doctype: str | None = None) -> bytes:
-    if doctype is None:
-        return etree.tostring(root, pretty_print=True, encoding="utf-8", xml_declaration=True)
-    return etree.tostring(root, pretty_print=True, encoding="utf-8", xml_declaration=True, doctype=doctype)
+_XF_LANG = "xml:lang"  # (given as {namespace}lang, lxml's incremental writer binds the xml namespace to ns0)
 
 
-def opf(book: Book) -> bytes:
-    root = etree.Element("package", {"xmlns": OPF_NS, "unique-identifier": "id", "version": "3.0",
-                                     "prefix": "rendition: http://www.idpf.org/vocab/rendition/#",
-                                     XML_LANG: book.language})
-    meta = etree.SubElement(root, "metadata", nsmap={"dc": DC_NS, "opf": OPF_NS})
-    etree.SubElement(meta, "meta", {"property": "dcterms:modified"}).text = \
-        book.modified.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    etree.SubElement(meta, "meta", {"name": "generator", "content": f"digest {__version__}"})
-    etree.SubElement(meta, f"{{{DC_NS}}}identifier", {"id": "id"}).text = book.identifier
-    etree.SubElement(meta, f"{{{DC_NS}}}title").text = book.title
-    etree.SubElement(meta, f"{{{DC_NS}}}language").text = book.language
-    etree.SubElement(meta, f"{{{DC_NS}}}creator", {"id": "creator"}).text = book.creator
-    for name, value in book.dc:
-        etree.SubElement(meta, f"{{{DC_NS}}}{name}").text = value
-    for m in book.metas:
-        etree.SubElement(meta, "meta", dict(m.attrs)).text = m.text
-    manifest = etree.SubElement(root, "manifest")
-    for item in [*book.items, Item("ncx", "toc.ncx", "application/x-dtbncx+xml"),
-                 Item("nav", "nav.xhtml", "application/xhtml+xml", "nav")]:
-        attrs = {"href": item.href, "id": item.id, "media-type": item.media_type}
-        if item.properties:
-            attrs["properties"] = item.properties
-        etree.SubElement(manifest, "item", attrs)
-    spine = etree.SubElement(root, "spine", {"toc": "ncx"})
-    for item in book.items:
-        if item.in_spine:
-            etree.SubElement(spine, "itemref", {"idref": item.id})
-    guide = etree.SubElement(root, "guide")
-    for ref in book.guide:
-        etree.SubElement(guide, "reference", {"type": ref.type, "title": ref.title, "href": ref.href})
-    return _pretty(root)
+def _open(out: IO[bytes], write: Callable[[Any], None], doctype: str | None = None) -> None:
+    """A package document written to ``out`` as it is made (lxml's incremental writer): the entries of a
+    huge day's book (one per article) are never one tree in memory."""
+    with etree.xmlfile(out, encoding="utf-8") as xf:
+        xf.write_declaration()
+        if doctype:
+            xf.write_doctype(doctype)
+        write(xf)
+
+
+def _put(xf: Any, el: etree._Element) -> None:
+    xf.write(el, pretty_print=True)
+
+
+def write_opf(book: Book, out: IO[bytes]) -> None:
+    _open(out, partial(_opf, book))
+
+
+def _opf(book: Book, xf: Any) -> None:
+    attrs = {"xmlns": OPF_NS, "unique-identifier": "id", "version": "3.0",
+             "prefix": "rendition: http://www.idpf.org/vocab/rendition/#", _XF_LANG: book.language}
+    with xf.element("package", attrs):
+        xf.write("\n")
+        meta = etree.Element("metadata", nsmap={"dc": DC_NS, "opf": OPF_NS})
+        etree.SubElement(meta, "meta", {"property": "dcterms:modified"}).text = \
+            book.modified.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        etree.SubElement(meta, "meta", {"name": "generator", "content": f"digest {__version__}"})
+        etree.SubElement(meta, f"{{{DC_NS}}}identifier", {"id": "id"}).text = book.identifier
+        etree.SubElement(meta, f"{{{DC_NS}}}title").text = book.title
+        etree.SubElement(meta, f"{{{DC_NS}}}language").text = book.language
+        etree.SubElement(meta, f"{{{DC_NS}}}creator", {"id": "creator"}).text = book.creator
+        for name, value in book.dc:
+            etree.SubElement(meta, f"{{{DC_NS}}}{name}").text = value
+        for m in book.metas:
+            etree.SubElement(meta, "meta", dict(m.attrs)).text = m.text
+        _put(xf, meta)
+        with xf.element("manifest"):
+            xf.write("\n")
+            for item in [*book.items, Item("ncx", "toc.ncx", "application/x-dtbncx+xml"),
+                         Item("nav", "nav.xhtml", "application/xhtml+xml", "nav")]:
+                attrs = {"href": item.href, "id": item.id, "media-type": item.media_type}
+                if item.properties:
+                    attrs["properties"] = item.properties
+                _put(xf, etree.Element("item", attrs))
+        xf.write("\n")
+        with xf.element("spine", {"toc": "ncx"}):
+            xf.write("\n")
+            for item in book.items:
+                if item.in_spine:
+                    _put(xf, etree.Element("itemref", {"idref": item.id}))
+        xf.write("\n")
+        guide = etree.Element("guide")
+        for ref in book.guide:
+            etree.SubElement(guide, "reference", {"type": ref.type, "title": ref.title, "href": ref.href})
+        _put(xf, guide)
 
 
 def _depth(points: tuple[NavPoint, ...]) -> int:
     return 1 + max((_depth(p.children) for p in points if p.children), default=0) if points else 0
 
 
-def ncx(book: Book) -> bytes:
+def write_ncx(book: Book, out: IO[bytes]) -> None:
     """The EPUB 2 table of contents, with its real depth (section → article) that older readers use."""
-    root = etree.Element("ncx", {"xmlns": NCX_NS, "version": "2005-1", XML_LANG: book.language})
-    head = etree.SubElement(root, "head")
-    for name, content in (("dtb:uid", book.identifier), ("dtb:depth", str(max(1, _depth(book.toc)))),
-                          ("dtb:totalPageCount", "0"), ("dtb:maxPageNumber", "0")):
-        etree.SubElement(head, "meta", {"content": content, "name": name})
-    etree.SubElement(etree.SubElement(root, "docTitle"), "text").text = book.title
-    nav_map = etree.SubElement(root, "navMap")
+    _open(out, partial(_ncx, book))
+
+
+def _ncx(book: Book, xf: Any) -> None:
     order = [0]
 
-    def add(parent: etree._Element, point: NavPoint) -> None:
+    def point_of(point: NavPoint) -> etree._Element:
         order[0] += 1
-        el = etree.SubElement(parent, "navPoint", {"id": point.id, "playOrder": str(order[0])})
+        el = etree.Element("navPoint", {"id": point.id, "playOrder": str(order[0])})
         etree.SubElement(etree.SubElement(el, "navLabel"), "text").text = point.title
         etree.SubElement(el, "content", {"src": point.href})
         for child in point.children:
-            add(el, child)
+            el.append(point_of(child))
+        return el
 
-    for point in book.toc:
-        add(nav_map, point)
-    return _pretty(root)
+    with xf.element("ncx", {"xmlns": NCX_NS, "version": "2005-1", _XF_LANG: book.language}):
+        xf.write("\n")
+        head = etree.Element("head")
+        for name, content in (("dtb:uid", book.identifier), ("dtb:depth", str(max(1, _depth(book.toc)))),
+                              ("dtb:totalPageCount", "0"), ("dtb:maxPageNumber", "0")):
+            etree.SubElement(head, "meta", {"content": content, "name": name})
+        _put(xf, head)
+        title = etree.Element("docTitle")
+        etree.SubElement(title, "text").text = book.title
+        _put(xf, title)
+        with xf.element("navMap"):
+            xf.write("\n")
+            for point in book.toc:  # a section (and its articles) at a time
+                _put(xf, point_of(point))
+        xf.write("\n")
 
 
-def nav(book: Book) -> bytes:
+def write_nav(book: Book, out: IO[bytes]) -> None:
     """The EPUB 3 navigation document: the table of contents and the landmarks."""
-    root = etree.Element(f"{{{XHTML_NS}}}html", {"lang": book.language, XML_LANG: book.language},
-                         nsmap={None: XHTML_NS, "epub": OPS_NS})  # type: ignore[dict-item]  # None: default
-    head = etree.SubElement(root, "head")
-    etree.SubElement(head, "title").text = book.toc_title
-    if book.nav_css:
-        etree.SubElement(head, "link", {"href": book.nav_css, "rel": "stylesheet", "type": "text/css"})
-    body = etree.SubElement(root, "body")
-    toc = etree.SubElement(body, "nav", {f"{{{OPS_NS}}}type": "toc", "id": "id", "role": "doc-toc"})
-    etree.SubElement(toc, "h1").text = book.toc_title
+    _open(out, partial(_nav, book), "<!DOCTYPE html>")
 
-    def add(parent: etree._Element, points: tuple[NavPoint, ...]) -> None:
-        ol = etree.SubElement(parent, "ol")
-        for point in points:
-            li = etree.SubElement(ol, "li")
-            etree.SubElement(li, "a", {"href": point.href}).text = point.title
-            if point.children:
-                add(li, point.children)
 
-    add(toc, book.toc)
-    if book.guide:
-        marks = etree.SubElement(body, "nav", {f"{{{OPS_NS}}}type": "landmarks"})
-        etree.SubElement(marks, "h2").text = book.landmarks_title
-        ol = etree.SubElement(marks, "ol")
-        for ref in book.guide:
-            a = etree.SubElement(etree.SubElement(ol, "li"), "a",
-                                 {f"{{{OPS_NS}}}type": _LANDMARK.get(ref.type, ref.type), "href": ref.href})
-            a.text = ref.title
-    return _pretty(root, "<!DOCTYPE html>")
+def _items(points: tuple[NavPoint, ...]) -> Iterator[etree._Element]:
+    for point in points:
+        li = etree.Element("li")
+        etree.SubElement(li, "a", {"href": point.href}).text = point.title
+        if point.children:
+            ol = etree.SubElement(li, "ol")
+            ol.extend(_items(point.children))
+        yield li
+
+
+def _nav(book: Book, xf: Any) -> None:
+    with xf.element(f"{{{XHTML_NS}}}html", {"lang": book.language, _XF_LANG: book.language},
+                    nsmap={None: XHTML_NS, "epub": OPS_NS}):
+        xf.write("\n")
+        head = etree.Element("head")
+        etree.SubElement(head, "title").text = book.toc_title
+        if book.nav_css:
+            etree.SubElement(head, "link", {"href": book.nav_css, "rel": "stylesheet", "type": "text/css"})
+        _put(xf, head)
+        with xf.element("body"):
+            with xf.element("nav", {f"{{{OPS_NS}}}type": "toc", "id": "id", "role": "doc-toc"}):
+                h1 = etree.Element("h1")
+                h1.text = book.toc_title
+                _put(xf, h1)
+                with xf.element("ol"):
+                    xf.write("\n")
+                    for li in _items(book.toc):  # a section (and its articles) at a time
+                        _put(xf, li)
+            if book.guide:
+                marks = etree.Element("nav", {f"{{{OPS_NS}}}type": "landmarks"}, nsmap={"epub": OPS_NS})
+                etree.SubElement(marks, "h2").text = book.landmarks_title
+                ol = etree.SubElement(marks, "ol")
+                for ref in book.guide:
+                    a = etree.SubElement(etree.SubElement(ol, "li"), "a",
+                                         {f"{{{OPS_NS}}}type": _LANDMARK.get(ref.type, ref.type), "href": ref.href})
+                    a.text = ref.title
+                _put(xf, marks)
+        xf.write("\n")
 
 
 def _zip_time(when: datetime) -> tuple[int, int, int, int, int, int]:
@@ -216,9 +262,13 @@ class Writer:
         self._put(f"{FOLDER}/{href}", data, stored=href.lower().endswith(_STORED))
 
     def finish(self, book: Book) -> None:
-        self._put(f"{FOLDER}/content.opf", opf(book))
-        self._put(f"{FOLDER}/toc.ncx", ncx(book))
-        self._put(f"{FOLDER}/nav.xhtml", nav(book))
+        for name, write in (("content.opf", write_opf), ("toc.ncx", write_ncx), ("nav.xhtml", write_nav)):
+            info = zipfile.ZipInfo(f"{FOLDER}/{name}", self.date_time)
+            info.create_system = 3
+            info.external_attr = 0o100644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED  # (zlib's default level: 6, as for the other entries)
+            with self.zip.open(info, "w") as out:
+                write(book, out)
         self.zip.close()
 
     def abort(self) -> None:

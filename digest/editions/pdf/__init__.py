@@ -51,7 +51,7 @@ class PdfEdition(Edition):
         # this build (the font files are whole fonts: MBs that an output folder on a small disk may not hold)
         with atomic_path(path) as tmp_out, contextlib.ExitStack() as stack:
             if variant or not options.section_page_break:
-                digest = prepare(digest, ctx.settings, ctx.theme.labels)
+                digest = prepare(digest, ctx.settings, ctx.theme.labels, ctx.env.cache_dir)
                 check_fonts(digest, options)
                 missing, refused = render_single(Renderer(digest, ctx), tmp_out, variant)
             else:
@@ -61,7 +61,7 @@ class PdfEdition(Edition):
                 check_fonts(digest, options)  # (before a layout starts; again below, the bodies prepared)
                 front = front_ahead(Renderer(digest, ctx, bodies=False), store)
                 stack.callback(front.cancel)  # (a failure below: the layout started ahead is stopped)
-                digest = prepare(digest, ctx.settings, ctx.theme.labels)
+                digest = prepare(digest, ctx.settings, ctx.theme.labels, ctx.env.cache_dir)
                 check_fonts(digest, options)
                 pieces = lay_out_pieces(Renderer(digest, ctx), store, front)
                 t1 = time.perf_counter()

@@ -7,6 +7,8 @@ is missing or outside the site, becomes the note ("图片未收录，原文可�
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from digest.config.settings import Settings
 from digest.editions.epub.images import Images, Refused
 from digest.editions.reading import ImagePolicy, for_reading
@@ -29,5 +31,5 @@ def image_policy(settings: Settings) -> ImagePolicy:
     return decide
 
 
-def prepare(digest: Digest, settings: Settings, labels: dict[str, str]) -> Digest:
-    return for_reading(digest, labels, image_policy(settings))
+def prepare(digest: Digest, settings: Settings, labels: dict[str, str], folder: Path | None = None) -> Digest:
+    return for_reading(digest, labels, image_policy(settings), folder)

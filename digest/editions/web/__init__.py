@@ -26,7 +26,8 @@ class WebEdition(Edition):
 
     def _pieces(self, digest: Digest, ctx: WriteContext) -> Iterator[str]:
         theme = ctx.theme
-        digest = for_reading(digest, theme.labels)  # the web shows every image: only repetitions go
+        # the web shows every image: only repetitions go
+        digest = for_reading(digest, theme.labels, folder=ctx.env.cache_dir)
         return theme.stream("web/digest.html.j2", css=theme.read_text("web/style.css") + content_css(theme, "web"),
                             **base_context(digest, ctx.settings, "web"))
 
