@@ -170,5 +170,10 @@ class Digest:
         i = self._index[post.id][0]
         return (posts[i - 1] if i else None, posts[i + 1] if i + 1 < len(posts) else None)
 
-    def section_of(self, post: Post) -> Section:
-        return self._index[post.id][1]
+    def section_of(self, post: Post | str) -> Section:
+        """The section of a post (or of the post with that id)."""
+        return self._index[post if isinstance(post, str) else post.id][1]
+
+    def post(self, post_id: str) -> Post:
+        """The post with that id (KeyError when the issue has none)."""
+        return self.posts[self._index[post_id][0]]

@@ -198,7 +198,7 @@ def test_many_files_read_in_worker_processes_exactly_as_in_one(make_post, monkey
     day = date(2022, 1, 5)
     shares = []
     real_fork_map = parallel.fork_map
-    monkeypatch.setattr(parallel, "fork_map", lambda fn, jobs: shares.append(len(jobs)) or real_fork_map(fn, jobs))
+    monkeypatch.setattr(parallel, "fork_map", lambda fn, jobs, **kw: shares.append(len(jobs)) or real_fork_map(fn, jobs, **kw))
     many = collect(s, day, day, env=NO_CACHE)
     assert shares and shares[0] >= 2
     monkeypatch.setattr(parallel, "POST", parallel.Cost(fork_from=10_000))

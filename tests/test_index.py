@@ -108,7 +108,7 @@ def test_index_rows_are_the_same_read_here_in_forked_shares_or_in_a_pool(tmp_pat
     assert len(entries) == 601
     forks = []
     real_fork_map = parallel.fork_map
-    monkeypatch.setattr(parallel, "fork_map", lambda fn, jobs: forks.append(len(jobs)) or real_fork_map(fn, jobs))
+    monkeypatch.setattr(parallel, "fork_map", lambda fn, jobs, **kw: forks.append(len(jobs)) or real_fork_map(fn, jobs, **kw))
     monkeypatch.setattr(parallel, "HEAD", parallel.Cost(fork_from=256))  # (by default a fork pays past ~1,000)
     shared = scan(s, entries, env=NO_CACHE)
     assert forks and forks[0] >= 2  # 601 files: forked shares

@@ -29,6 +29,15 @@ def test_fork_map_runs_the_first_job_here_and_the_rest_in_children():
     assert pids[0] == os.getpid() and len(set(pids)) == 3
 
 
+def test_fork_map_can_leave_every_job_to_children():
+    """Posts are rendered only in children (parallel.POST): the process keeping a huge day's results does
+    not also grow by what rendering leaves behind."""
+    pids = parallel.fork_map(_pid, range(3), here=False)
+    assert os.getpid() not in pids and len(set(pids)) == 3
+    assert parallel.fork_map(_square_or_fail, [3, 4], here=False) == [9, 16]
+    assert not parallel.POST.here
+
+
 def test_fork_map_raises_a_childs_error_here():
     with pytest.raises(ValueError, match="negative: -2"):
         parallel.fork_map(_square_or_fail, [1, -2, 3])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import pickle
+import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,7 +14,7 @@ import pytest
 from digest.errors import OutputError
 from digest.model import Attribution, Post
 from digest.runtime import parallel
-from digest.runtime.spill import SMALL, Spill, Stored
+from digest.runtime.spill import SMALL, Spill, Stored, StoredValue
 
 TEXTS = ["沪深两市成交额" * 200, "naïve café — " * 100 + "\U0001F600" * 50, "<p>a &amp; b</p>\n" * 80]
 
@@ -21,7 +23,10 @@ def test_small_and_budgeted_texts_stay_in_memory(tmp_path):
     spill = Spill(tmp_path, budget=1 << 20)
     for text in TEXTS:
         assert spill.keep(text) is text
-    assert spill.keep("x" * SMALL) == "x" * SMALL  # short ones never go to disk, past the budget too
+    past_budget = Spill(tmp_path, budget=0)
+    short, cjk = "x" * (SMALL - sys.getsizeof("")), "新" * ((SMALL - sys.getsizeof("新")) // 2)
+    assert past_budget.keep(short) is short and past_budget.keep(cjk) is cjk  # cheaper kept than a handle
+    assert isinstance(past_budget.keep(cjk + "闻" * 2), Stored)  # a Chinese summary-sized text is not
 
 
 def test_texts_past_the_budget_come_back_intact_from_an_unnamed_file(tmp_path):
@@ -55,6 +60,30 @@ def test_a_post_with_stored_bodies_reads_and_pickles_them(tmp_path):
     copy = pickle.loads(pickle.dumps(post))
     assert copy == _post(TEXTS[2], TEXTS[0])  # the cache and pool workers get the texts, not this process's file
     assert isinstance(copy.body_html, str) and isinstance(copy.body_text, str)
+
+
+def test_a_raw_post_keeps_its_front_matter_on_disk_and_gives_it_back_whole(tmp_path):
+    """A raw post's front matter (its largest part once its body is on disk) goes to the spill too: the
+    renderer, the cache and a pool worker all get the mapping itself."""
+    from digest.sources.posts import SourcePost, parse_post
+
+    post = parse_post(Path("_posts/2022-04-19-x.md"), ("---\ntitle: 央行 “降准”\ncategories: [Markets, 央行]\n"
+                      "source_url: https://news.example/1\nimages: [a.png, b.png]\n---\n" + TEXTS[2]).encode(), _settings(tmp_path))
+    spill = Spill(tmp_path, budget=0)
+    kept = replace(post, front_matter=spill.keep_value(post.front), markdown=spill.keep(post.body))
+    assert isinstance(kept.front_matter, StoredValue) and isinstance(kept.markdown, Stored)
+    assert kept.front == post.front and kept.body == post.body and kept.front["images"] == ["a.png", "b.png"]
+    copy = pickle.loads(pickle.dumps(kept))
+    assert type(copy.front_matter) is dict and copy.front == post.front and copy.body == post.body
+    assert isinstance(copy, SourcePost) and copy.meta == post.meta
+    small = Spill(tmp_path, budget=1 << 20)
+    assert small.keep_value(post.front) is post.front  # within the budget: kept as it is
+
+
+def _settings(root: Path):
+    from digest.config.settings import Settings
+
+    return Settings(site_root=root)
 
 
 def _read_all(items: list[Stored]) -> list[str]:

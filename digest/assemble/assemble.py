@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import pickle
 import re
 import sys
 from collections import defaultdict
@@ -17,7 +18,7 @@ from digest.model import Digest, Post, Section
 from digest.render.language import majority
 from digest.render.site import LinkTargets
 from digest.runtime import keys, parallel
-from digest.runtime.cache import Store
+from digest.runtime.cache import Store, pickled
 from digest.runtime.env import Environment
 from digest.runtime.spill import Spill
 from digest.sources.collect import Collected
@@ -144,9 +145,10 @@ def render_posts(settings: Settings, collected: Collected, ids: list[str], *,
         todo = list(waiting.values())
         waiting.clear()
         for part in _render(settings, labels, todo):
-            for value in part:
+            for data in part:
+                value = pickle.loads(data)
                 path = value.path.as_posix()
-                cache.put_rendered(path, keyed[path], value)
+                cache.put_rendered(path, keyed[path], data)
                 got[path] = _kept(value, spill)
     spill.done()
     posts: list[Post] = []
@@ -171,7 +173,7 @@ def _kept(value: Post | Skipped, spill: Spill) -> Post | Skipped:
 
 
 def _render(settings: Settings, labels: dict[str, str],
-            todo: list[tuple[SourcePost, str]]) -> Iterator[list[Post | Skipped]]:
+            todo: list[tuple[SourcePost, str]]) -> Iterator[list[bytes]]:
     """Render ``todo`` in order, a round at a time (on the free cores when there are many), taking its items;
     a post past the work limits gives its problem instead. When every post is cached the renderer is not
     even imported."""
@@ -189,16 +191,19 @@ def _renderer(settings: Settings, labels: dict[str, str]) -> ContentRenderer:
 
 
 def _render_share(settings: Settings, labels: dict[str, str],
-                  todo: list[tuple[SourcePost, str]]) -> list[Post | Skipped]:
+                  todo: list[tuple[SourcePost, str]]) -> list[bytes]:
+    """Each post rendered, pickled as the cache keeps it (see :func:`~digest.runtime.cache.pickled`)."""
     from digest.render.post import ContentRenderer  # only when some post is not cached yet
 
     renderer = ContentRenderer(settings, labels)
-    out: list[Post | Skipped] = []
+    out: list[bytes] = []
     for src, pid in todo:
+        value: Post | Skipped
         try:
-            out.append(renderer.render(src, pid))
+            value = renderer.render(src, pid)
         except PostError as e:
-            out.append(Skipped(src.path, e.message))
+            value = Skipped(src.path, e.message)
+        out.append(pickled(value))
     return out
 
 

@@ -43,10 +43,13 @@ class Cost:
     fork_from: int  # items before forked children (an instant start) pay
     pool_from: int | None = None  # items before a pool of any start method pays (None: never)
     round: int | None = None  # items shared out at once, at most (their results come back in bounded pieces)
+    # whether this process takes a share too (False: every share in a forked child, so what the work leaves
+    # behind, its caches and the holes of its garbage, never grows the process that keeps the results)
+    here: bool = True
 
 
 HEAD = Cost(fork_from=1024, pool_from=4000)  # reading the head of a post file (~50 µs: a fork pays past ~1,000)
-POST = Cost(fork_from=64, round=512)  # reading, parsing or rendering a whole post: a month goes in rounds
+POST = Cost(fork_from=64, round=512, here=False)  # reading, parsing or rendering a whole post: a month goes in rounds
 
 
 def spare_cores() -> int:
@@ -248,13 +251,15 @@ def alongside(fn: Callable[[T], R], arg: T) -> Background[R] | None:
     return None
 
 
-def fork_map(fn: Callable[[T], R], jobs: Sequence[T]) -> list[R]:
-    """``[fn(job) for job in jobs]``: this process runs the first job while forked children run the rest.
-    If this process is interrupted or fails, the children are killed before the exception goes on."""
+def fork_map(fn: Callable[[T], R], jobs: Sequence[T], *, here: bool = True) -> list[R]:
+    """``[fn(job) for job in jobs]``: this process runs the first job (unless not ``here``) while forked
+    children run the rest. If this process is interrupted or fails, the children are killed before the
+    exception goes on."""
     children: list[Background[R]] = []
+    mine = 1 if here else 0
     try:
-        children.extend(Background(fn, job) for job in jobs[1:])
-        results = [fn(jobs[0])] if jobs else []
+        children.extend(Background(fn, job) for job in jobs[mine:])
+        results = [fn(job) for job in jobs[:mine]]
         return results + [child.result() for child in children]
     finally:
         for child in children:
@@ -295,7 +300,7 @@ def _share(fn: Callable[[list[T]], list[R]], items: list[T], cost: Cost, preload
     if can_fork():
         shares = min(cores, len(items) // max(1, cost.fork_from // 2))
         size = -(-len(items) // shares)
-        parts = fork_map(fn, [items[i : i + size] for i in range(0, len(items), size)])
+        parts = fork_map(fn, [items[i : i + size] for i in range(0, len(items), size)], here=cost.here)
         return [got for part in parts for got in part]
     if cost.pool_from is None or len(items) < cost.pool_from:
         return fn(items)

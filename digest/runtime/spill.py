@@ -11,16 +11,21 @@ from __future__ import annotations
 
 import functools
 import os
+import pickle
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from digest.errors import OutputError
 
+V = TypeVar("V")
+
 KEEP_BYTES = 16 * 2**20  # memory the texts kept by one spill may take before they go to disk
 TRIM_EVERY = 32 * 2**20  # bytes written to disk between two returns of freed memory to the system
-SMALL = 512  # characters: a text this short is cheaper kept than stored (its handle is about 100 bytes)
+SMALL = 160  # bytes as Python holds the text (``sys.getsizeof``): one this small is cheaper kept than stored
+#               (its handle takes about 100 bytes; a day's short bodies are most of a huge day's memory)
 
 
 class Spill:
@@ -36,10 +41,22 @@ class Spill:
     def keep(self, text: str) -> str | Stored:
         """``text`` itself while the budget lasts (and for short texts), else a handle to it on disk."""
         size = sys.getsizeof(text)  # (one, two or four bytes a character, as Python holds it)
-        if len(text) <= SMALL or size <= self._left:
+        if size <= SMALL or size <= self._left:
             self._left -= size
             return text
-        data = text.encode("utf-8", "surrogatepass")
+        return Stored(self, *self._put(text.encode("utf-8", "surrogatepass")))
+
+    def keep_value(self, value: V) -> V | StoredValue[V]:
+        """``value`` (a record's mapping: a post's front matter) itself while the budget lasts, else a handle
+        to its pickle on disk."""
+        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        size = 2 * len(data)  # (about what the value takes in memory: its objects are larger than their pickle)
+        if size <= SMALL or size <= self._left:
+            self._left -= size
+            return value
+        return StoredValue(self, *self._put(data))
+
+    def _put(self, data: bytes) -> tuple[int, int]:
         fd = self._open()
         try:
             written = os.pwrite(fd, data, self._end)
@@ -48,20 +65,20 @@ class Spill:
         except OSError as e:
             raise OutputError(f"cannot keep a post body in a temporary file in {self._where}: {e.strerror or e}"
                               ) from None
-        stored = Stored(self, self._end, len(data))
+        offset = self._end
         self._end += len(data)
-        if self._end // TRIM_EVERY != (self._end - len(data)) // TRIM_EVERY:
+        if self._end // TRIM_EVERY != offset // TRIM_EVERY:
             give_back()  # the bodies that went to disk before this one were freed: their memory goes too
-        return stored
+        return offset, len(data)
 
     def done(self) -> None:
         """Nothing more will be kept: when texts went to disk, what they had taken goes back to the system."""
         if self._end:
             give_back()
 
-    def read(self, offset: int, size: int) -> str:
+    def read(self, offset: int, size: int) -> bytes:
         assert self._fd is not None
-        return os.pread(self._fd, size, offset).decode("utf-8", "surrogatepass")
+        return os.pread(self._fd, size, offset)
 
     @property
     def _where(self) -> str:
@@ -88,13 +105,37 @@ class Stored:
         self._spill, self._offset, self._size = spill, offset, size
 
     def read(self) -> str:
-        return self._spill.read(self._offset, self._size)
+        return self._spill.read(self._offset, self._size).decode("utf-8", "surrogatepass")
 
     def __reduce__(self) -> tuple[type[str], tuple[str]]:
         return (str, (self.read(),))
 
     def __repr__(self) -> str:
         return f"Stored({self._size} bytes at {self._offset})"
+
+
+class StoredValue(Generic[V]):
+    """A value kept by :meth:`Spill.keep_value`: :meth:`read` gives a copy back; pickled, it is the value."""
+
+    __slots__ = ("_offset", "_size", "_spill")
+
+    def __init__(self, spill: Spill, offset: int, size: int):
+        self._spill, self._offset, self._size = spill, offset, size
+
+    def read(self) -> V:
+        value: V = pickle.loads(self._spill.read(self._offset, self._size))
+        return value
+
+    def __reduce__(self) -> tuple[Callable[[V], V], tuple[V]]:
+        return (_same, (self.read(),))
+
+
+def _same(value: V) -> V:
+    return value
+
+
+def value_of(value: V | StoredValue[V]) -> V:
+    return value.read() if isinstance(value, StoredValue) else value
 
 
 def give_back() -> None:

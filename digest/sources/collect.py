@@ -4,6 +4,8 @@ the front matter first, as in Jekyll); only those are read in full (or taken fro
 from __future__ import annotations
 
 import os
+import pickle
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -13,7 +15,7 @@ from pathlib import Path
 from digest.config.settings import Settings
 from digest.errors import Notice, PostError, Problem, Skipped
 from digest.runtime import parallel
-from digest.runtime.cache import Stat, Store
+from digest.runtime.cache import Stat, Store, pickled
 from digest.runtime.env import Environment
 from digest.runtime.spill import Spill
 from digest.sources.discover import Outside, stat_inside
@@ -42,14 +44,16 @@ def _read(root: Path, rel: Path, settings: Settings) -> SourcePost:
     return parse_post(rel, data, settings, mtime)
 
 
-def _read_share(settings: Settings, keys_: list[str]) -> list[SourcePost | Skipped]:
-    """Each file read and parsed; a bad one gives its one-line problem instead."""
-    out: list[SourcePost | Skipped] = []
+def _read_share(settings: Settings, keys_: list[str]) -> list[bytes]:
+    """Each file read and parsed, pickled as the cache keeps it; a bad one gives its one-line problem instead."""
+    out: list[bytes] = []
     for key in keys_:
+        value: SourcePost | Skipped
         try:
-            out.append(_read(settings.site_root, Path(key), settings))
+            value = _read(settings.site_root, Path(key), settings)
         except PostError as e:
-            out.append(Skipped(Path(key), e.message))
+            value = Skipped(Path(key), e.message)
+        out.append(pickled(value))
     return out
 
 
@@ -66,9 +70,9 @@ def read_posts(settings: Settings, files: Iterable[Path], cache: Store, spill: S
         entries = {entry[0]: entry for entry in stats.entries}
         done = 0
         for part in parallel.rounds(partial(_read_share, settings), misses, parallel.POST):
-            for key, value in zip(misses[done : done + len(part)], part, strict=True):
-                cache.put_post(prefix, entries[key], value)
-                got[key] = _kept(value, spill)
+            for key, data in zip(misses[done : done + len(part)], part, strict=True):
+                cache.put_post(prefix, entries[key], data)
+                got[key] = _kept(pickle.loads(data), spill)
             done += len(part)
     spill.done()
     for key, _, _ in stats.entries:
@@ -82,9 +86,13 @@ def read_posts(settings: Settings, files: Iterable[Path], cache: Store, spill: S
 
 
 def _kept(value: SourcePost | Skipped, spill: Spill) -> SourcePost | Skipped:
-    if isinstance(value, SourcePost) and isinstance(value.markdown, str):
-        return replace(value, markdown=spill.keep(value.markdown))
-    return value
+    """The post with its body and front matter kept by ``spill``, and its section and tag names shared with
+    the other posts' (a raw post waits for rendering: a day of 100,000 holds every one at once)."""
+    if not isinstance(value, SourcePost):
+        return value
+    meta = value.meta
+    meta = replace(meta, categories=tuple(map(sys.intern, meta.categories)), tags=tuple(map(sys.intern, meta.tags)))
+    return replace(value, meta=meta, markdown=spill.keep(value.body), front_matter=spill.keep_value(value.front))
 
 
 @dataclass

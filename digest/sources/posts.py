@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from digest.config.settings import Settings
 from digest.errors import PostError
-from digest.runtime.spill import Stored, text_of
+from digest.runtime.spill import Stored, StoredValue, text_of, value_of
 from digest.sources.defaults import loose_date, with_defaults
 from digest.sources.discover import NAME_RE, base_of, filename_date, name_slug, tree_of, ymd
 from digest.sources.frontmatter import (
@@ -57,7 +57,7 @@ class SourcePost:
     """A post as read from disk: front matter, Markdown body, and its metadata (date, sections…)."""
 
     path: Path  # relative to the site root
-    front: dict[str, Any]
+    front_matter: dict[str, Any] | StoredValue[dict[str, Any]]  # read it as ``front`` (a copy when it was kept)
     markdown: str | Stored  # the body as written: read it as ``body`` (see :mod:`digest.runtime.spill`)
     content_hash: str
     meta: PostMeta
@@ -65,6 +65,10 @@ class SourcePost:
     @property
     def body(self) -> str:
         return text_of(self.markdown)
+
+    @property
+    def front(self) -> dict[str, Any]:
+        return value_of(self.front_matter)
 
     date = property(lambda self: self.meta.date)
     title = property(lambda self: self.meta.title)
@@ -178,7 +182,7 @@ def parse_post(rel: Path, data: bytes, settings: Settings, mtime_ns: int | None 
     front = load_front_matter(fm) if fm is not None else {}
     front, meta = front_and_meta(rel, front, settings, notices, mtime_ns)
     digest_of = hashlib.sha256(data).hexdigest()[:20]
-    return SourcePost(path=rel, front=front, markdown=body, content_hash=digest_of, meta=meta)
+    return SourcePost(path=rel, front_matter=front, markdown=body, content_hash=digest_of, meta=meta)
 
 
 def front_and_meta(rel: Path, front: dict[str, Any], settings: Settings, notices: list[str] | None = None,

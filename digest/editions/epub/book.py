@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import uuid
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -20,7 +21,7 @@ from digest.editions.epub.bodies import XML_BAD, Bodies, convert_each, xml_error
 from digest.editions.epub.options import EpubOptions
 from digest.editions.epub.package import Item, Meta, NavPoint, Reference
 from digest.errors import ThemeError
-from digest.model import Digest, Post
+from digest.model import Digest, Post, Section
 
 CSS_NAME = "style/epub.css"
 CONTENTS = "contents.xhtml"
@@ -71,24 +72,55 @@ class _Docs:
         return item
 
 
-def _plan(digest: Digest, options: EpubOptions) -> tuple[dict[str, str], dict[str, str], set[str]]:
+class _Hrefs(Mapping[str, str]):
+    """Post id → where its article is: in its section's document (``combined``) or in one of its own. Made
+    when a template asks, never held for every post (a huge day has 100,000)."""
+
+    def __init__(self, digest: Digest, combined: set[str]):
+        self._digest, self._combined = digest, combined
+
+    def __getitem__(self, post_id: str) -> str:
+        anchor = self._digest.section_of(post_id).anchor
+        return f"{anchor}.xhtml#{post_id}" if anchor in self._combined else f"{post_id}.xhtml"
+
+    def __iter__(self) -> Iterator[str]:
+        return (p.id for p in self._digest)
+
+    def __len__(self) -> int:
+        return self._digest.count
+
+
+def _plan(digest: Digest, options: EpubOptions) -> tuple[_Hrefs, dict[str, str], set[str]]:
     """Where each article and section lives: (post id → href, section anchor → href, combined anchors)."""
     limit = options.section_doc_kb * 1024
-    href: dict[str, str] = {}
     section_hrefs: dict[str, str] = {}
     combined: set[str] = set()
     for s in digest.sections:
-        name = f"{s.anchor}.xhtml"
-        section_hrefs[s.anchor] = name
-        small = sum(len(p.html.encode("utf-8")) for p in s.posts) <= limit
-        if small:
+        section_hrefs[s.anchor] = f"{s.anchor}.xhtml"
+        if sum(len(p.html.encode("utf-8")) for p in s.posts) <= limit:
             combined.add(s.anchor)
-        for p in s.posts:
-            href[p.id] = f"{name}#{p.id}" if small else f"{p.id}.xhtml"
-    return href, section_hrefs, combined
+    return _Hrefs(digest, combined), section_hrefs, combined
 
 
-def _pager(digest: Digest, post: Post, href: dict[str, str], section_hrefs: dict[str, str],
+class _Pagers(Mapping[str, dict[str, Any]]):
+    """Post id → the links after its article (:func:`_pager`), for one section's posts, made when asked."""
+
+    def __init__(self, digest: Digest, section: Section, href: Mapping[str, str], section_hrefs: dict[str, str],
+                 compact: bool):
+        self._digest, self._section, self._href, self._section_hrefs = digest, section, href, section_hrefs
+        self._compact = compact
+
+    def __getitem__(self, post_id: str) -> dict[str, Any]:
+        return _pager(self._digest, self._digest.post(post_id), self._href, self._section_hrefs, self._compact)
+
+    def __iter__(self) -> Iterator[str]:
+        return (p.id for p in self._section.posts)
+
+    def __len__(self) -> int:
+        return len(self._section.posts)
+
+
+def _pager(digest: Digest, post: Post, href: Mapping[str, str], section_hrefs: dict[str, str],
            compact: bool) -> dict[str, Any]:
     """Links after an article. "Back" returns to the reader's place: the article's entry on its section page,
     the section's entry in the contents. ``compact``: one line, for short items sharing a document."""
@@ -120,7 +152,7 @@ def _documents(digest: Digest, bodies: Bodies, docs: _Docs,
     for i, section in enumerate(convert_each(digest, bodies, docs.ctx.env.cache_dir)):
         shref = section_hrefs[section.anchor]
         is_combined = section.anchor in combined
-        pagers = {p.id: _pager(digest, p, href, section_hrefs, is_combined) for p in section.posts}
+        pagers = _Pagers(digest, section, href, section_hrefs, is_combined)
         sdoc = docs.add(section.anchor, shref, "epub/section.xhtml.j2", section=section, combined=is_combined,
                         pagers=pagers, **common)
         first_text = first_text or sdoc

@@ -36,7 +36,7 @@ _STORED = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".woff", ".woff2")  # compr
 _LANDMARK = {"cover": "cover", "toc": "toc", "text": "bodymatter"}  # EPUB 2 guide type → EPUB 3 landmark
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Item:
     """One file of the publication (besides the navigation documents): its record in the package."""
 
@@ -47,7 +47,7 @@ class Item:
     in_spine: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NavPoint:
     title: str
     href: str
