@@ -183,12 +183,15 @@ class SiteIndex:
             return [(*k, n) for k, n in counted.items()], bad
         out: list[tuple[int, str | None, str | None, int, int]] = []
         problems: list[Problem] = []
-        with Store(self.env.cache_dir, self.settings.site_root) as cache:
-            for tree in self.trees:
-                counts, errors = self._counted.get(tree.path) or (cache.head_counts(self.prefix, tree.path),
-                                                                  cache.head_errors(self.prefix, tree.path))
-                out += counts
-                problems += [Skipped(Path(path), error) for path, error in errors]
+        found = [self._counted.get(tree.path) for tree in self.trees]
+        if None in found:  # (a full check counted every tree: the cache is not opened again)
+            with Store(self.env.cache_dir, self.settings.site_root) as cache:
+                found = [got or (cache.head_counts(self.prefix, tree.path), cache.head_errors(self.prefix, tree.path))
+                           for tree, got in zip(self.trees, found, strict=True)]
+        for got in found:
+            assert got is not None
+            out += got[0]
+            problems += [Skipped(Path(path), error) for path, error in got[1]]
         return out, problems
 
     def rows(self) -> list[HeadRow]:
