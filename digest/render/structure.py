@@ -96,12 +96,13 @@ class _Repair:
             tag = child.tag
             if phrasing and tag not in PHRASING and not (el.tag == "ruby" and tag in ("rt", "rp")):
                 self.rename(child, "span")
-            elif tag in forbid or el.tag not in PARENTS.get(tag, frozenset({el.tag})):
+            elif tag in forbid or ((parents := PARENTS.get(tag)) is not None and el.tag not in parents):
                 self.rename(child, "span" if phrasing else "div")
             self.attributes(child)
             tag = child.tag
             inner = phrasing if tag in TRANSPARENT else (tag in PHRASING_ONLY or phrasing)
-            self.walk(child, inner, forbid | FORBIDS.get(tag, frozenset()))
+            more = FORBIDS.get(tag)
+            self.walk(child, inner, forbid | more if more else forbid)
 
     def structure(self, el: etree._Element, phrasing: bool) -> None:
         """What an element's own children must be (lists, definition lists, tables, figures)."""
