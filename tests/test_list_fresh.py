@@ -157,3 +157,21 @@ def test_the_command_shows_an_edit_made_after_a_listing(tmp_path, settled):
     os.utime(post, ns=(was.st_atime_ns, was.st_mtime_ns))
     second = runner.invoke(app, ["list", str(site)], env=env)
     assert second.exit_code == 0 and "2015-12-24" in second.output and "2015-01-29" not in second.output
+
+
+def test_an_edit_with_its_time_set_back_is_seen_after_a_build_wrote_the_index(tmp_path, settled):
+    """A build that writes index rows forgets what the last list counted; each file's change time, kept
+    apart, still tells the next list that the edited post must be read again."""
+    from digest.sources.collect import collect
+
+    site = _site(tmp_path / "site")
+    s, env = load_settings(site), Environment(tmp_path / "cache")
+    _days(s, env)
+    post = site / "_posts" / "2015-01-30-b.md"
+    was = post.stat()
+    _edit_in_place(post, "2015-01-30 10:00:00", "2018-08-08 10:00:00")
+    os.utime(post, ns=(was.st_atime_ns, was.st_mtime_ns))
+    _post(site / "_posts" / "2015-02-05-other.md", "2015-02-05 10:00:00")
+    assert [p.title for p in collect(s, date(2015, 2, 5), date(2015, 2, 5), env=env).posts] == ["t"]  # writes a row
+    got = _days(s, env)
+    assert date(2015, 1, 30) not in got and got[date(2018, 8, 8)] == 1 and got[date(2015, 2, 5)] == 1

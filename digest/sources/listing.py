@@ -53,7 +53,7 @@ class Listing:
         return self.joined.split(SEP) if self.joined else []
 
 
-def tree_listing(layout: Layout, tree: Tree, record: Record | None) -> Listing:
+def tree_listing(layout: Layout, tree: Tree, record: Listed | None) -> Listing:
     """The recorded names when every folder is as it was (its ctime, which ``os.utime`` cannot set back);
     else the tree listed now."""
     if record is not None and record.settled and _same_folders(layout.root, record.changed):
@@ -137,15 +137,16 @@ def _ctime(path: str) -> int:
         return 0
 
 
+LISTED = "//listing"  # a tree's listing is kept under its path and this (never a tree's path, nor forgotten)
+
+
 @dataclass(frozen=True)
-class Record:
-    """What a full check found in a tree: its listing, each file's change time, the digest of its files'
-    stats, and the counts the index gave."""
+class Listed:
+    """A tree as its last full check listed and checked it: its folders' times, its names, each file's change
+    time then. Kept when the index is written (it says when each file was last checked against its row: a
+    build that reads a file again only makes it read once more here)."""
 
     rules: str
-    fingerprint: str
-    counts: list[tuple[int, str | None, str | None, int, int]]
-    errors: list[tuple[str, str]]
     folders: Folders
     changed: Folders
     joined: str
@@ -153,26 +154,56 @@ class Record:
     settled: bool
 
     def dump(self) -> str:
-        return json.dumps([self.rules, self.fingerprint, self.counts, self.errors, self.folders, self.changed,
-                           self.joined, base64.b64encode(self.ctimes).decode("ascii"), self.settled])
+        return json.dumps([self.rules, self.folders, self.changed, self.joined,
+                           base64.b64encode(self.ctimes).decode("ascii"), self.settled])
 
     def ctime_of(self) -> dict[str, int]:
-        """path → its change time when recorded (a file whose ctime changed is read again, whatever its mtime)."""
+        """path → its change time when last checked (a file whose ctime changed is read again, whatever its
+        modification time and size say)."""
         ctimes = array("q")
         ctimes.frombytes(self.ctimes)
         files = self.joined.split(SEP) if self.joined else []
         return dict(zip(files, ctimes, strict=False))
 
 
-def load_record(text: str | None, rules: str) -> Record | None:
-    """The record of a tree's last full check under ``rules``; None when there is none (or it cannot be read)."""
+def listed_now(rules: str, listing: Listing, stats: Stats) -> Listed:
+    return Listed(rules, listing.folders, listing.changed, listing.joined, stats.ctimes.tobytes(), listing.settled)
+
+
+def load_listed(text: str | None, rules: str) -> Listed | None:
+    """A tree's :class:`Listed` under ``rules``; None when there is none (or it cannot be read)."""
     try:
         got = json.loads(text or "null")
-        if not isinstance(got, list) or len(got) != 9 or got[0] != rules:
+        if not isinstance(got, list) or len(got) != 6 or got[0] != rules:
             return None
-        rules_, print_, counts, errors, folders, changed, joined, ctimes, settled = got
-        return Record(rules_, str(print_), [tuple(c) for c in counts], [tuple(e) for e in errors],
-                      [(str(f), int(m)) for f, m in folders], [(str(f), int(c)) for f, c in changed], str(joined),
-                      base64.b64decode(ctimes), bool(settled))
+        rules_, folders, changed, joined, ctimes, settled = got
+        return Listed(rules_, [(str(f), int(m)) for f, m in folders], [(str(f), int(c)) for f, c in changed],
+                      str(joined), base64.b64decode(ctimes), bool(settled))
+    except (ValueError, TypeError):
+        return None
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What a full check found in a tree: the digest of its files' stats and the counts the index gave (valid
+    while no row of the index is written: a write forgets it)."""
+
+    rules: str
+    fingerprint: str
+    counts: list[tuple[int, str | None, str | None, int, int]]
+    errors: list[tuple[str, str]]
+
+    def dump(self) -> str:
+        return json.dumps([self.rules, self.fingerprint, self.counts, self.errors])
+
+
+def load_checked(text: str | None, rules: str) -> Checked | None:
+    """A tree's :class:`Checked` under ``rules``; None when there is none (or it cannot be read)."""
+    try:
+        got = json.loads(text or "null")
+        if not isinstance(got, list) or len(got) != 4 or got[0] != rules:
+            return None
+        rules_, print_, counts, errors = got
+        return Checked(rules_, str(print_), [tuple(c) for c in counts], [tuple(e) for e in errors])
     except (ValueError, TypeError):
         return None

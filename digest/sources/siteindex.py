@@ -38,7 +38,17 @@ from digest.runtime.cache import HeadRow, Store
 from digest.runtime.env import Environment
 from digest.sources.discover import Layout, Tree, find_trees, layout_of, list_tree, stat_entries
 from digest.sources.index import Entry, head_prefix, make_row, read_rows
-from digest.sources.listing import Listing, Record, Stats, load_record, stat_files, tree_listing
+from digest.sources.listing import (
+    LISTED,
+    Checked,
+    Listing,
+    Stats,
+    listed_now,
+    load_checked,
+    load_listed,
+    stat_files,
+    tree_listing,
+)
 
 Counts = list[tuple[int, str | None, str | None, int, int]]  # (day, categories, tags, published, posts)
 Counted = tuple[Counts, list[tuple[str, str]]]  # a tree's counts, and (path, reason) of its unreadable files
@@ -107,8 +117,9 @@ class SiteIndex:
         listings: dict[str, Listing] = {}
         stats: dict[str, Stats] = {}
         for tree in self.trees:
-            record = load_record(cache.checked(self.prefix, tree.path), rules)
-            listing = listings[tree.path] = tree_listing(self.layout, tree, record)
+            record = load_checked(cache.checked(self.prefix, tree.path), rules)
+            listed = load_listed(cache.tree(self.prefix, tree.path + LISTED), rules)
+            listing = listings[tree.path] = tree_listing(self.layout, tree, listed)
             if listing.relisted:
                 cache.put_tree(self.prefix, tree.path, json.dumps([rules, listing.folders]))
             got = stats[tree.path] = stat_files(self.layout.root, listing.files)
@@ -116,11 +127,12 @@ class SiteIndex:
             if record is not None and got.fingerprint(listing.joined) == record.fingerprint:
                 self._counted[tree.path] = (record.counts, record.errors)
                 if listing.relisted:  # the same files, a folder changed (a file added and removed)
-                    self._record(cache, tree.path, rules, listing, got)
+                    cache.put_tree(self.prefix, tree.path + LISTED, listed_now(rules, listing, got).dump())
                 continue
             if known is None:
                 known = cache.head_stats_all(self.prefix)
-            self._update(cache, known, listing.files, got, record.ctime_of() if record else {})
+            self._update(cache, known, listing.files, got, listed.ctime_of() if listed else {})
+            cache.put_tree(self.prefix, tree.path + LISTED, listed_now(rules, listing, got).dump())
         if known is not None:
             self._recount(cache, known, rules, listings, stats)
 
@@ -155,9 +167,7 @@ class SiteIndex:
 
     def _record(self, cache: Store, path: str, rules: str, listing: Listing, got: Stats) -> None:
         counts, errors = self._counted[path]
-        record = Record(rules, got.fingerprint(listing.joined), counts, errors, listing.folders, listing.changed,
-                        listing.joined, got.ctimes.tobytes(), listing.settled)
-        cache.put_checked(self.prefix, path, record.dump())
+        cache.put_checked(self.prefix, path, Checked(rules, got.fingerprint(listing.joined), counts, errors).dump())
 
     def _store(self, cache: Store, todo: list[Entry], rows: dict[str, HeadRow] | None) -> None:
         for row in self._read(sorted(todo)):
