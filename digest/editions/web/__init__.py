@@ -19,6 +19,7 @@ class WebEdition(Edition):
     for_readers = True
     order = 30
     previewable = True
+    preload = ("digest.editions.reading",)  # (imported when a page is made: a worker has it ready)
 
     def page(self, digest: Digest, ctx: WriteContext) -> str:
         return "".join(self._pieces(digest, ctx))
