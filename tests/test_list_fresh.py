@@ -39,7 +39,7 @@ def _days(s, env) -> dict[date, int]:
 @pytest.fixture
 def settled(monkeypatch):
     """Folders count as settled at once (their ctime cannot be set back, and a test does not wait 2 s)."""
-    monkeypatch.setattr(listing, "SETTLE_NS", 0)
+    monkeypatch.setattr(listing, "SETTLE_NS", -10**9)
 
 
 @pytest.fixture
