@@ -176,3 +176,16 @@ def test_an_edit_with_its_time_set_back_is_seen_after_a_build_wrote_the_index(tm
     assert [p.title for p in collect(s, date(2015, 2, 5), date(2015, 2, 5), env=env).posts] == ["t"]  # writes a row
     got = _days(s, env)
     assert date(2015, 1, 30) not in got and got[date(2018, 8, 8)] == 1 and got[date(2015, 2, 5)] == 1
+
+
+def test_where_ctime_is_a_creation_time_every_folder_is_listed(tmp_path, settled, monkeypatch):
+    """On Windows ``st_ctime`` is when a folder was made (it never changes as names are added): no names reused."""
+    monkeypatch.setattr(listing, "CTIME_IS_CHANGE", False)
+    site = _site(tmp_path / "site")
+    s, env = load_settings(site), Environment(tmp_path / "cache")
+    _days(s, env)
+    calls = []
+    real = listing.list_tree
+    monkeypatch.setattr(listing, "list_tree", lambda *a: calls.append(a) or real(*a))
+    _post(site / "_posts" / "2016-03-03-new.md", "2016-03-03 08:00:00")
+    assert _days(s, env)[date(2016, 3, 3)] == 1 and len(calls) == 1

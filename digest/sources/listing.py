@@ -34,6 +34,9 @@ from digest.sources.discover import Layout, Tree, list_tree, stat_one
 from digest.sources.index import Entry
 
 SETTLE_NS = 2_000_000_000  # a folder changed this recently is listed again next time (clock ticks, skew)
+# POSIX: ``st_ctime`` is when the inode last changed. On Windows it is when the file was made: a folder's
+# never changes as names are added to it, so there every full check lists every folder
+CTIME_IS_CHANGE = os.name == "posix"
 SEP = "\0"  # between names in a stored listing: the one character a file name cannot hold
 Folders = list[tuple[str, int]]  # (folder, ctime_ns) of one tree
 
@@ -56,7 +59,7 @@ class Listing:
 def tree_listing(layout: Layout, tree: Tree, record: Listed | None) -> Listing:
     """The recorded names when every folder is as it was (its ctime, which ``os.utime`` cannot set back);
     else the tree listed now."""
-    if record is not None and record.settled and _same_folders(layout.root, record.changed):
+    if CTIME_IS_CHANGE and record is not None and record.settled and _same_folders(layout.root, record.changed):
         return Listing(record.joined, record.folders, record.changed, True, False)
     now = time.time_ns()
     files, folders = list_tree(layout, tree)
