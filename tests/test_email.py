@@ -154,6 +154,28 @@ def test_the_largest_n_that_fits_is_chosen(example):
     assert edition.hidden == issue.digest.count - edition.per_section
 
 
+@pytest.mark.parametrize("budget", [8_000, 15_000, 40_000, 60_000, 150_000, 400_000])
+def test_the_largest_n_that_fits_whatever_the_budget_and_no_whole_day_rendered_for_it(example, budget, monkeypatch):
+    """The search grows from 8 articles a section by what the last try's size says, then narrows: the N it
+    picks is the largest that fits (N + 1 does not), and it renders no N past four times that, where it once
+    rendered the whole day to learn it was over."""
+    settings = load_settings(EXAMPLE, None, {"email": {"max_html_bytes": budget}})
+    digest = example[1].digest
+    tried: list[int] = []
+    real = email_edition._Renderer.html
+    monkeypatch.setattr(email_edition._Renderer, "html", lambda self, n, k=None: tried.append(n) or real(self, n, k))
+    edition = email_edition.render(digest, theme=load_theme(settings), settings=settings)
+    n = edition.per_section
+    monkeypatch.setattr(email_edition._Renderer, "html", real)
+    renderer = email_edition._Renderer(digest, load_theme(settings), settings)
+    renderer.full = "<div class=\"body\">" in edition.html
+    size = lambda k: len(renderer.html(k).encode("utf-8"))
+    longest = max(len(s.posts) for s in digest.sections)
+    assert edition.html_bytes <= budget or n == 0
+    assert n == longest or size(n + 1) > budget
+    assert max(tried) <= max(8, 4 * max(n, 1)) or n == longest
+
+
 def test_small_day_shows_everything(tmp_path):
     _, issue = _build(EXAMPLE, LATE_DAY, tmp_path)
     doc = _doc(files(issue)[".email.html"])

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from digest.config.settings import EditionOptions, Settings
 from digest.errors import ConfigError
-from digest.model import Digest
 from digest.runtime.env import Environment
-from digest.theming.loader import Theme
+
+if TYPE_CHECKING:  # types only: `digest list` loads the editions' options, never Jinja or the model
+    from digest.model import Digest
+    from digest.theming.loader import Theme
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,13 @@ import hashlib
 from functools import lru_cache
 from importlib.metadata import version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from digest.errors import ThemeError
 from digest.runtime.files import atomic_write
-from digest.theming.loader import Theme
+
+if TYPE_CHECKING:
+    from digest.theming.loader import Theme
 
 CONTENT_CSS = "partials/content.css"
 _CODE_OPTIONS = (("code_style", "default"), ("code_style_dark", "github-dark"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
@@ -91,22 +92,38 @@ class PostRef:
     source: str = ""  # the file, relative to the collections folder (``_posts/2022-01-05-x.md``)
 
 
-def placeholders(post: PostRef) -> dict[str, str]:
-    """Jekyll's UrlDrop: every value a permalink template may use."""
-    w = post.when
+def _path(post: PostRef, pure: PurePosixPath) -> str:
+    return pure.with_suffix("").as_posix().replace("_posts", "", 1).rstrip(".")
+
+
+# Jekyll's UrlDrop: each value a permalink template may use, made from the post and its file's path
+_VALUES: dict[str, Callable[[PostRef, PurePosixPath], str]] = {
+    "collection": lambda p, f: "posts", "path": _path, "name": lambda p, f: slugify(f.stem),
+    "title": lambda p, f: slugify(p.slug, "pretty", cased=True), "slug": lambda p, f: slugify(p.slug),
+    "categories": lambda p, f: "/".join(dict.fromkeys(c.lower() for c in p.categories)),
+    "slugified_categories": lambda p, f: "/".join(dict.fromkeys(map(slugify, p.categories))),
+    "year": lambda p, f: f"{p.when:%Y}", "month": lambda p, f: f"{p.when:%m}", "day": lambda p, f: f"{p.when:%d}",
+    "hour": lambda p, f: f"{p.when:%H}", "minute": lambda p, f: f"{p.when:%M}", "second": lambda p, f: f"{p.when:%S}",
+    "i_day": lambda p, f: str(p.when.day), "i_month": lambda p, f: str(p.when.month),
+    "short_month": lambda p, f: f"{p.when:%b}", "long_month": lambda p, f: f"{p.when:%B}",
+    "short_year": lambda p, f: f"{p.when:%y}", "w_year": lambda p, f: f"{p.when:%G}",
+    "week": lambda p, f: f"{p.when:%V}", "w_day": lambda p, f: f"{p.when:%u}", "short_day": lambda p, f: f"{p.when:%a}",
+    "long_day": lambda p, f: f"{p.when:%A}", "y_day": lambda p, f: f"{p.when:%j}", "output_ext": lambda p, f: ".html",
+}
+
+
+def placeholders(post: PostRef, names: Iterable[str] | None = None) -> dict[str, str]:
+    """Jekyll's UrlDrop: every value a permalink template may use (or those ``names`` asks for: a post's URL
+    is made for every post of a build, and its template uses a few of some thirty)."""
     pure = PurePosixPath(post.source or f"_posts/{post.slug}.md")
-    path = pure.with_suffix("").as_posix().replace("_posts", "", 1).rstrip(".")
-    cats = dict.fromkeys(c.lower() for c in post.categories)
-    return {
-        "collection": "posts", "path": path, "name": slugify(pure.stem),
-        "title": slugify(post.slug, "pretty", cased=True), "slug": slugify(post.slug),
-        "categories": "/".join(cats), "slugified_categories": "/".join(dict.fromkeys(map(slugify, post.categories))),
-        "year": f"{w:%Y}", "month": f"{w:%m}", "day": f"{w:%d}", "hour": f"{w:%H}", "minute": f"{w:%M}",
-        "second": f"{w:%S}", "i_day": str(w.day), "i_month": str(w.month), "short_month": f"{w:%b}",
-        "long_month": f"{w:%B}", "short_year": f"{w:%y}", "w_year": f"{w:%G}", "week": f"{w:%V}",
-        "w_day": f"{w:%u}", "short_day": f"{w:%a}", "long_day": f"{w:%A}", "y_day": f"{w:%j}",
-        "output_ext": ".html",
-    }
+    wanted = _VALUES if names is None else {k: _VALUES[k] for k in names if k in _VALUES}
+    return {key: make(post, pure) for key, make in wanted.items()}
+
+
+def _names(template: str) -> set[str]:
+    """The placeholders a template may use (``:month_`` is ``:month_`` or ``:month``, see :func:`fill`)."""
+    found = _PLACEHOLDER.findall(template)
+    return {*found, *(name.rstrip("_") for name in found)}
 
 
 def fill(template: str, values: dict[str, str]) -> str:
@@ -124,7 +141,8 @@ def fill(template: str, values: dict[str, str]) -> str:
 
 def post_path(template: str, post: PostRef) -> str:
     """The URL path (without ``baseurl``) Jekyll gives a post for a style name or template."""
-    return fill(template_of(template), placeholders(post))
+    template = template_of(template)
+    return fill(template, placeholders(post, _names(template)))
 
 
 def permalink_path(pattern: str, *, when: datetime, categories: tuple[str, ...], title: str, slug: str) -> str:

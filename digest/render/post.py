@@ -35,12 +35,12 @@ _LEAD_QUOTE = re.compile(r"^\s*<blockquote>(.*?)</blockquote>", re.S)
 _PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.S)
 
 
-def post_path_of(src: SourcePost, settings: Settings) -> str:
+def post_path_of(src: SourcePost, settings: Settings, base: str | None = None) -> str:
     """The post's URL path without ``baseurl``, as Jekyll makes it: its own ``permalink`` (front matter,
-    or front-matter ``defaults``), else the site's posts permalink."""
+    or front-matter ``defaults``), else the site's posts permalink. (``base``: :func:`base_of` the settings.)"""
     custom = src.front.get("permalink")
     template = clean_line(str(custom)) if is_scalar(custom) and str(custom).strip() else settings.permalink
-    base = base_of(settings)
+    base = base_of(settings) if base is None else base
     rel = src.path.as_posix()
     inside = rel[len(base) + 1:] if base and rel.startswith(base + "/") else rel
     return post_path(template, PostRef(src.date, src.slug, src.categories, inside))
@@ -55,6 +55,7 @@ class ContentRenderer:
         if settings.attribution.preset == "auto":
             settings = settled(settings, env or Environment.from_os())
         self.settings = settings
+        self.base = base_of(settings)
         self.body = BodyRenderer(settings, self.post_url, labels)
         self.sanitizer = self.body.sanitizer
         self.attribution = AttributionFinder(settings.attribution)
@@ -83,7 +84,7 @@ class ContentRenderer:
         """The post's URL on the site (its permalink under ``url`` and ``baseurl``); None without a ``url``."""
         if not self.settings.url:
             return None
-        return safe_link(self.settings.site_url + post_path_of(src, self.settings))
+        return safe_link(self.settings.site_url + post_path_of(src, self.settings, self.base))
 
     def render(self, src: SourcePost, post_id: str) -> Post:
         front = src.front

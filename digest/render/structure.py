@@ -64,6 +64,14 @@ _DATE = re.compile(r"\d{4}-\d{2}(?:-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3}
 _SCOPES = frozenset({"row", "col", "rowgroup", "colgroup"})
 
 
+# Attributes whose value the content model may refuse: dropped when it does
+_CHECKS: dict[str, Callable[[str], bool]] = {
+    "lang": lambda v: bool(_LANG.fullmatch(v)), "hreflang": lambda v: bool(_LANG.fullmatch(v)),
+    "datetime": lambda v: bool(_DATE.fullmatch(v.strip())), "scope": lambda v: v in _SCOPES,
+    "headers": lambda v: False,
+}
+
+
 class _Repair:
     """One fragment's repair; ``changed`` says whether anything was touched."""
 
@@ -88,12 +96,13 @@ class _Repair:
             tag = child.tag
             if phrasing and tag not in PHRASING and not (el.tag == "ruby" and tag in ("rt", "rp")):
                 self.rename(child, "span")
-            elif tag in forbid or el.tag not in PARENTS.get(tag, frozenset({el.tag})):
+            elif tag in forbid or ((parents := PARENTS.get(tag)) is not None and el.tag not in parents):
                 self.rename(child, "span" if phrasing else "div")
             self.attributes(child)
             tag = child.tag
             inner = phrasing if tag in TRANSPARENT else (tag in PHRASING_ONLY or phrasing)
-            self.walk(child, inner, forbid | FORBIDS.get(tag, frozenset()))
+            more = FORBIDS.get(tag)
+            self.walk(child, inner, forbid | more if more else forbid)
 
     def structure(self, el: etree._Element, phrasing: bool) -> None:
         """What an element's own children must be (lists, definition lists, tables, figures)."""
@@ -154,15 +163,12 @@ class _Repair:
             self.changed = True
 
     def attributes(self, el: etree._Element) -> None:
-        checks: dict[str, Callable[[str], bool]] = {
-            "lang": lambda v: bool(_LANG.fullmatch(v)), "hreflang": lambda v: bool(_LANG.fullmatch(v)),
-            "datetime": lambda v: bool(_DATE.fullmatch(v.strip())), "scope": lambda v: v in _SCOPES,
-            "headers": lambda v: False,
-        }
-        for name, ok in checks.items():
-            value = el.get(name)
-            if value is not None and not ok(value):
-                self.drop_attr(el, name)
+        attrib = el.attrib
+        if attrib:  # (most elements of a post have none: nothing to look up)
+            for name, ok in _CHECKS.items():
+                value = attrib.get(name)
+                if value is not None and not ok(value):
+                    self.drop_attr(el, name)
         if el.tag == "ol" and el.get("reversed") not in (None, "", "reversed"):
             el.set("reversed", "reversed")
             self.changed = True

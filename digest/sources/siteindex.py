@@ -13,9 +13,10 @@ cache, it stays cheap at 100,000+ posts:
   their heads read (on the free cores when many), vanished ones are dropped;
 * ``full`` (``digest list``, ``digest check``) checks every file of every tree, which also finds a post
   edited in place, without a rename, to another day than both its file name and its indexed day. It
-  records what it found: a fingerprint of the tree's files (names, sizes, times) and the tree's counts.
-  The next full check that finds the same fingerprint — no row of the index written since (a write forgets
-  every record) — takes the counts without loading the index's rows.
+  records what it found: the tree's names, a fingerprint of its files (names, sizes, times) and its counts.
+  The next full check takes the names while the tree's folders are unchanged (:mod:`digest.sources.listing`)
+  and, finding the same fingerprint — no row of the index written since (a write forgets every record) —
+  the counts, without loading the index's rows.
 
 A cold first run reads every post's head once. Without a cache (``--no-cache``) every head is read, each
 time: the price of never losing a post.
@@ -25,7 +26,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from array import array
 from collections.abc import Iterable
 from datetime import date
 from functools import partial
@@ -38,8 +38,18 @@ from digest.runtime.cache import HeadRow, Store
 from digest.runtime.env import Environment
 from digest.sources.discover import Layout, Tree, find_trees, layout_of, list_tree, stat_entries
 from digest.sources.index import Entry, head_prefix, make_row, read_rows
+from digest.sources.listing import (
+    LISTED,
+    Checked,
+    Listing,
+    Stats,
+    listed_now,
+    load_checked,
+    load_listed,
+    stat_files,
+    tree_listing,
+)
 
-Folders = list[tuple[str, int]]  # (folder, mtime_ns) of one tree, read before it was listed
 Counts = list[tuple[int, str | None, str | None, int, int]]  # (day, categories, tags, published, posts)
 Counted = tuple[Counts, list[tuple[str, str]]]  # a tree's counts, and (path, reason) of its unreadable files
 
@@ -99,36 +109,53 @@ class SiteIndex:
         cache.put_tree(self.prefix, tree.path, json.dumps([rules, folders]))
 
     def _check_all(self, cache: Store, rules: str) -> None:
-        """Every tree listed and every file checked. A tree whose files (names, sizes, times) are those its last
-        full check recorded, the index not written since, is taken as it is, with the counts recorded then;
-        the others are checked against every row of the index (loaded once, when needed)."""
+        """Every file of every tree checked. A tree whose files (names, times, sizes) are those its last full
+        check recorded, the index not written since, is taken as it is, with the counts recorded then (its
+        names, too, while its folders are unchanged: :mod:`digest.sources.listing`); in the others every file
+        changed is read again (loading the index's rows once, when needed)."""
         known: dict[str, tuple[int, int]] | None = None
-        listed: set[str] = set()
-        prints: dict[str, str] = {}
+        listings: dict[str, Listing] = {}
+        stats: dict[str, Stats] = {}
         for tree in self.trees:
-            files, folders = list_tree(self.layout, tree)
-            files.sort()
-            entries, problems = stat_entries(self.layout.root, files)
-            self.problems += problems
-            listed.update(files)
-            prints[tree.path] = fingerprint(entries, problems)
-            cache.put_tree(self.prefix, tree.path, json.dumps([rules, folders]))
-            record = _record(cache.checked(self.prefix, tree.path), rules, prints[tree.path])
-            if record is not None:
-                self._counted[tree.path] = record
+            record = load_checked(cache.checked(self.prefix, tree.path), rules)
+            listed = load_listed(cache.tree(self.prefix, tree.path + LISTED), rules)
+            listing = listings[tree.path] = tree_listing(self.layout, tree, listed)
+            if listing.relisted:
+                cache.put_tree(self.prefix, tree.path, json.dumps([rules, listing.folders]))
+            got = stats[tree.path] = stat_files(self.layout.root, listing.files)
+            self.problems += got.problems.values()
+            if record is not None and got.fingerprint(listing.joined) == record.fingerprint:
+                self._counted[tree.path] = (record.counts, record.errors)
+                if listing.relisted:  # the same files, a folder changed (a file added and removed)
+                    cache.put_tree(self.prefix, tree.path + LISTED, listed_now(rules, listing, got).dump())
                 continue
             if known is None:
                 known = cache.head_stats_all(self.prefix)
-            todo = []
-            for e in entries:  # a plain loop: this runs over every file of the site
-                was = known.get(e[0])
-                if was is None or was[0] != e[1] or was[1] != e[2]:
-                    todo.append(e)
-            self._store(cache, todo, None)
-            for row in unreadable(problems):
-                cache.put_head(self.prefix, row)
-        if known is None:
-            return
+            self._update(cache, known, listing.files, got, listed.ctime_of() if listed else {})
+            cache.put_tree(self.prefix, tree.path + LISTED, listed_now(rules, listing, got).dump())
+        if known is not None:
+            self._recount(cache, known, rules, listings, stats)
+
+    def _update(self, cache: Store, known: dict[str, tuple[int, int]], files: list[str], got: Stats,
+                ctimes: dict[str, int]) -> None:
+        """Read the files new or changed since the index's rows were made — a file whose change time is not
+        the one recorded too, even if its modification time and size are (set back after an edit)."""
+        todo = []
+        mtimes, sizes, now = got.mtimes, got.sizes, got.ctimes
+        for i, path in enumerate(files):  # a plain loop: this runs over every file of the site
+            if i in got.problems:
+                continue
+            was = known.get(path)
+            if was is None or was[0] != mtimes[i] or was[1] != sizes[i] or ctimes.get(path, now[i]) != now[i]:
+                todo.append((path, mtimes[i], sizes[i]))
+        self._store(cache, todo, None)
+        for row in unreadable(got.problems.values()):
+            cache.put_head(self.prefix, row)
+
+    def _recount(self, cache: Store, known: dict[str, tuple[int, int]], rules: str, listings: dict[str, Listing],
+                 stats: dict[str, Stats]) -> None:
+        """Drop the rows of files gone, write what is pending, and record every tree anew with its counts."""
+        listed = {f for listing in listings.values() for f in listing.files}
         # rows of files gone (or of a tree not read now, kept for when it is read again)
         cache.drop_heads(p for p in known.keys() - listed if self.ours(p))
         cache.commit()  # (writing rows forgets every tree's record: all are recorded again, counted anew)
@@ -136,7 +163,11 @@ class SiteIndex:
             counted = self._counted.get(tree.path) or (cache.head_counts(self.prefix, tree.path),
                                                        cache.head_errors(self.prefix, tree.path))
             self._counted[tree.path] = counted
-            cache.put_checked(self.prefix, tree.path, json.dumps([rules, prints[tree.path], *counted]))
+            self._record(cache, tree.path, rules, listings[tree.path], stats[tree.path])
+
+    def _record(self, cache: Store, path: str, rules: str, listing: Listing, got: Stats) -> None:
+        counts, errors = self._counted[path]
+        cache.put_checked(self.prefix, path, Checked(rules, got.fingerprint(listing.joined), counts, errors).dump())
 
     def _store(self, cache: Store, todo: list[Entry], rows: dict[str, HeadRow] | None) -> None:
         for row in self._read(sorted(todo)):
@@ -162,12 +193,15 @@ class SiteIndex:
             return [(*k, n) for k, n in counted.items()], bad
         out: list[tuple[int, str | None, str | None, int, int]] = []
         problems: list[Problem] = []
-        with Store(self.env.cache_dir, self.settings.site_root) as cache:
-            for tree in self.trees:
-                counts, errors = self._counted.get(tree.path) or (cache.head_counts(self.prefix, tree.path),
-                                                                  cache.head_errors(self.prefix, tree.path))
-                out += counts
-                problems += [Skipped(Path(path), error) for path, error in errors]
+        found = [self._counted.get(tree.path) for tree in self.trees]
+        if None in found:  # (a full check counted every tree: the cache is not opened again)
+            with Store(self.env.cache_dir, self.settings.site_root) as cache:
+                found = [got or (cache.head_counts(self.prefix, tree.path), cache.head_errors(self.prefix, tree.path))
+                           for tree, got in zip(self.trees, found, strict=True)]
+        for got in found:
+            assert got is not None
+            out += got[0]
+            problems += [Skipped(Path(path), error) for path, error in got[1]]
         return out, problems
 
     def rows(self) -> list[HeadRow]:
@@ -227,26 +261,6 @@ def _unchanged(root: Path, state: str, rules: str) -> bool:
         return bool(was_rules == rules and folders and all(os.stat(root / f).st_mtime_ns == m for f, m in folders))
     except (OSError, ValueError, TypeError):
         return False
-
-
-def fingerprint(entries: list[Entry], problems: list[Problem]) -> str:
-    """The names, times and sizes of a tree's files (and the reasons some cannot be read), as one digest."""
-    digest = hashlib.sha1("\0".join([e[0] for e in entries]).encode("utf-8", "surrogatepass"))
-    digest.update(array("q", [e[1] for e in entries]).tobytes())
-    digest.update(array("q", [e[2] for e in entries]).tobytes())
-    digest.update(json.dumps([[p.path.as_posix(), p.message] for p in problems]).encode())
-    return digest.hexdigest()
-
-
-def _record(record: str | None, rules: str, fingerprint: str) -> Counted | None:
-    """The counts a full check recorded, when it was made under ``rules`` of files with this fingerprint."""
-    try:
-        was_rules, was_print, counts, errors = json.loads(record or "null") or (None, None, None, None)
-    except (ValueError, TypeError):
-        return None
-    if was_rules != rules or was_print != fingerprint or not isinstance(counts, list) or not isinstance(errors, list):
-        return None
-    return [tuple(c) for c in counts], [tuple(e) for e in errors]
 
 
 def _near(row: HeadRow, a: int, b: int) -> bool:

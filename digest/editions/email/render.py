@@ -145,15 +145,17 @@ def _size(html: str) -> int:
     return len(html.encode("utf-8"))
 
 
-def _fit(r: _Renderer, cap: int, cap_size: int, budget: int) -> tuple[int, str]:
-    """The largest N < cap whose HTML fits ``budget`` (N = 0 keeps only the "N more" lines).
+def _fit(r: _Renderer, cap: int, cap_size: int, budget: int, fits: tuple[int, str] | None = None) -> tuple[int, str]:
+    """The largest N < cap whose HTML fits ``budget`` (N = 0 keeps only the "N more" lines); ``fits``: an N
+    known to fit, with its HTML, where the search starts (else at 0).
 
     Sizes grow almost linearly with N, so the next N to try is interpolated between the largest that
     fits and the smallest that does not (with a bisection step whenever that fails to halve the gap);
-    a few renders instead of log2(cap). Deterministic: the same digest gives the same N.
+    a few renders instead of log2(cap). Deterministic: the same digest gives the same N (sizes never shrink
+    as N grows, so the largest N that fits is one, wherever the search starts).
     """
-    lo_html = r.html(0)
-    lo, lo_size, hi, hi_size = 0, _size(lo_html), cap, cap_size
+    lo, lo_html = fits or (0, r.html(0))
+    lo_size, hi, hi_size = _size(lo_html), cap, cap_size
     if lo_size > budget:
         return 0, lo_html
     bisect = False
@@ -183,12 +185,12 @@ def render(digest: Digest, *, theme: Theme, settings: Settings) -> RenderedEmail
     longest = max((len(s.posts) for s in digest.sections), default=0)
     cap = min(options.top_n, longest) if options.top_n > 0 else longest
     r.full = options.content == "full" or (options.content == "auto" and _may_fit_whole(digest, cap, budget))
-    best, html = _first_over(r, cap, budget)
+    best, html, fits = _first_over(r, cap, budget)
     if _size(html) > budget and options.content == "auto" and r.full:
         r.full = False  # the whole issue does not fit as whole articles: summaries
-        best, html = _first_over(r, cap, budget)
+        best, html, fits = _first_over(r, cap, budget)
     if _size(html) > budget:
-        best, html = _fit(r, best, _size(html), budget)
+        best, html = _fit(r, best, _size(html), budget, fits)
     k = None
     if _size(html) > budget:  # many sections: even their headings and "N more" lines are too much
         k, html = _fit_sections(r, len(digest.sections), budget)
@@ -197,16 +199,20 @@ def render(digest: Digest, *, theme: Theme, settings: Settings) -> RenderedEmail
                         hidden=hidden, web_url=r.web_url, parts=r.parts(html))
 
 
-def _first_over(r: _Renderer, cap: int, budget: int) -> tuple[int, str]:
-    """``cap`` articles per section when they fit; else the fewest of 8, 64, 512… (at most ``cap``) that do
-    not: the search for the most that fit starts below it. A day of 100,000 posts is never rendered whole
-    only to learn that about 300 fit."""
-    n = min(cap, 8)
+def _first_over(r: _Renderer, cap: int, budget: int) -> tuple[int, str, tuple[int, str] | None]:
+    """``cap`` articles per section when they fit; else a number that does not, found from 8 up — each next
+    try a quarter past where the last one's size says the budget ends, at most 8 times more articles: the
+    search for the most that fit starts below it, and a day of 100,000 posts is never rendered whole only to
+    learn that about 300 fit (nor a 300-post day, to learn that 11 a section do). Also the largest N tried
+    that fits, with its HTML (None when none did)."""
+    n, fits = min(cap, 8), None
     while True:
         html = r.html(n)
-        if n >= cap or _size(html) > budget:
-            return n, html
-        n = min(cap, n * 8)
+        size = _size(html)
+        if n >= cap or size > budget:
+            return n, html, fits
+        fits = (n, html)
+        n = min(cap, n * 8, max(n + 1, -(-5 * n * budget // (4 * max(1, size)))))
 
 
 def _may_fit_whole(digest: Digest, cap: int, budget: int) -> bool:

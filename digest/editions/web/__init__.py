@@ -7,7 +7,6 @@ from typing import ClassVar
 
 from digest.editions.base import Edition, Output, WriteContext, base_context, output_path
 from digest.editions.content import content_css
-from digest.editions.reading import for_reading
 from digest.model import Digest
 from digest.runtime.files import atomic_path
 
@@ -20,11 +19,14 @@ class WebEdition(Edition):
     for_readers = True
     order = 30
     previewable = True
+    preload = ("digest.editions.reading",)  # (imported when a page is made: a worker has it ready)
 
     def page(self, digest: Digest, ctx: WriteContext) -> str:
         return "".join(self._pieces(digest, ctx))
 
     def _pieces(self, digest: Digest, ctx: WriteContext) -> Iterator[str]:
+        from digest.editions.reading import for_reading  # lxml: loaded when a page is made, not by `digest list`
+
         theme = ctx.theme
         # the web shows every image: only repetitions go
         digest = for_reading(digest, theme.labels, folder=ctx.env.cache_dir)
