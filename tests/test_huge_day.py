@@ -1,10 +1,10 @@
 """A huge day's memory is bounded by design: 100,000 posts in one day must build in at most 500 MB, so each post
 may add at most (500 MB − a small day's peak) / 100,000 to the peak. Every body goes through a spill whose
-memory budget is lowered here (1 MB instead of 16), so that a day of a few thousand posts behaves as 100,000
-do: the bodies go to disk, and what each post still costs in memory is measured. Built in a subprocess at
-two sizes, cold (every post read and rendered, the cache written) and warm (as the cron's next run), as the
-issue measured it: the web page and the email. (The EPUB of such a day is built too, and checked for every
-article, but still costs about 5 KB a post: docs/scale.md.)"""
+memory budget is lowered here (1 MB instead of 16), with the other buffers a huge day fills and then keeps at
+a fixed size, so that a day of a few thousand posts behaves as 100,000 do: the bodies go to disk, and what each
+post still costs in memory is measured. Built in a subprocess at two sizes, cold (every post read and
+rendered, the cache written) and warm (as the cron's next run), as the issue measured it: the web page and the
+email; then the EPUB, the same way (docs/scale.md has the 100,000-post measurements)."""
 from __future__ import annotations
 
 import os

@@ -420,6 +420,45 @@ def test_split_keeps_every_article_once_in_order():
     assert all(sum(1000 for _ in d.posts) <= 30_000 for d in parts)
 
 
+def test_an_epub_over_the_limit_by_its_text_is_split_at_once_and_never_held_in_memory(tmp_path, caplog, monkeypatch):
+    """A huge day's book (hundreds of MB of text): scaling images cannot help, so the parts are made
+    straight away, each written to its file as it is made (a book is never rendered into memory)."""
+    import digest.editions.epub.fit as fit
+
+    site = tmp_path / "words"
+    (site / "_posts").mkdir(parents=True)
+    (site / "_config.yml").write_text("title: 文字站\nlang: zh-CN\ntimezone: Asia/Shanghai\n", encoding="utf-8")
+    for n in range(12):
+        text = "\n\n".join(f"第{n}篇第{k}段：" + "".join(chr(0x4E00 + (n * 7919 + k * 104729 + i * 31) % 20000)
+                                                       for i in range(300)) for k in range(12))
+        (site / "_posts" / f"2022-04-19-w{n}.md").write_text(
+            f"---\ntitle: 文{n}\ndate: 2022-04-19 10:{n:02d}:00 +0800\n---\n\n{text}\n", encoding="utf-8")
+    writes = []
+    real = fit.write_to
+    monkeypatch.setattr(fit, "write_to", lambda d, ctx, f, *a: writes.append(type(f).__name__) or real(d, ctx, f, *a))
+    caplog.set_level("WARNING", logger="digest.epub")
+    limit = 0.2
+    files = build(site, LATE_DAY, ["epub"], tmp_path / "out", epub={"max_size_mb": limit})
+    assert len(files) > 1 and len(writes) == len(files)  # no book made again with smaller images first
+    assert all(w == "BufferedWriter" for w in writes)  # each to its file
+    titles = []
+    for path in files:
+        assert path.stat().st_size <= limit * 1024 * 1024, (path, path.stat().st_size)
+        titles += _titles(path)
+    assert titles == [f"文{n}" for n in range(12)]
+    message = " ".join(r.getMessage() for r in caplog.records)
+    assert f"split into {len(files)} parts" in message and "scaled" not in message
+
+
+def _titles(book: Path) -> list[str]:
+    """The articles of a book, in its reading order (its navigation document: a day without categories has
+    no sections, its articles are the table of contents)."""
+    with zipfile.ZipFile(book) as z:
+        nav = etree.fromstring(z.read("EPUB/nav.xhtml"))
+    toc = nav.xpath("//x:nav[@role='doc-toc']", namespaces=X)[0]
+    return [a.text for a in toc.iter("{http://www.w3.org/1999/xhtml}a")]
+
+
 def test_an_epub_over_the_limit_gets_smaller_images_then_numbered_parts(tmp_path, caplog):
     site = tmp_path / "big"
     (site / "_posts").mkdir(parents=True)

@@ -10,7 +10,7 @@ from typing import ClassVar
 from digest.editions.base import Edition, Output, WriteContext, output_path
 from digest.editions.epub.options import EpubOptions
 from digest.model import Digest
-from digest.runtime.files import atomic_path, atomic_write
+from digest.runtime.files import atomic_path
 
 log = logging.getLogger("digest.epub")
 COVER_TYPES = (".jpg", ".jpeg", ".png")
@@ -47,17 +47,16 @@ class EpubEdition(Edition):
     def _fit(digest: Digest, ctx: WriteContext, first: Path, limit: float) -> list[Path]:
         from digest.editions.epub.fit import shrink
 
-        fitted = shrink(digest, ctx)
-        paths = [first.with_name(f"{first.stem}.part{n}{first.suffix}") if n > 1 else first
-                 for n in range(1, len(fitted.books) + 1)]
-        written = [atomic_write(path, data) for path, data in zip(paths, fitted.books, strict=True)]
-        log.warning("%s: above %g MB (the Send-to-Kindle limit): images scaled down to 1/%d of "
-                    "epub.image_max_width%s", first, limit, 2 ** fitted.scaled,
-                    f", and the issue split into {len(paths)} parts" if len(paths) > 1 else "")
+        fitted = shrink(digest, ctx, first)
+        done = [f"images scaled down to 1/{2 ** fitted.scaled} of epub.image_max_width"] if fitted.scaled else []
+        if len(fitted.books) > 1:
+            done.append(f"the issue split into {len(fitted.books)} parts")
+        log.warning("%s: above %g MB (the Send-to-Kindle limit): %s", first, limit,
+                    ", and ".join(done) or "it cannot be made smaller")
         if fitted.too_big:
             log.warning("%s: an article is above %g MB on its own; its part is still too big for Send-to-Kindle",
                         first, limit)
-        return written
+        return list(fitted.books)
 
     def cover(self, files: list[Path]) -> tuple[bytes, str] | None:
         """The cover image inside the EPUB: the EPUB 3 ``cover-image`` item, else the EPUB 2 ``cover`` meta."""

@@ -1,25 +1,28 @@
 """Fitting an issue under ``epub.max_size_mb`` (50 MB by default: Send-to-Kindle refuses larger files).
 
 A book over the limit is made again with its images scaled down further (half, then a quarter of
-``image_max_width``, at a lower JPEG quality); if it is still too big, the issue is split into numbered
-parts, each a book of its own with its own contents, cut between articles so that each part fits. An
-article too big to fit alone still gets a part of its own, and the build says so: never silently too big.
+``image_max_width``, at a lower JPEG quality) when its images are what puts it over; if it is still too
+big (or its text alone is), the issue is split into numbered parts, each a book of its own with its own
+contents, cut between articles so that each part fits. An article too big to fit alone still gets a part of
+its own, and the build says so: never silently too big. Every book is written to its file as it is made:
+a huge day's book (hundreds of megabytes) is never held in memory.
 """
 from __future__ import annotations
 
 import contextlib
-import io
 import logging
 import re
 import zipfile
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from digest.editions.base import WriteContext
-from digest.editions.epub.book import render
+from digest.editions.epub.book import write_to
 from digest.editions.epub.images import Images, Refused
 from digest.editions.epub.options import EpubOptions
 from digest.editions.reading import with_sections
 from digest.model import Digest, Post, Section
+from digest.runtime.files import atomic_path
 
 log = logging.getLogger("digest.epub")
 _SRC = re.compile(r"""<img\b[^>]*?\bsrc="([^"]*)\"""")
@@ -29,32 +32,50 @@ OVERHEAD = 0.9  # a part is planned to this share of the limit: the cover, style
 
 @dataclass(frozen=True)
 class Fitted:
-    books: tuple[bytes, ...]  # one, or the numbered parts in order
+    books: tuple[Path, ...]  # one, or the numbered parts in order, written
     scaled: int  # 0: images as configured; n: the n-th step of SCALES
     too_big: bool  # some part is still over the limit (an article bigger than it on its own)
 
 
-def shrink(digest: Digest, ctx: WriteContext) -> Fitted:
-    """The book(s) of an issue whose book as configured was too big: smaller images, then parts."""
+def shrink(digest: Digest, ctx: WriteContext, first: Path) -> Fitted:
+    """The book(s) of an issue whose book as configured (written at ``first``) was too big: smaller images,
+    then parts. Each candidate is written to its file as it is made and measured there: a book of a huge day
+    (hundreds of megabytes) is never held in memory, and smaller images are tried only when the book's images
+    are what puts it over the limit."""
     options = ctx.settings.options(EpubOptions)
     limit = int(options.max_size_mb * 1024 * 1024)
-    smaller, data = options, b""
+    images = _image_bytes(first)
+    smaller, scaled = options, 0
     for step, (divide, quality) in enumerate(SCALES, 1):
         smaller = options.model_copy(update={"image_max_width": max(200, options.image_max_width // divide),
                                              "image_quality": min(options.image_quality, quality)})
-        data = render(digest, ctx, smaller)
-        if len(data) <= limit:
-            return Fitted((data,), step, False)
-    parts = split(digest, _weights(digest, ctx, smaller), int(limit * OVERHEAD) - _cover_bytes(data))
-    books = tuple(render(p, ctx, smaller, (i, len(parts))) for i, p in enumerate(parts, 1))
-    return Fitted(books, len(SCALES), any(len(b) > limit for b in books))
+        scaled = step if images else 0
+        if first.stat().st_size - images > limit:
+            continue  # the book without its articles' images is over: smaller ones cannot make it fit
+        if _write(first, digest, ctx, smaller) <= limit:
+            return Fitted((first,), step, False)
+    parts = split(digest, _weights(digest, ctx, smaller), int(limit * OVERHEAD) - _image_bytes(first, cover=True))
+    books = tuple(first.with_name(f"{first.stem}.part{n}{first.suffix}") if n > 1 else first
+                  for n in range(1, len(parts) + 1))
+    sizes = [_write(path, part, ctx, smaller, (n, len(parts)))
+             for n, (path, part) in enumerate(zip(books, parts, strict=True), 1)]
+    return Fitted(books, scaled, any(size > limit for size in sizes))
 
 
-def _cover_bytes(data: bytes) -> int:
-    """Room the cover image takes in every part (each part carries the issue's cover)."""
-    with zipfile.ZipFile(io.BytesIO(data)) as z:
-        names = [n for n in z.namelist() if "/images/cover." in n]
-        return z.getinfo(names[0]).compress_size if names else 0
+def _write(path: Path, digest: Digest, ctx: WriteContext, options: EpubOptions,
+           part: tuple[int, int] | None = None) -> int:
+    """Write the book (or part) to ``path``, replacing it whole; its size."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        write_to(digest, ctx, f, options, part)
+    return path.stat().st_size
+
+
+def _image_bytes(book: Path, *, cover: bool = False) -> int:
+    """Bytes the book's images take in it: the articles' (or, with ``cover``, the cover's: each part carries
+    the issue's cover)."""
+    with zipfile.ZipFile(book) as z:
+        return sum(i.compress_size for i in z.infolist()
+                   if "/images/" in i.filename and ("/images/cover." in i.filename) == cover)
 
 
 def _weights(digest: Digest, ctx: WriteContext, options: EpubOptions) -> dict[str, int]:
