@@ -120,7 +120,7 @@ def test_many_new_posts_render_in_worker_processes_exactly_as_in_one(make_post, 
     ids = assembly.unique_ids(collected.posts)
     shares = []
     real_fork_map = parallel.fork_map
-    monkeypatch.setattr(parallel, "fork_map", lambda fn, jobs: shares.append(len(jobs)) or real_fork_map(fn, jobs))
+    monkeypatch.setattr(parallel, "fork_map", lambda fn, jobs, **kw: shares.append(len(jobs)) or real_fork_map(fn, jobs, **kw))
     again = Collected(list(collected.posts), list(collected.problems))  # render_posts takes the posts it renders
     posts, problems = assembly.render_posts(s, collected, ids, env=NO_CACHE)
     assert not collected.posts

@@ -150,6 +150,8 @@ def render_posts(settings: Settings, collected: Collected, ids: list[str], *,
                 path = value.path.as_posix()
                 cache.put_rendered(path, keyed[path], data)
                 got[path] = _kept(value, spill)
+            del part  # (not held while the next round is rendered)
+    del keyed
     spill.done()
     posts: list[Post] = []
     for path in order:

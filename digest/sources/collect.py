@@ -74,6 +74,7 @@ def read_posts(settings: Settings, files: Iterable[Path], cache: Store, spill: S
                 cache.put_post(prefix, entries[key], data)
                 got[key] = _kept(pickle.loads(data), spill)
             done += len(part)
+            del part  # (not held while the next round is read)
     spill.done()
     for key, _, _ in stats.entries:
         hit = got[key]
