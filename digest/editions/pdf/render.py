@@ -108,7 +108,16 @@ def worker_count(options: PdfOptions) -> int:
 
 
 def _pool(n: int, jobs: int) -> Executor | None:
+    _import_layout()
     return parallel.workers(min(n, jobs), ["digest.editions.pdf.layout", "weasyprint"])
+
+
+def _import_layout() -> None:
+    """WeasyPrint imported here, once, just before a layout is forked (the front matter's child, the
+    workers): they inherit it instead of importing it each — ~0.5 s of CPU apiece, mostly cffi parsing its C
+    declarations; a sixth of a rebuild after one new article. Not sooner: a build whose pieces are all in
+    the cache never needs it."""
+    import weasyprint  # noqa: F401
 
 
 def _base(settings: Settings) -> Path:
@@ -157,6 +166,7 @@ def front_ahead(r: Renderer, store: PieceStore) -> Front:
     doc = front_of(r)
     if store.get(doc.name) is not None or worker_count(r.options) < 2:
         return Front(doc)
+    _import_layout()  # (also when no child can be forked: this process then lays it out itself)
     return Front(doc, parallel.alongside(lay_out, _jobs([doc], 1, r, store)[0]))
 
 
