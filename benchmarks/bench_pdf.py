@@ -185,7 +185,7 @@ settings = load_settings(site)
 env = Environment(tmp / "cache", 1650412800)
 digest = make_digest(settings, date.fromisoformat(sys.argv[4]), date.fromisoformat(sys.argv[4]), env=env)
 r = render.Renderer(digest, WriteContext(tmp, load_theme(settings), settings, env))
-docs = [Doc(f"p{i}", r.html("body", parts=[p])) for i, p in enumerate(plan_pieces(digest)[:6])]
+docs = [Doc(f"p{i}", *r.page("body", parts=[p])) for i, p in enumerate(plan_pieces(digest)[:6])]
 job = Job("profile", docs, tmp, str(site.resolve().as_uri()) + "/", tmp / "fonts", rules=r.rules)
 lay_out(Job("warm", docs[:1], tmp, job.base_url, tmp / "fonts", rules=r.rules))
 with open(out, "w", encoding="utf-8") as f:

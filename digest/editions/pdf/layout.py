@@ -32,6 +32,12 @@ NUMBER_SLOT = "pn"  # the class of the contents' page-number boxes (pdf/front.ht
 class Doc:
     name: str  # the piece's file stem (its cache key) or a sample's name
     html: str
+    css: str = ""  # its stylesheet when not in ``html``: parsed once per job for the documents sharing it
+
+    @property
+    def weight(self) -> int:
+        """What laying it out costs, roughly: its text."""
+        return len(self.html) + len(self.css)
 
 
 @dataclass
@@ -111,6 +117,20 @@ def _take_links(pages: list[Any], laid: Laid) -> None:
         page.links[:] = kept
 
 
+def _stylesheet(css: str, sheets: dict[str, tuple[Any, list[str]]], job: Job, fetcher: Any,
+                fonts: Any) -> tuple[Any, list[str]]:
+    """The parsed stylesheet, once per distinct text in a job (parsing it is ~5 % of a piece's layout), and
+    the URLs refused while parsing it (its fonts and imports are fetched then), which every document using
+    it reports as it would have reading the stylesheet in its own HTML."""
+    if css not in sheets:
+        from weasyprint import CSS
+
+        before = len(fetcher.refused)
+        sheet = CSS(string=css, base_url=job.base_url, url_fetcher=fetcher, font_config=fonts)
+        sheets[css] = (sheet, fetcher.refused[before:])
+    return sheets[css]
+
+
 def _render(job: Job) -> tuple[list[Any], list[Laid], Any]:
     from weasyprint import HTML
     from weasyprint.text.fonts import FontConfiguration
@@ -119,14 +139,19 @@ def _render(job: Job) -> tuple[list[Any], list[Laid], Any]:
 
     fetcher = SiteFetcher(job.rules or FetchRules("", "", ()))  # no rules: data: only
     fonts = FontConfiguration()  # one for the job: every document finds the same fonts once
+    sheets: dict[str, tuple[Any, list[str]]] = {}
     docs, laid = [], []
     for doc in job.docs:
+        # a stylesheet given apart has the user origin, not the author's: the same cascade where it is the
+        # document's only one and says nothing !important (:func:`.render.css_apart` checks)
+        sheet, refused = _stylesheet(doc.css, sheets, job, fetcher, fonts) if doc.css else (None, [])
         before = len(fetcher.refused)
-        rendered = HTML(string=doc.html, base_url=job.base_url, url_fetcher=fetcher).render(font_config=fonts)
+        html = HTML(string=doc.html, base_url=job.base_url, url_fetcher=fetcher)
+        rendered = html.render(font_config=fonts, stylesheets=[sheet] if sheet is not None else None)
         pages = rendered.pages
         size = (pages[0].width, pages[0].height) if pages else (0.0, 0.0)
         one = Laid(doc.name, job.out_dir / f"{doc.name}.pdf", len(pages), size, {}, [],
-                   refused=list(dict.fromkeys(fetcher.refused[before:])))
+                   refused=list(dict.fromkeys([*refused, *fetcher.refused[before:]])))
         _take_links(pages, one)
         docs.append(rendered)
         laid.append(one)
@@ -161,7 +186,7 @@ def lay_out(job: Job) -> list[Laid]:
             gc.enable()
         gc.collect()
     for one, doc in zip(laid, job.docs, strict=True):
-        one.missing = sorted({cp for cp in handler.codepoints if chr(cp) in doc.html})
+        one.missing = sorted({cp for cp in handler.codepoints if chr(cp) in doc.html or chr(cp) in doc.css})
     return laid
 
 

@@ -3,8 +3,9 @@
 A piece is a small PDF (its pages, no font programs) and a JSON file (:class:`~.layout.Laid`: page count,
 anchors, links, number slots, glyphs used, the kept font files). Its key (:func:`piece_key`) is made the
 one way every cache key of digest is made (:mod:`digest.runtime.keys`): the input — the HTML the theme's
-templates made for it, which holds the stylesheet, the settings' effect and the articles — the local files
-it shows (images) and the fonts installed, and the code of the editions and of the libraries they use.
+templates made for it and its stylesheet (in it or given apart), the settings' effect and the articles — the
+local files it shows (images) and the fonts installed, and the code of the editions and of the libraries they
+use.
 So a piece whose articles, theme, settings, fonts or code changed is simply not found.
 
 The JSON is written after the PDF, both by renaming, so a reader never sees half a piece. Pieces unused the
@@ -57,9 +58,10 @@ def _local_files(html: str, rules: FetchRules) -> list[str]:
     return out
 
 
-def piece_key(html: str, *, rules: FetchRules, fonts: str) -> str:
+def piece_key(html: str, *, rules: FetchRules, fonts: str, css: str = "") -> str:
+    """``css``: the stylesheet laid out with ``html`` when it is not in it."""
     code = keys.code_fingerprint("digest.editions")
-    return keys.key("pdf-piece", inputs=[html, repr(rules), fonts, *_local_files(html, rules)], code=code)
+    return keys.key("pdf-piece", inputs=[html, css, repr(rules), fonts, *_local_files(html, rules)], code=code)
 
 
 @dataclass

@@ -4,11 +4,14 @@ Every piece — each run of articles (:func:`.plan.plan_pieces`), the front matt
 numbers left blank), and two small samples of the page chrome (:mod:`.stamp`) — is rendered from the
 theme's template and looked up in the cache by its key. Only the missing ones are laid out, grouped into
 jobs of about equal weight spread over the worker processes. A cold build lays out everything; the in-day
-rebuild after one new article lays out that article's piece and the front matter.
+rebuild after one new article lays out that article's piece and the front matter. A piece's stylesheet is
+given to WeasyPrint apart from its HTML where that lays it out the same (:func:`css_apart`), so that a job
+parses it once for all its pieces.
 """
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -30,6 +33,16 @@ from digest.runtime import parallel
 
 TOP_HEADLINES = 8
 BLANK = "\u200b"  # what the front's number boxes hold: a zero-width space keeps each box where a number goes
+_STYLESHEETS = re.compile(r"<style\b|<link\b[^>]*\bstylesheet\b", re.I)
+_IN_DOCUMENT = re.compile(r"!\s*important|@(?:counter-style|color-profile)\b", re.I)
+
+
+def css_apart(html: str, css: str) -> bool:
+    """Whether ``css`` may be laid out apart from the document ``html`` (its ``<style>`` left empty), for the
+    same pages. WeasyPrint gives a stylesheet passed apart the user origin: the same cascade as the author's
+    where it is the document's only stylesheet and nothing in it is !important; and it keeps the counter
+    styles and colour profiles a stylesheet declares in the document that parses it, not in the sheet."""
+    return len(_STYLESHEETS.findall(html)) == 1 and not _IN_DOCUMENT.search(css)
 
 
 class Renderer:
@@ -50,27 +63,44 @@ class Renderer:
 
     def html(self, mode: str, *, parts: Iterable[Part] = (), numbers: dict[str, Any] | None = None,
              stubs: int = 0, first_page: int = 1, total: int = 0) -> str:
+        """The document with its stylesheet in it (the single pass)."""
+        return self.page(mode, parts=parts, numbers=numbers, stubs=stubs, first_page=first_page, total=total,
+                         apart=False)[0]
+
+    def page(self, mode: str, *, parts: Iterable[Part] = (), numbers: dict[str, Any] | None = None,
+             stubs: int = 0, first_page: int = 1, total: int = 0, apart: bool = True) -> tuple[str, str]:
+        """(the document, its stylesheet when ``apart`` and :func:`css_apart` allows, else "": then the
+        stylesheet is in the document)."""
         pdf = self.options
         common = dict(mode=mode, page_size=pdf.page_size, page_break=pdf.section_page_break,
                       first_page=first_page, total=total)
         css = self.theme.render("pdf/print.css", **common, **self.ctx) + self.content_css
-        return self.theme.render("pdf/digest.html.j2", css=css, parts=list(parts), numbers=numbers,
-                                 stubs=stubs, top=self.top, created=self.digest.generated.isoformat(),
-                                 **common, **self.ctx)
+        values = dict(parts=list(parts), numbers=numbers, stubs=stubs, top=self.top,
+                      created=self.digest.generated.isoformat(), **common, **self.ctx)
+        if apart:
+            html = self.theme.render("pdf/digest.html.j2", css="", **values)
+            if css_apart(html, css):
+                return html, css
+        return self.theme.render("pdf/digest.html.j2", css=css, **values), ""
 
-    def front(self) -> str:
+    def doc(self, fonts: str, mode: str, **values: Any) -> Doc:
+        """One piece's document, named by its key."""
+        html, css = self.page(mode, **values)
+        return Doc(piece_key(html, rules=self.rules, fonts=fonts, css=css), html, css)
+
+    def front(self, fonts: str) -> Doc:
         anchors = [a for s in self.digest.sections for a in (s.anchor, *(p.id for p in s.posts))]
-        return self.html("front", numbers=dict.fromkeys(anchors, BLANK))
+        return self.doc(fonts, "front", numbers=dict.fromkeys(anchors, BLANK))
 
-    def samples(self) -> tuple[str, str]:
+    def samples(self, fonts: str) -> tuple[Doc, Doc]:
         """The footer sample, and a contents with one section and one article whose numbers are known."""
-        footer = self.html("stubs", stubs=1, first_page=FOOTER_FIRST, total=FOOTER_TOTAL)
+        footer = self.doc(fonts, "stubs", stubs=1, first_page=FOOTER_FIRST, total=FOOTER_TOTAL)
         section = self.digest.sections[0]
         post = section.posts[0]
         tiny = dataclasses.replace(self.digest, sections=(dataclasses.replace(section, posts=(post,)),))
         sample = Renderer(tiny, self.write_ctx)
         numbers = {section.anchor: SECTION_SAMPLE, post.id: ARTICLE_SAMPLE}
-        return footer, sample.html("front", numbers=numbers)
+        return footer, sample.doc(fonts, "front", numbers=numbers)
 
 
 def worker_count(options: PdfOptions) -> int:
@@ -78,7 +108,16 @@ def worker_count(options: PdfOptions) -> int:
 
 
 def _pool(n: int, jobs: int) -> Executor | None:
+    _import_layout()
     return parallel.workers(min(n, jobs), ["digest.editions.pdf.layout", "weasyprint"])
+
+
+def _import_layout() -> None:
+    """WeasyPrint imported here, once, just before a layout is forked (the front matter's child, the
+    workers): they inherit it instead of importing it each — ~0.5 s of CPU apiece, mostly cffi parsing its C
+    declarations; a sixth of a rebuild after one new article. Not sooner: a build whose pieces are all in
+    the cache never needs it."""
+    import weasyprint  # noqa: F401
 
 
 def _base(settings: Settings) -> Path:
@@ -86,7 +125,7 @@ def _base(settings: Settings) -> Path:
 
 
 def _jobs(missing: list[Doc], workers: int, r: Renderer, store: PieceStore) -> list[Job]:
-    groups = group_jobs([len(d.html) for d in missing], workers)
+    groups = group_jobs([d.weight for d in missing], workers)
     return [Job(f"{k}", [missing[i] for i in group], store.root, _base(r.settings).as_uri() + "/", store.fonts,
                 rules=r.rules) for k, group in enumerate(groups)]
 
@@ -98,7 +137,7 @@ def _run(jobs: list[Job], workers: int) -> list[Laid]:
     with parallel.closing(_pool(workers, len(jobs))) as pool:  # interrupted: its workers killed, not awaited
         if pool is None:
             return [laid for job in jobs for laid in lay_out(job)]
-        heaviest_first = sorted(jobs, key=lambda j: -sum(len(d.html) for d in j.docs))
+        heaviest_first = sorted(jobs, key=lambda j: -sum(d.weight for d in j.docs))
         futures = [parallel.submit(pool, lay_out, job) for job in heaviest_first]
         return [laid for f in futures for laid in f.result()]
 
@@ -116,8 +155,7 @@ class Front:
 
 
 def front_of(r: Renderer) -> Doc:
-    html = r.front()
-    return Doc(piece_key(html, rules=r.rules, fonts=fonts_installed()), html)
+    return r.front(fonts_installed())
 
 
 def front_ahead(r: Renderer, store: PieceStore) -> Front:
@@ -128,6 +166,7 @@ def front_ahead(r: Renderer, store: PieceStore) -> Front:
     doc = front_of(r)
     if store.get(doc.name) is not None or worker_count(r.options) < 2:
         return Front(doc)
+    _import_layout()  # (also when no child can be forked: this process then lays it out itself)
     return Front(doc, parallel.alongside(lay_out, _jobs([doc], 1, r, store)[0]))
 
 
@@ -136,10 +175,7 @@ def lay_out_pieces(r: Renderer, store: PieceStore, front: Front | None = None) -
     already under way: ``front``), and stored."""
     front = front or Front(front_of(r))
     fonts = fonts_installed()
-    parts = plan_pieces(r.digest)
-    footer, numbers = r.samples()
-    htmls = [*(r.html("body", parts=[p]) for p in parts), footer, numbers]
-    docs = [front.doc, *(Doc(piece_key(h, rules=r.rules, fonts=fonts), h) for h in htmls)]
+    docs = [front.doc, *(r.doc(fonts, "body", parts=[p]) for p in plan_pieces(r.digest)), *r.samples(fonts)]
     found = {d.name: laid for d in docs if (laid := store.get(d.name)) is not None}
     missing = list({d.name: d for d in docs if d.name not in found}.values())
     later = [d for d in missing if front.ahead is None or d is not front.doc]
