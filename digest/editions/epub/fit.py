@@ -28,6 +28,7 @@ log = logging.getLogger("digest.epub")
 _SRC = re.compile(r"""<img\b[^>]*?\bsrc="([^"]*)\"""")
 SCALES = ((2, 60), (4, 45))  # image_max_width divided by, JPEG quality
 OVERHEAD = 0.9  # a part is planned to this share of the limit: the cover, styles and documents come on top
+_PER_ARTICLE = (".xhtml", ".ncx", ".opf")  # the documents that grow with the articles a part holds
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,8 @@ def shrink(digest: Digest, ctx: WriteContext, first: Path) -> Fitted:
             continue  # the book without its articles' images is over: smaller ones cannot make it fit
         if _write(first, digest, ctx, smaller) <= limit:
             return Fitted((first,), step, False)
-    parts = split(digest, _weights(digest, ctx, smaller), int(limit * OVERHEAD) - _image_bytes(first, cover=True))
+    weights = _weights(digest, ctx, smaller, _text_ratio(first))
+    parts = split(digest, weights, int(limit * OVERHEAD) - _image_bytes(first, cover=True) - _fixed_bytes(first))
     books = tuple(first.with_name(f"{first.stem}.part{n}{first.suffix}") if n > 1 else first
                   for n in range(1, len(parts) + 1))
     sizes = [_write(path, part, ctx, smaller, (n, len(parts)))
@@ -78,12 +80,29 @@ def _image_bytes(book: Path, *, cover: bool = False) -> int:
                    if "/images/" in i.filename and ("/images/cover." in i.filename) == cover)
 
 
-def _weights(digest: Digest, ctx: WriteContext, options: EpubOptions) -> dict[str, int]:
-    """Bytes each article adds to a book: its text and the images it packs (scaled as ``options`` say)."""
+def _fixed_bytes(book: Path) -> int:
+    """Room every part takes whatever its articles: the styles, fonts and the package's own files (the heads of
+    its contents, navigation and manifest: their entries are counted with the articles)."""
+    with zipfile.ZipFile(book) as z:
+        return 4 * 1024 + sum(i.compress_size for i in z.infolist()
+                              if not i.filename.endswith(_PER_ARTICLE) and "/images/" not in i.filename)
+
+
+def _text_ratio(book: Path) -> float:
+    """How much the book's documents shrink in its zip (about a half for Chinese text, a quarter for English):
+    an article weighs its compressed text, so that parts come out near the limit, not at half of it."""
+    with zipfile.ZipFile(book) as z:
+        docs = [i for i in z.infolist() if i.filename.endswith(".xhtml")]
+        return sum(i.compress_size for i in docs) / max(1, sum(i.file_size for i in docs))
+
+
+def _weights(digest: Digest, ctx: WriteContext, options: EpubOptions, ratio: float = 1.0) -> dict[str, int]:
+    """Bytes each article adds to a book: its text (compressed by ``ratio``) and the images it packs (scaled as
+    ``options`` say)."""
     images = Images(ctx.settings, options)
     out: dict[str, int] = {}
     for post in digest.posts:
-        size = len(post.html.encode("utf-8")) + 2000  # the article's document, pager and navigation entries
+        size = int((len(post.html.encode("utf-8")) + 2000) * ratio)  # its document, pager and navigation entries
         for src in dict.fromkeys(_SRC.findall(post.html)):
             with contextlib.suppress(Refused):  # left out: a note, a few bytes
                 size += len(images.pack(src.replace("&amp;", "&")).data)
