@@ -422,8 +422,9 @@ def test_split_keeps_every_article_once_in_order():
 
 
 def test_an_epub_over_the_limit_by_its_text_is_split_at_once_and_never_held_in_memory(tmp_path, caplog, monkeypatch):
-    """A huge day's book (hundreds of MB of text): scaling images cannot help, so the parts are made
-    straight away, each written to its file as it is made (a book is never rendered into memory)."""
+    """A huge day's book (hundreds of MB of text): it is not made whole only to learn it is too big, nor
+    made again with smaller images (they cannot help): a book of its first articles is measured, then the
+    parts are made, each written to its file as it is made (a book is never rendered into memory)."""
     import digest.editions.epub.fit as fit
 
     site = tmp_path / "words"
@@ -437,12 +438,17 @@ def test_an_epub_over_the_limit_by_its_text_is_split_at_once_and_never_held_in_m
             f"---\ntitle: 文{n}\ndate: 2022-04-19 10:{n:02d}:00 +0800\n---\n\n{text}\n", encoding="utf-8")
     writes = []
     real = fit.write_to
-    monkeypatch.setattr(fit, "write_to", lambda d, ctx, f, *a: writes.append(type(f).__name__) or real(d, ctx, f, *a))
+    monkeypatch.setattr(fit, "write_to", lambda d, ctx, f, *a: writes.append((type(f).__name__, d.count, a[1:]))
+                        or real(d, ctx, f, *a))
+    monkeypatch.setattr(fit, "SAMPLE_BYTES", 100_000)  # (the text of about 4 articles)
     caplog.set_level("WARNING", logger="digest.epub")
     limit = 0.05  # the book: about 3 times that, its text (news prose compresses to about a fifth)
     files = build(site, LATE_DAY, ["epub"], tmp_path / "out", epub={"max_size_mb": limit, "cover": False})
-    assert len(files) > 1 and len(writes) == len(files)  # no book made again with smaller images first
-    assert all(w == "BufferedWriter" for w in writes)  # each to its file
+    sample, *parts = writes
+    assert len(files) > 1 and len(parts) == len(files) and all(part for _, _, part in parts)
+    assert sample[1] < 24 and not sample[2]  # the measured book: its first articles, never the whole day
+    assert all(kind == "BufferedWriter" for kind, _, _ in writes)  # each to its file
+    assert sorted(p.name for p in files[0].parent.iterdir()) == sorted(p.name for p in files)  # no sample left
     titles = []
     for path in files:
         assert path.stat().st_size <= limit * 1024 * 1024, (path, path.stat().st_size)

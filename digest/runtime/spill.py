@@ -107,6 +107,11 @@ class Stored:
     def read(self) -> str:
         return self._spill.read(self._offset, self._size).decode("utf-8", "surrogatepass")
 
+    @property
+    def size(self) -> int:
+        """The text's length in UTF-8 bytes (known without reading it)."""
+        return self._size
+
     def __reduce__(self) -> tuple[type[str], tuple[str]]:
         return (str, (self.read(),))
 
@@ -158,6 +163,11 @@ def _libc() -> Any:
         return libc if hasattr(libc, "malloc_trim") else None
     except OSError:
         return None
+
+
+def size_of(value: str | Stored) -> int:
+    """A text's length in UTF-8 bytes; a stored one is not read for it."""
+    return value.size if isinstance(value, Stored) else len(value.encode("utf-8", "surrogatepass"))
 
 
 def text_of(value: str | Stored) -> str:

@@ -30,24 +30,32 @@ class EpubEdition(Edition):
         (smaller images, then numbered parts: ``2021-12-08.epub`` is part 1, ``2021-12-08.part2.epub``
         part 2…)."""
         from digest.editions.epub.book import write_to
+        from digest.editions.epub.fit import too_big_by_its_text
 
         first = output_path(ctx.settings, digest, ctx.out_dir, self.primary.suffix)
         limit = ctx.settings.options(EpubOptions).max_size_mb
+        if too_big_by_its_text(digest, int(limit * 1024 * 1024)):
+            return self._done(first, self._fit(digest, ctx, first, limit, written=False))
         with atomic_path(first) as tmp, open(tmp, "wb") as f:
             write_to(digest, ctx, f)
         paths = [first]
         if first.stat().st_size > limit * 1024 * 1024:
             paths = self._fit(digest, ctx, first, limit)
+        return self._done(first, paths)
+
+    @staticmethod
+    def _done(first: Path, paths: list[Path]) -> list[Path]:
+        """``paths``, with the parts of an earlier, bigger build of this issue removed."""
         for stale in first.parent.glob(f"{first.stem}.part*{first.suffix}"):
             if stale not in paths:
-                stale.unlink()  # parts of an earlier, bigger build of this issue
+                stale.unlink()
         return paths
 
     @staticmethod
-    def _fit(digest: Digest, ctx: WriteContext, first: Path, limit: float) -> list[Path]:
+    def _fit(digest: Digest, ctx: WriteContext, first: Path, limit: float, written: bool = True) -> list[Path]:
         from digest.editions.epub.fit import shrink
 
-        fitted = shrink(digest, ctx, first)
+        fitted = shrink(digest, ctx, first, written=written)
         done = [f"images scaled down to 1/{2 ** fitted.scaled} of epub.image_max_width"] if fitted.scaled else []
         if len(fitted.books) > 1:
             done.append(f"the issue split into {len(fitted.books)} parts")

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import re
+import tempfile
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -22,11 +25,14 @@ from digest.editions.epub.images import Images, Refused
 from digest.editions.epub.options import EpubOptions
 from digest.editions.reading import with_sections
 from digest.model import Digest, Post, Section
-from digest.runtime.files import atomic_path
+from digest.runtime.files import TEMP_PREFIX, TEMP_SUFFIX, atomic_path
+from digest.runtime.spill import size_of
 
 log = logging.getLogger("digest.epub")
 _SRC = re.compile(r"""<img\b[^>]*?\bsrc="([^"]*)\"""")
 SCALES = ((2, 60), (4, 45))  # image_max_width divided by, JPEG quality
+MIN_RATIO = 0.1  # XHTML prose never compresses below a tenth of its size in the zip (Chinese: about a half)
+SAMPLE_BYTES = 4 * 2**20  # text of the book measured for cutting a huge issue into parts
 OVERHEAD = 0.9  # a part is planned to this share of the limit: the cover, styles and documents come on top
 _PER_ARTICLE = (".xhtml", ".ncx", ".opf")  # the documents that grow with the articles a part holds
 
@@ -38,13 +44,22 @@ class Fitted:
     too_big: bool  # some part is still over the limit (an article bigger than it on its own)
 
 
-def shrink(digest: Digest, ctx: WriteContext, first: Path) -> Fitted:
-    """The book(s) of an issue whose book as configured (written at ``first``) was too big: smaller images,
-    then parts. Each candidate is written to its file as it is made and measured there: a book of a huge day
-    (hundreds of megabytes) is never held in memory, and smaller images are tried only when the book's images
-    are what puts it over the limit."""
+def too_big_by_its_text(digest: Digest, limit: int) -> bool:
+    """Whether the issue's text alone, however well it compresses, is over ``limit`` bytes (a day of tens of
+    thousands of posts): then its book is not made whole only to learn that, its parts are made at once."""
+    return sum(size_of(p.body_html) for p in digest) * MIN_RATIO > limit
+
+
+def shrink(digest: Digest, ctx: WriteContext, first: Path, *, written: bool = True) -> Fitted:
+    """The book(s) of an issue whose book as configured (written at ``first``, unless not ``written``: its
+    text alone is over) was too big: smaller images, then parts. Each candidate is written to its file as it
+    is made and measured there: a book of a huge day (hundreds of megabytes) is never held in memory, and
+    smaller images are tried only when the book's images are what puts it over the limit."""
     options = ctx.settings.options(EpubOptions)
     limit = int(options.max_size_mb * 1024 * 1024)
+    if not written:
+        with _sample(digest, ctx, options, first) as sample:
+            return _parts(digest, ctx, first, options, sample, 0)
     images = _image_bytes(first)
     smaller, scaled = options, 0
     for step, (divide, quality) in enumerate(SCALES, 1):
@@ -55,13 +70,46 @@ def shrink(digest: Digest, ctx: WriteContext, first: Path) -> Fitted:
             continue  # the book without its articles' images is over: smaller ones cannot make it fit
         if _write(first, digest, ctx, smaller) <= limit:
             return Fitted((first,), step, False)
-    weights = _weights(digest, ctx, smaller, _text_ratio(first))
-    parts = split(digest, weights, int(limit * OVERHEAD) - _image_bytes(first, cover=True) - _fixed_bytes(first))
+    return _parts(digest, ctx, first, smaller, first, scaled)
+
+
+def _parts(digest: Digest, ctx: WriteContext, first: Path, options: EpubOptions, measured: Path,
+           scaled: int) -> Fitted:
+    """The issue in numbered parts, cut by what its articles take in ``measured`` (a book of it, or of its
+    first articles); part 1 is written at ``first``."""
+    limit = int(options.max_size_mb * 1024 * 1024)
+    weights = _weights(digest, ctx, options, _text_ratio(measured))
+    budget = int(limit * OVERHEAD) - _image_bytes(measured, cover=True) - _fixed_bytes(measured)
+    parts = split(digest, weights, budget)
     books = tuple(first.with_name(f"{first.stem}.part{n}{first.suffix}") if n > 1 else first
                   for n in range(1, len(parts) + 1))
-    sizes = [_write(path, part, ctx, smaller, (n, len(parts)))
+    sizes = [_write(path, part, ctx, options, (n, len(parts)))
              for n, (path, part) in enumerate(zip(books, parts, strict=True), 1)]
     return Fitted(books, scaled, any(size > limit for size in sizes))
+
+
+@contextlib.contextmanager
+def _sample(digest: Digest, ctx: WriteContext, options: EpubOptions, first: Path) -> Iterator[Path]:
+    """A book of the issue's first articles (``SAMPLE_BYTES`` of text), in a temporary file beside ``first``
+    (removed after; one left by ``kill -9`` is cleared as every temporary file of an output folder is)."""
+    sections, used = [], 0
+    for section in digest.sections:
+        posts = []
+        for post in section.posts:
+            if used > SAMPLE_BYTES:
+                break
+            posts.append(post)
+            used += size_of(post.body_html)
+        if posts:
+            sections.append(replace(section, posts=tuple(posts)))
+    first.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{first.name}.", suffix=TEMP_SUFFIX, dir=first.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write_to(with_sections(digest, tuple(sections)), ctx, f, options)
+        yield Path(name)
+    finally:
+        Path(name).unlink(missing_ok=True)
 
 
 def _write(path: Path, digest: Digest, ctx: WriteContext, options: EpubOptions,
