@@ -58,8 +58,8 @@ def shrink(digest: Digest, ctx: WriteContext, first: Path, *, written: bool = Tr
     options = ctx.settings.options(EpubOptions)
     limit = int(options.max_size_mb * 1024 * 1024)
     if not written:
-        with _sample(digest, ctx, options, first) as sample:
-            return _parts(digest, ctx, first, options, sample, 0)
+        with _sample(digest, ctx, options, first) as (sample, sampled):
+            return _parts(digest, ctx, first, options, (sample, sampled), 0)
     images = _image_bytes(first)
     smaller, scaled = options, 0
     for step, (divide, quality) in enumerate(SCALES, 1):
@@ -70,16 +70,20 @@ def shrink(digest: Digest, ctx: WriteContext, first: Path, *, written: bool = Tr
             continue  # the book without its articles' images is over: smaller ones cannot make it fit
         if _write(first, digest, ctx, smaller) <= limit:
             return Fitted((first,), step, False)
-    return _parts(digest, ctx, first, smaller, first, scaled)
+    return _parts(digest, ctx, first, smaller, (first, digest), scaled)
 
 
-def _parts(digest: Digest, ctx: WriteContext, first: Path, options: EpubOptions, measured: Path,
+def _parts(digest: Digest, ctx: WriteContext, first: Path, options: EpubOptions, measured: tuple[Path, Digest],
            scaled: int) -> Fitted:
-    """The issue in numbered parts, cut by what its articles take in ``measured`` (a book of it, or of its
-    first articles); part 1 is written at ``first``."""
+    """The issue in numbered parts, cut by what its articles take in a book of them (``measured``: the book and
+    what it holds: the whole issue, or its first articles); part 1 is written at ``first``."""
     limit = int(options.max_size_mb * 1024 * 1024)
-    weights = _weights(digest, ctx, options, _text_ratio(measured))
-    budget = int(limit * OVERHEAD) - _image_bytes(measured, cover=True) - _fixed_bytes(measured)
+    book, held = measured
+    ratio, fixed = _text_ratio(book), _fixed_bytes(book) + _image_bytes(book, cover=True)
+    text = sum(size_of(p.body_html) for p in held)
+    each = max(0, book.stat().st_size - fixed - _image_bytes(book) - int(text * ratio)) // max(1, held.count)
+    weights = _weights(digest, ctx, options, ratio, each)
+    budget = int(limit * OVERHEAD) - fixed
     parts = split(digest, weights, budget)
     books = tuple(first.with_name(f"{first.stem}.part{n}{first.suffix}") if n > 1 else first
                   for n in range(1, len(parts) + 1))
@@ -89,7 +93,7 @@ def _parts(digest: Digest, ctx: WriteContext, first: Path, options: EpubOptions,
 
 
 @contextlib.contextmanager
-def _sample(digest: Digest, ctx: WriteContext, options: EpubOptions, first: Path) -> Iterator[Path]:
+def _sample(digest: Digest, ctx: WriteContext, options: EpubOptions, first: Path) -> Iterator[tuple[Path, Digest]]:
     """A book of the issue's first articles (``SAMPLE_BYTES`` of text), in a temporary file beside ``first``
     (removed after; one left by ``kill -9`` is cleared as every temporary file of an output folder is)."""
     sections, used = [], 0
@@ -105,9 +109,10 @@ def _sample(digest: Digest, ctx: WriteContext, options: EpubOptions, first: Path
     first.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{first.name}.", suffix=TEMP_SUFFIX, dir=first.parent)
     try:
+        sampled = with_sections(digest, tuple(sections))
         with os.fdopen(fd, "wb") as f:
-            write_to(with_sections(digest, tuple(sections)), ctx, f, options)
-        yield Path(name)
+            write_to(sampled, ctx, f, options)
+        yield Path(name), sampled
     finally:
         Path(name).unlink(missing_ok=True)
 
@@ -144,13 +149,14 @@ def _text_ratio(book: Path) -> float:
         return sum(i.compress_size for i in docs) / max(1, sum(i.file_size for i in docs))
 
 
-def _weights(digest: Digest, ctx: WriteContext, options: EpubOptions, ratio: float = 1.0) -> dict[str, int]:
-    """Bytes each article adds to a book: its text (compressed by ``ratio``) and the images it packs (scaled as
-    ``options`` say)."""
+def _weights(digest: Digest, ctx: WriteContext, options: EpubOptions, ratio: float, each: int) -> dict[str, int]:
+    """Bytes each article adds to a book: its text (compressed by ``ratio``), what every article adds besides
+    (``each``: its pager, its entries in the contents, section page, navigation, manifest and zip, as measured),
+    and the images it packs (scaled as ``options`` say)."""
     images = Images(ctx.settings, options)
     out: dict[str, int] = {}
     for post in digest.posts:
-        size = int((len(post.html.encode("utf-8")) + 2000) * ratio)  # its document, pager and navigation entries
+        size = int(size_of(post.body_html) * ratio) + each
         for src in dict.fromkeys(_SRC.findall(post.html)):
             with contextlib.suppress(Refused):  # left out: a note, a few bytes
                 size += len(images.pack(src.replace("&amp;", "&")).data)
