@@ -167,7 +167,8 @@ def front_ahead(r: Renderer, store: PieceStore) -> Front:
     if store.get(doc.name) is not None or worker_count(r.options) < 2:
         return Front(doc)
     _import_layout()  # (also when no child can be forked: this process then lays it out itself)
-    return Front(doc, parallel.alongside(lay_out, _jobs([doc], 1, r, store)[0]))
+    job = dataclasses.replace(_jobs([doc], 1, r, store)[0], collect=False)  # the child ends with it
+    return Front(doc, parallel.alongside(lay_out, job))
 
 
 def lay_out_pieces(r: Renderer, store: PieceStore, front: Front | None = None) -> Pieces:
