@@ -105,6 +105,9 @@ def _variant(options: PdfOptions) -> str | None:
     v = options.variant
     if v is None or v == "":
         return None
+    from digest.editions.pdf.weasy import import_weasyprint
+
+    import_weasyprint()
     from weasyprint.pdf import VARIANTS
 
     v = v.lower()

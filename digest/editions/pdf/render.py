@@ -28,6 +28,7 @@ from digest.editions.pdf.options import PdfOptions
 from digest.editions.pdf.pieces import Pieces, PieceStore, fonts_installed, piece_key
 from digest.editions.pdf.plan import Part, group_jobs, plan_pieces
 from digest.editions.pdf.stamp import ARTICLE_SAMPLE, FOOTER_FIRST, FOOTER_TOTAL, SECTION_SAMPLE
+from digest.editions.pdf.weasy import import_weasyprint
 from digest.model import Digest
 from digest.runtime import parallel
 
@@ -116,8 +117,8 @@ def _import_layout() -> None:
     """WeasyPrint imported here, once, just before a layout is forked (the front matter's child, the
     workers): they inherit it instead of importing it each — ~0.5 s of CPU apiece, mostly cffi parsing its C
     declarations; a sixth of a rebuild after one new article. Not sooner: a build whose pieces are all in
-    the cache never needs it."""
-    import weasyprint  # noqa: F401
+    the cache never needs it. Its libraries are loaded by their sonames (:mod:`.weasy`)."""
+    import_weasyprint()
 
 
 def _base(settings: Settings) -> Path:
@@ -196,6 +197,7 @@ def render_single(r: Renderer, out: Path, variant: str | None) -> tuple[list[int
     refused URLs)."""
     import logging
 
+    import_weasyprint()
     from weasyprint import HTML
 
     from digest.editions.pdf.layout import MissingGlyphs
