@@ -48,7 +48,7 @@ class Job:
     base_url: str
     fonts_dir: Path  # where the original font files are kept
     rules: FetchRules | None = None  # what WeasyPrint may read (the site's and the theme's files); None: data: only
-    collect: bool = True  # False: the process ends with the job (a forked child), its garbage is never collected
+    collect: bool = True  # False: its garbage left to Python (the process ends with it, or joins the pieces at once)
 
 
 @dataclass

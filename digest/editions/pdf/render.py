@@ -134,13 +134,21 @@ def _jobs(missing: list[Doc], workers: int, r: Renderer, store: PieceStore) -> l
 def _run(jobs: list[Job], workers: int) -> list[Laid]:
     """Lay out the jobs (on worker processes when there are several); every piece, in the jobs' order."""
     if len(jobs) <= 1 or workers <= 1:
-        return [laid for job in jobs for laid in lay_out(job)]
+        return _here(jobs)
     with parallel.closing(_pool(workers, len(jobs))) as pool:  # interrupted: its workers killed, not awaited
         if pool is None:
-            return [laid for job in jobs for laid in lay_out(job)]
+            return _here(jobs)
         heaviest_first = sorted(jobs, key=lambda j: -sum(d.weight for d in j.docs))
         futures = [parallel.submit(pool, lay_out, job) for job in heaviest_first]
         return [laid for f in futures for laid in f.result()]
+
+
+def _here(jobs: list[Job]) -> list[Laid]:
+    """The jobs laid out in this process, one after the other: each one's garbage collected before the next
+    starts, the last one's left to Python's own collector (the join, which waits for it, goes on at once:
+    in the rebuild after one new article this process lays out that article's piece, then joins)."""
+    last = len(jobs) - 1
+    return [laid for i, job in enumerate(jobs) for laid in lay_out(dataclasses.replace(job, collect=i < last))]
 
 
 @dataclass
