@@ -61,6 +61,7 @@ class Renderer:
         self.content_css = content_css(self.theme, "pdf")
         self.rules = rules_for(ctx.settings, [*ctx.theme.dirs, *ctx.theme.named.values()])
         self.write_ctx = ctx
+        self._css: dict[tuple[str, int, int], str] = {}  # the stylesheet made once for all the body's pieces
 
     def html(self, mode: str, *, parts: Iterable[Part] = (), numbers: dict[str, Any] | None = None,
              stubs: int = 0, first_page: int = 1, total: int = 0) -> str:
@@ -75,7 +76,10 @@ class Renderer:
         pdf = self.options
         common = dict(mode=mode, page_size=pdf.page_size, page_break=pdf.section_page_break,
                       first_page=first_page, total=total)
-        css = self.theme.render("pdf/print.css", **common, **self.ctx) + self.content_css
+        made = (mode, first_page, total)
+        if made not in self._css:
+            self._css[made] = self.theme.render("pdf/print.css", **common, **self.ctx) + self.content_css
+        css = self._css[made]
         values = dict(parts=list(parts), numbers=numbers, stubs=stubs, top=self.top,
                       created=self.digest.generated.isoformat(), **common, **self.ctx)
         if apart:
