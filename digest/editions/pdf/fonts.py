@@ -39,9 +39,9 @@ def check_fonts(digest: Digest, options: PdfOptions, known: list[str] | None = N
     """Stop (or warn) when the issue has CJK text and no CJK font is installed. Returns the CJK families
     found (``None`` when not asked), which a second check of the same build passes as ``known``: fontconfig
     is asked once."""
-    if not _has_cjk(digest):
+    if not _has_cjk(digest) or known is not None:  # (known: checked, and said, already)
         return known
-    families = cjk_fonts() if known is None else known
+    families = cjk_fonts()
     if families:
         return families
     if options.allow_missing_fonts:
