@@ -139,3 +139,51 @@ def test_incremental_pdf_reads_and_looks_like_the_cold_pdf(builds, tmp_path):
     assert len(images) == n
     for image in images:
         assert image.read_bytes() == (tmp_path / image.name.replace("warm", "cold")).read_bytes(), image.name
+
+
+def retitle(site: Path) -> str:
+    """An early article's title made long enough to take a second line in the contents (every entry after it
+    moves down); returns the new title."""
+    src = sorted((site / "_posts").glob("*.md"))[1]
+    text = src.read_text(encoding="utf-8")
+    title = "改过的标题：" + "一个长得足以在目录里折成两行的标题，" * 3
+    src.write_text(re.sub(r"^title:.*$", f'title: "{title}"', text, count=1, flags=re.M), encoding="utf-8")
+    return title
+
+
+@pytest.fixture(scope="module")
+def retitled(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pdf-retitled")
+    site = make_big_site(root / "site", 14)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pdf_plan, "PIECE_MIN", 3_000)
+        mp.setattr(pdf_plan, "PIECE_MAX", 9_000)
+        first = build(site, root / "out-first", root / "cache")
+        before = pieces_in(root / "cache")
+        title = retitle(site)
+        warm = build(site, root / "out-warm", root / "cache")
+        laid_now = pieces_in(root / "cache") - before
+        cold = build(site, root / "out-cold", root / "cache-cold")
+    return first, warm, cold, laid_now, title
+
+
+def test_a_title_that_moves_the_contents_rebuilds_to_the_cold_pdf(retitled, tmp_path):
+    first, warm, cold, laid_now, title = retitled
+    assert len(laid_now) == 2  # the front (its contents reflowed) and the article's own piece
+    assert warm.read_bytes() == cold.read_bytes() != first.read_bytes()
+    texts = _pages_text(warm)
+    assert texts == _pages_text(cold)
+    contents = "".join(texts[1:3]).replace(" ", "").replace("\n", "")
+    assert title.replace(" ", "")[:20] in contents
+    old_lines, new_lines = (re.findall(r"\s(\d+)\s*$", "\n".join(_pages_text(p)[1:3]), flags=re.M)
+                            for p in (first, warm))
+    assert len(new_lines) == len(old_lines)  # every entry still numbered
+    lines = [sum(1 for line in "\n".join(_pages_text(p)[:4]).splitlines() if line.strip()) for p in (first, warm)]
+    assert lines[1] > lines[0]  # the title took more lines: what follows it moved down
+    a, b = PdfReader(warm), PdfReader(cold)
+    assert _outline(a) == _outline(b) and _links(a) == _links(b)
+    for pdf, name in ((warm, "warm"), (cold, "cold")):
+        subprocess.run(["pdftoppm", "-r", "24", "-gray", "-f", "1", "-l", "4", str(pdf), str(tmp_path / name)],
+                       check=True)
+    for image in sorted(tmp_path.glob("warm-*.pgm")):
+        assert image.read_bytes() == (tmp_path / image.name.replace("warm", "cold")).read_bytes(), image.name

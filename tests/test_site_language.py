@@ -127,6 +127,32 @@ def test_pdf_sets_japanese_and_korean_in_their_own_faces(mixed, tmp_path):
     assert "notosanscjktc" in names  # the traditional-Chinese post
 
 
+@pytest.mark.skipif(not shutil.which("pdffonts") or not shutil.which("fc-list"), reason="poppler or fontconfig missing")
+def test_pdf_contents_marks_only_the_titles_in_another_language(mixed, tmp_path):
+    """The contents' entries say `lang` only where it differs from the document's (a contents laid out a
+    fifth faster), and the titles in other languages are still drawn in their own faces there."""
+    from digest.editions.base import WriteContext
+    from digest.editions.pdf.render import Renderer
+    from digest.theming.loader import load_theme
+
+    s, digest, _files = mixed
+    r = Renderer(digest, WriteContext(tmp_path, load_theme(s).for_lang(digest.lang), s, Environment(None)),
+                 bodies=False)
+    front = html.fromstring(r.front("fonts").html)
+    assert front.get("lang") == digest.lang
+    entries = {a.get("href")[1:]: li.get("lang") for li in front.find_class("toc-article")
+               for a in li.find_class("toc-link")}
+    assert entries == {p.id: (p.lang if p.lang != digest.lang else None) for p in digest.posts}
+    assert sorted(v for v in entries.values() if v) == ["en", "ja", "ko", "zh-Hant"]
+    faces = subprocess.run(["fc-list", ":lang=ja", "family"], capture_output=True, text=True).stdout
+    if "Noto Sans CJK JP" not in faces:
+        pytest.skip("Noto CJK not installed")
+    pdf = write_issue(digest, ["pdf"], tmp_path / "out", settings=s, env=Environment(None))[0]
+    contents = subprocess.run(["pdffonts", "-f", "2", "-l", "2", str(pdf)], capture_output=True, text=True,
+                              check=True).stdout.lower().replace("-", "").replace(" ", "")
+    assert all(f"notosanscjk{k}" in contents for k in ("sc", "jp", "kr", "tc"))
+
+
 def test_site_lang_wins_and_words_follow_the_issue_language(tmp_path):
     site = _site(tmp_path / "site", "title: Blog\nlocale: ja_JP\ntimezone: Asia/Shanghai\n")
     s = load_settings(site)

@@ -58,11 +58,13 @@ class PdfEdition(Edition):
                 own = None if ctx.env.cache_dir else tempfile.TemporaryDirectory(prefix="digest-pdf-")
                 store = PieceStore.for_cache(ctx.env.cache_dir, Path(stack.enter_context(own) if own else "."))
                 t0 = time.perf_counter()
-                check_fonts(digest, options)  # (before a layout starts; again below, the bodies prepared)
                 front = front_ahead(Renderer(digest, ctx, bodies=False), store)
                 stack.callback(front.cancel)  # (a failure below: the layout started ahead is stopped)
+                # the fonts checked once the front's layout is under way (a font missing stops it: above), and
+                # again with the bodies prepared, fontconfig's answer kept
+                known = check_fonts(digest, options)
                 digest = prepare(digest, ctx.settings, ctx.theme.labels, ctx.env.cache_dir)
-                check_fonts(digest, options)
+                check_fonts(digest, options, known)
                 pieces = lay_out_pieces(Renderer(digest, ctx), store, front)
                 t1 = time.perf_counter()
                 marks = outline(digest, ctx.theme)
@@ -103,6 +105,9 @@ def _variant(options: PdfOptions) -> str | None:
     v = options.variant
     if v is None or v == "":
         return None
+    from digest.editions.pdf.weasy import import_weasyprint
+
+    import_weasyprint()
     from weasyprint.pdf import VARIANTS
 
     v = v.lower()

@@ -35,13 +35,19 @@ def cjk_fonts() -> list[str]:
     return sorted({line.split(",")[0].strip() for line in out.splitlines() if line.strip()})
 
 
-def check_fonts(digest: Digest, options: PdfOptions) -> None:
-    if not _has_cjk(digest) or cjk_fonts():
-        return
+def check_fonts(digest: Digest, options: PdfOptions, known: list[str] | None = None) -> list[str] | None:
+    """Stop (or warn) when the issue has CJK text and no CJK font is installed. Returns the CJK families
+    found (``None`` when not asked), which a second check of the same build passes as ``known``: fontconfig
+    is asked once."""
+    if not _has_cjk(digest) or known is not None:  # (known: checked, and said, already)
+        return known
+    families = cjk_fonts()
+    if families:
+        return families
     if options.allow_missing_fonts:
         log.warning("no CJK font installed: Chinese text in the PDF will show as boxes; %s",
                     INSTALL_HINT)
-        return
+        return families
     raise MissingDependency(f"the PDF edition needs a CJK font and fontconfig finds none; {INSTALL_HINT} "
                             "(or build anyway with --allow-missing-fonts)")
 

@@ -48,6 +48,7 @@ class Job:
     base_url: str
     fonts_dir: Path  # where the original font files are kept
     rules: FetchRules | None = None  # what WeasyPrint may read (the site's and the theme's files); None: data: only
+    collect: bool = True  # False: its garbage left to Python (the process ends with it, or joins the pieces at once)
 
 
 @dataclass
@@ -184,7 +185,8 @@ def lay_out(job: Job) -> list[Laid]:
         logger.removeHandler(handler)
         if collecting:
             gc.enable()
-        gc.collect()
+        if job.collect:  # (in a child that ends now, a tenth of a second of the front matter's wait)
+            gc.collect()
     for one, doc in zip(laid, job.docs, strict=True):
         one.missing = sorted({cp for cp in handler.codepoints if chr(cp) in doc.html or chr(cp) in doc.css})
     return laid

@@ -28,6 +28,7 @@ from digest.editions.pdf.options import PdfOptions
 from digest.editions.pdf.pieces import Pieces, PieceStore, fonts_installed, piece_key
 from digest.editions.pdf.plan import Part, group_jobs, plan_pieces
 from digest.editions.pdf.stamp import ARTICLE_SAMPLE, FOOTER_FIRST, FOOTER_TOTAL, SECTION_SAMPLE
+from digest.editions.pdf.weasy import import_weasyprint
 from digest.model import Digest
 from digest.runtime import parallel
 
@@ -60,6 +61,7 @@ class Renderer:
         self.content_css = content_css(self.theme, "pdf")
         self.rules = rules_for(ctx.settings, [*ctx.theme.dirs, *ctx.theme.named.values()])
         self.write_ctx = ctx
+        self._css: dict[tuple[str, int, int], str] = {}  # the stylesheet made once for all the body's pieces
 
     def html(self, mode: str, *, parts: Iterable[Part] = (), numbers: dict[str, Any] | None = None,
              stubs: int = 0, first_page: int = 1, total: int = 0) -> str:
@@ -74,7 +76,10 @@ class Renderer:
         pdf = self.options
         common = dict(mode=mode, page_size=pdf.page_size, page_break=pdf.section_page_break,
                       first_page=first_page, total=total)
-        css = self.theme.render("pdf/print.css", **common, **self.ctx) + self.content_css
+        made = (mode, first_page, total)
+        if made not in self._css:
+            self._css[made] = self.theme.render("pdf/print.css", **common, **self.ctx) + self.content_css
+        css = self._css[made]
         values = dict(parts=list(parts), numbers=numbers, stubs=stubs, top=self.top,
                       created=self.digest.generated.isoformat(), **common, **self.ctx)
         if apart:
@@ -116,8 +121,8 @@ def _import_layout() -> None:
     """WeasyPrint imported here, once, just before a layout is forked (the front matter's child, the
     workers): they inherit it instead of importing it each — ~0.5 s of CPU apiece, mostly cffi parsing its C
     declarations; a sixth of a rebuild after one new article. Not sooner: a build whose pieces are all in
-    the cache never needs it."""
-    import weasyprint  # noqa: F401
+    the cache never needs it. Its libraries are loaded by their sonames (:mod:`.weasy`)."""
+    import_weasyprint()
 
 
 def _base(settings: Settings) -> Path:
@@ -133,13 +138,21 @@ def _jobs(missing: list[Doc], workers: int, r: Renderer, store: PieceStore) -> l
 def _run(jobs: list[Job], workers: int) -> list[Laid]:
     """Lay out the jobs (on worker processes when there are several); every piece, in the jobs' order."""
     if len(jobs) <= 1 or workers <= 1:
-        return [laid for job in jobs for laid in lay_out(job)]
+        return _here(jobs)
     with parallel.closing(_pool(workers, len(jobs))) as pool:  # interrupted: its workers killed, not awaited
         if pool is None:
-            return [laid for job in jobs for laid in lay_out(job)]
+            return _here(jobs)
         heaviest_first = sorted(jobs, key=lambda j: -sum(d.weight for d in j.docs))
         futures = [parallel.submit(pool, lay_out, job) for job in heaviest_first]
         return [laid for f in futures for laid in f.result()]
+
+
+def _here(jobs: list[Job]) -> list[Laid]:
+    """The jobs laid out in this process, one after the other: each one's garbage collected before the next
+    starts, the last one's left to Python's own collector (the join, which waits for it, goes on at once:
+    in the rebuild after one new article this process lays out that article's piece, then joins)."""
+    last = len(jobs) - 1
+    return [laid for i, job in enumerate(jobs) for laid in lay_out(dataclasses.replace(job, collect=i < last))]
 
 
 @dataclass
@@ -167,7 +180,8 @@ def front_ahead(r: Renderer, store: PieceStore) -> Front:
     if store.get(doc.name) is not None or worker_count(r.options) < 2:
         return Front(doc)
     _import_layout()  # (also when no child can be forked: this process then lays it out itself)
-    return Front(doc, parallel.alongside(lay_out, _jobs([doc], 1, r, store)[0]))
+    job = dataclasses.replace(_jobs([doc], 1, r, store)[0], collect=False)  # the child ends with it
+    return Front(doc, parallel.alongside(lay_out, job))
 
 
 def lay_out_pieces(r: Renderer, store: PieceStore, front: Front | None = None) -> Pieces:
@@ -195,6 +209,7 @@ def render_single(r: Renderer, out: Path, variant: str | None) -> tuple[list[int
     refused URLs)."""
     import logging
 
+    import_weasyprint()
     from weasyprint import HTML
 
     from digest.editions.pdf.layout import MissingGlyphs

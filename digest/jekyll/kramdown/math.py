@@ -16,7 +16,6 @@ import xml.etree.ElementTree as ET
 
 import latex2mathml.converter
 from lxml import etree
-from ziamath.zmath import Math as ZiaMath
 
 from .macros import css_colour
 
@@ -122,6 +121,8 @@ def to_svg(tex: str, display: bool, id_prefix: str | None = None, size: float | 
     Its glyph ids start with ``id_prefix`` (by default one derived from the TeX), so several
     formulas can share one HTML document; give each a distinct prefix when the same one repeats.
     """
+    from ziamath.zmath import Math as ZiaMath  # (here: a fifth of a second to import, and few posts draw maths)
+
     mathml = to_mathml(tex, display)
     try:
         svg = ZiaMath(mathml, size=size, title=tex).svg()
