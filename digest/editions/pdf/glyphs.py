@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import pikepdf
@@ -69,12 +70,34 @@ def parse_unicode(cmap: bytes) -> dict[int, str]:
     return out
 
 
+@dataclass(frozen=True)
+class FontTables:
+    """What a font dictionary written by WeasyPrint declares of its glyphs: widths and text."""
+
+    widths: dict[int, float]
+    text: dict[int, str]
+
+    @classmethod
+    def of(cls, font: Any) -> FontTables:
+        descendant = font.DescendantFonts[0]
+        return cls(parse_widths(descendant.W) if Name.W in descendant else {},
+                   parse_unicode(font.ToUnicode.read_bytes()) if Name.ToUnicode in font else {})
+
+    def entries(self, gids: Iterable[int]) -> Entries:
+        return {g: (self.widths.get(g, 1000.0), self.text.get(g, "")) for g in gids}
+
+
 def font_entries(font: Any, gids: Iterable[int]) -> Entries:
     """The widths and text of these glyphs, as a font dictionary written by WeasyPrint declares them."""
-    descendant = font.DescendantFonts[0]
-    widths = parse_widths(descendant.W) if Name.W in descendant else {}
-    text = parse_unicode(font.ToUnicode.read_bytes()) if Name.ToUnicode in font else {}
-    return {g: (widths.get(g, 1000.0), text.get(g, "")) for g in gids}
+    return FontTables.of(font).entries(gids)
+
+
+def entries(tables: dict[str, FontTables], name: str, font: Any, gids: Iterable[int]) -> Entries:
+    """:func:`font_entries` with the font's tables read once into ``tables`` (a job's pieces share its fonts,
+    whose tables hold every glyph of the job)."""
+    if name not in tables:
+        tables[name] = FontTables.of(font)
+    return tables[name].entries(gids)
 
 
 def _gids(hexes: bytes) -> Iterable[int]:
