@@ -85,3 +85,35 @@ def test_a_font_s_tables_are_read_once_per_job(tmp_path):
         first = tables[name]
         entries(tables, name, font, gids[:1])
         assert tables[name] is first
+
+
+def _drawn(pdf: Any) -> dict[str, set[int]]:
+    """The glyphs each composite font draws, read with pikepdf's own content-stream parser (the oracle)."""
+    import pikepdf
+
+    out: dict[str, set[int]] = {}
+    for page in pdf.pages:
+        fonts = page.obj.Resources.get("/Font", {})
+        current = None
+        for operands, op in pikepdf.parse_content_stream(page):
+            if str(op) == "Tf":
+                current = str(fonts[operands[0]].BaseFont).lstrip("/")
+            strings = [x for x in (operands[0] if str(op) == "TJ" else operands if str(op) == "Tj" else [])
+                       if isinstance(x, pikepdf.String)]
+            for text in strings:
+                raw = bytes(text)
+                out.setdefault(str(current), set()).update(int.from_bytes(raw[i:i + 2], "big")
+                                                           for i in range(0, len(raw) - 1, 2))
+    return out
+
+
+def test_the_glyphs_a_piece_draws_are_found(tmp_path):
+    import pikepdf
+
+    from digest.editions.pdf.glyphs import used_glyphs
+
+    for laid in lay_out(_jobs(tmp_path)[1]):
+        with pikepdf.open(laid.out) as pdf:
+            found = used_glyphs(pdf.pages)
+            assert found and found == _drawn(pdf)
+            assert {name: set(gids) for name, gids in laid.glyphs.items()} == found

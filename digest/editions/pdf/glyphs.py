@@ -9,6 +9,8 @@ grouped when they were laid out.
 from __future__ import annotations
 
 import re
+import sys
+from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +20,7 @@ from pikepdf import Name
 
 _TOKENS = re.compile(rb"/([^\s/\[\]<>(){}%]+)\s+[-+\d.]+\s+Tf|\[([^\]]*)\]\s*TJ|<([0-9A-Fa-f\s]*)>\s*Tj")
 _HEX = re.compile(rb"<([0-9A-Fa-f\s]*)>")
+_SPACE = re.compile(rb"\s+")
 PROGRAMS = (Name.FontFile, Name.FontFile2, Name.FontFile3)
 _CHAR = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>")
 _RANGE = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>")
@@ -101,8 +104,12 @@ def entries(tables: dict[str, FontTables], name: str, font: Any, gids: Iterable[
 
 
 def _gids(hexes: bytes) -> Iterable[int]:
-    raw = bytes.fromhex(re.sub(rb"\s+", b"", hexes).decode("ascii"))
-    return (int.from_bytes(raw[i : i + 2], "big") for i in range(0, len(raw) - 1, 2))
+    """The two-byte glyph ids of one hexadecimal string (an odd byte at its end is not a glyph)."""
+    raw = bytes.fromhex(_SPACE.sub(b"", hexes).decode("ascii"))
+    ids = array("H", raw[: len(raw) & ~1])
+    if sys.byteorder == "little":
+        ids.byteswap()  # big-endian in the PDF
+    return ids
 
 
 def _scan(content: bytes, names: dict[str, str], out: dict[str, set[int]]) -> None:
@@ -113,8 +120,8 @@ def _scan(content: bytes, names: dict[str, str], out: dict[str, set[int]]) -> No
         elif current is None:
             continue
         elif m.group(2) is not None:
-            for h in _HEX.finditer(m.group(2)):
-                out.setdefault(current, set()).update(_gids(h.group(1)))
+            for h in _HEX.findall(m.group(2)):
+                out.setdefault(current, set()).update(_gids(h))
         else:
             out.setdefault(current, set()).update(_gids(m.group(3)))
 
