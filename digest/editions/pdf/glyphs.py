@@ -9,7 +9,10 @@ grouped when they were laid out.
 from __future__ import annotations
 
 import re
+import sys
+from array import array
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import pikepdf
@@ -17,6 +20,7 @@ from pikepdf import Name
 
 _TOKENS = re.compile(rb"/([^\s/\[\]<>(){}%]+)\s+[-+\d.]+\s+Tf|\[([^\]]*)\]\s*TJ|<([0-9A-Fa-f\s]*)>\s*Tj")
 _HEX = re.compile(rb"<([0-9A-Fa-f\s]*)>")
+_SPACE = re.compile(rb"\s+")
 PROGRAMS = (Name.FontFile, Name.FontFile2, Name.FontFile3)
 _CHAR = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>")
 _RANGE = re.compile(rb"<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>\s*<([0-9A-Fa-f]+)>")
@@ -69,17 +73,43 @@ def parse_unicode(cmap: bytes) -> dict[int, str]:
     return out
 
 
+@dataclass(frozen=True)
+class FontTables:
+    """What a font dictionary written by WeasyPrint declares of its glyphs: widths and text."""
+
+    widths: dict[int, float]
+    text: dict[int, str]
+
+    @classmethod
+    def of(cls, font: Any) -> FontTables:
+        descendant = font.DescendantFonts[0]
+        return cls(parse_widths(descendant.W) if Name.W in descendant else {},
+                   parse_unicode(font.ToUnicode.read_bytes()) if Name.ToUnicode in font else {})
+
+    def entries(self, gids: Iterable[int]) -> Entries:
+        return {g: (self.widths.get(g, 1000.0), self.text.get(g, "")) for g in gids}
+
+
 def font_entries(font: Any, gids: Iterable[int]) -> Entries:
     """The widths and text of these glyphs, as a font dictionary written by WeasyPrint declares them."""
-    descendant = font.DescendantFonts[0]
-    widths = parse_widths(descendant.W) if Name.W in descendant else {}
-    text = parse_unicode(font.ToUnicode.read_bytes()) if Name.ToUnicode in font else {}
-    return {g: (widths.get(g, 1000.0), text.get(g, "")) for g in gids}
+    return FontTables.of(font).entries(gids)
+
+
+def entries(tables: dict[str, FontTables], name: str, font: Any, gids: Iterable[int]) -> Entries:
+    """:func:`font_entries` with the font's tables read once into ``tables`` (a job's pieces share its fonts,
+    whose tables hold every glyph of the job)."""
+    if name not in tables:
+        tables[name] = FontTables.of(font)
+    return tables[name].entries(gids)
 
 
 def _gids(hexes: bytes) -> Iterable[int]:
-    raw = bytes.fromhex(re.sub(rb"\s+", b"", hexes).decode("ascii"))
-    return (int.from_bytes(raw[i : i + 2], "big") for i in range(0, len(raw) - 1, 2))
+    """The two-byte glyph ids of one hexadecimal string (an odd byte at its end is not a glyph)."""
+    raw = bytes.fromhex(_SPACE.sub(b"", hexes).decode("ascii"))
+    ids = array("H", raw[: len(raw) & ~1])
+    if sys.byteorder == "little":
+        ids.byteswap()  # big-endian in the PDF
+    return ids
 
 
 def _scan(content: bytes, names: dict[str, str], out: dict[str, set[int]]) -> None:
@@ -90,8 +120,8 @@ def _scan(content: bytes, names: dict[str, str], out: dict[str, set[int]]) -> No
         elif current is None:
             continue
         elif m.group(2) is not None:
-            for h in _HEX.finditer(m.group(2)):
-                out.setdefault(current, set()).update(_gids(h.group(1)))
+            for h in _HEX.findall(m.group(2)):
+                out.setdefault(current, set()).update(_gids(h))
         else:
             out.setdefault(current, set()).update(_gids(m.group(3)))
 

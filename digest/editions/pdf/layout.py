@@ -21,7 +21,7 @@ from typing import Any
 
 from digest.editions.pdf.fetch import FetchRules
 from digest.editions.pdf.fontfiles import FontRef, keep_font
-from digest.editions.pdf.glyphs import Entries, font_entries, fonts_of, strip_programs, used_glyphs
+from digest.editions.pdf.glyphs import Entries, FontTables, entries, fonts_of, strip_programs, used_glyphs
 
 _NOTDEF = re.compile(r"\(U\+([0-9A-F]{4,6})\)")
 Rect = tuple[float, float, float, float]
@@ -161,13 +161,33 @@ def _render(job: Job) -> tuple[list[Any], list[Laid], Any]:
 
 def lay_out(job: Job) -> list[Laid]:
     """Lay out and write every document of ``job``; one :class:`Laid` per document, in order."""
+    collecting = gc.isenabled()
+    try:
+        return _lay_out(job)
+    finally:
+        if collecting:
+            gc.enable()
+        if job.collect:  # (False: the join waits for this job and goes on at once; Python collects later)
+            gc.collect()
+
+
+def lay_out_apart(job: Job) -> list[Laid]:
+    """:func:`lay_out` in a process that exists for layouts (a pool's worker, a forked child), which leaves
+    the job's garbage — the millions of objects of its WeasyPrint documents, ~5 % of its time to collect —
+    and the cyclic collector off: the next job in this process collects it first, and the last job's is
+    never collected, its process ends (by ``os._exit``: no collection there either)."""
+    if not gc.isenabled():  # a job before left its garbage
+        gc.collect()
+    return _lay_out(job)
+
+
+def _lay_out(job: Job) -> list[Laid]:
     logger = logging.getLogger("weasyprint")
     handler = MissingGlyphs()
     logger.addHandler(handler)
     # Layout makes millions of objects that live until the job ends; the cyclic collector scanning them
     # over and over costs ~7 % of the time, and scanning what the process held before (the digest) at the
-    # end would cost more: freeze that, collect once at the end.
-    collecting = gc.isenabled()
+    # end would cost more: freeze that, collect (at most) once when the job is done.
     gc.freeze()
     gc.disable()
     try:
@@ -183,10 +203,6 @@ def lay_out(job: Job) -> list[Laid]:
         batch.unlink()
     finally:
         logger.removeHandler(handler)
-        if collecting:
-            gc.enable()
-        if job.collect:  # (in a child that ends now, a tenth of a second of the front matter's wait)
-            gc.collect()
     for one, doc in zip(laid, job.docs, strict=True):
         one.missing = sorted({cp for cp in handler.codepoints if chr(cp) in doc.html or chr(cp) in doc.css})
     return laid
@@ -199,6 +215,7 @@ def _split(batch: Path, laid: list[Laid], refs: dict[str, FontRef | None]) -> No
 
     with pikepdf.open(batch) as src:
         batch_fonts = dict(fonts_of(src))  # one font object per face in a WeasyPrint file
+        tables: dict[str, FontTables] = {}  # read once per job, not once per piece
         start = 0
         for one in laid:
             out = pikepdf.new()
@@ -206,8 +223,8 @@ def _split(batch: Path, laid: list[Laid], refs: dict[str, FontRef | None]) -> No
             start += one.pages
             for page in out.pages:
                 page.remove_unreferenced_resources()
-            one.glyphs = {name: font_entries(batch_fonts[name], gids) for name, gids in used_glyphs(out.pages).items()
-                          if name in batch_fonts}
+            one.glyphs = {name: entries(tables, name, batch_fonts[name], gids)
+                          for name, gids in used_glyphs(out.pages).items() if name in batch_fonts}
             one.fonts = {name: ref for name in one.glyphs if (ref := refs.get(name)) is not None}
             strip_programs(out, set(one.fonts))
             data = io.BytesIO()  # saved in memory, written by Python: a full disk is an OSError, never an abort

@@ -23,7 +23,7 @@ from digest.editions.base import WriteContext, base_context
 from digest.editions.content import content_css
 from digest.editions.drawn_maths import replace_formulas, svg_image, with_bodies
 from digest.editions.pdf.fetch import rules_for
-from digest.editions.pdf.layout import Doc, Job, Laid, lay_out
+from digest.editions.pdf.layout import Doc, Job, Laid, lay_out, lay_out_apart
 from digest.editions.pdf.options import PdfOptions
 from digest.editions.pdf.pieces import Pieces, PieceStore, fonts_installed, piece_key
 from digest.editions.pdf.plan import Part, group_jobs, plan_pieces
@@ -143,7 +143,7 @@ def _run(jobs: list[Job], workers: int) -> list[Laid]:
         if pool is None:
             return _here(jobs)
         heaviest_first = sorted(jobs, key=lambda j: -sum(d.weight for d in j.docs))
-        futures = [parallel.submit(pool, lay_out, job) for job in heaviest_first]
+        futures = [parallel.submit(pool, lay_out_apart, job) for job in heaviest_first]
         return [laid for f in futures for laid in f.result()]
 
 
@@ -180,7 +180,8 @@ def front_ahead(r: Renderer, store: PieceStore) -> Front:
     if store.get(doc.name) is not None or worker_count(r.options) < 2:
         return Front(doc)
     _import_layout()  # (also when no child can be forked: this process then lays it out itself)
-    job = dataclasses.replace(_jobs([doc], 1, r, store)[0], collect=False)  # the child ends with it
+    # (lay_out, not lay_out_apart: where no child can be forked, this process lays it out and goes on)
+    job = dataclasses.replace(_jobs([doc], 1, r, store)[0], collect=False)  # a child ends with it
     return Front(doc, parallel.alongside(lay_out, job))
 
 
