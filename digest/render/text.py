@@ -21,9 +21,9 @@ def plain_text(fragment: str) -> str:
     """Readable plain text of an HTML fragment: one line per block, entities decoded; a formula is its TeX."""
     if "<math" in fragment:
         fragment = _MATH.sub(lambda m: f" {m[2]} ", fragment)
-    text = nh3.clean(_BLOCK_END.sub("\n", fragment), tags=set())
-    lines = (SPACES.sub(" ", htmllib.unescape(line)).strip() for line in text.split("\n"))
-    return "\n".join(line for line in lines if line)
+    # nh3 writes its text with &amp; &lt; &gt; &nbsp; only, none of them a line break: decoded in one go
+    text = SPACES.sub(" ", htmllib.unescape(nh3.clean(_BLOCK_END.sub("\n", fragment), tags=set())))
+    return "\n".join(filter(None, (line.strip() for line in text.split("\n"))))
 
 
 def cut(text: str, limit: int) -> str:

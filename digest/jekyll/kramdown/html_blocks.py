@@ -142,46 +142,46 @@ def element(lines: _Lines, out: _Segments, m: re.Match[str], rest: str, parse_bl
 
 
 def _raw(lines: _Lines, out: _Segments, name: str, text: str, parse_block_html: bool) -> tuple[str | None, int]:
-    """Raw content: tags are followed (to find the end tag) but the text is kept as written."""
-    stack, last, pos = [name], -1, 0
+    """Raw content: tags are followed (to find the end tag) but the text is kept as written (taken a line,
+    or up to the element's end, at a time: raw pieces run together anyway)."""
+    stack, last, pos, mark = [name], -1, 0, 0  # ``mark``: where the text not yet added starts
     while True:
         m = _ANY.search(text, pos)
         if m is None:
-            out.add("raw", text[pos:])
+            out.add("raw", text[mark:])
             nxt = next(lines, None)
             if nxt is None:
                 return None, last
-            (last, text), pos = nxt, 0
+            (last, text), pos, mark = nxt, 0, 0
             continue
-        out.add("raw", text[pos:m.start()])
+        pos = m.end()
+        end_name = m[4]
+        if end_name is not None:
+            if end_name.lower() == stack[-1]:
+                stack.pop()
+                if not stack:
+                    out.add("raw", text[mark:pos])
+                    return text[pos:], last
+            continue
         tag = (m[1] or "").lower()
         if m[0] == "<!--" or tag in ("script", "style"):
             closer = re.compile("-->" if m[0] == "<!--" else rf"</{tag}\s*>", re.IGNORECASE)
-            body, tail, last = _until(lines, closer, text[m.end():], last)
-            out.add("raw", m[0] + body)
+            body, tail, last = _until(lines, closer, text[pos:], last)
+            out.add("raw", text[mark:pos] + body)
             if tail is None:
                 return None, last
-            text, pos = tail, 0
-        elif tag:
-            value, _ = markdown_attr(m[2])
-            if value is not None and content_model(tag, value, parse_block_html) != "raw":
-                after, inner = element(lines, out, m, text[m.end():], parse_block_html, top=False)
-                last = max(last, inner)
-                if after is None:
-                    return None, last
-                text, pos = after, 0
-                continue
-            out.add("raw", m[0])
-            pos = m.end()
-            if not m[3] and tag not in VOID:
-                stack.append(tag)
-        else:
-            out.add("raw", m[0])
-            pos = m.end()
-            if m[4].lower() == stack[-1]:
-                stack.pop()
-                if not stack:
-                    return text[pos:], last
+            text, pos, mark = tail, 0, 0
+            continue
+        value = markdown_attr(m[2])[0] if m[2] else None
+        if value is not None and content_model(tag, value, parse_block_html) != "raw":
+            out.add("raw", text[mark:m.start()])
+            after, inner = element(lines, out, m, text[pos:], parse_block_html, top=False)
+            last = max(last, inner)
+            if after is None:
+                return None, last
+            text, pos, mark = after, 0, 0
+        elif not m[3] and tag not in VOID:
+            stack.append(tag)
 
 
 def _emit(state: StateBlock, segments: _Segments, start: int, last: int) -> None:
