@@ -123,7 +123,7 @@ def element(lines: _Lines, out: _Segments, m: re.Match[str], rest: str, parse_bl
     """One element whose start tag is ``m``, ``rest`` following it on its line: its segments go to
     ``out``. Returns the text after its end tag on that line (None: never closed) and the last line."""
     name = m[1].lower()
-    value, attrs = markdown_attr(m[2])
+    value, attrs = markdown_attr(m[2]) if m[2] else (None, "")
     model = content_model(name, value, parse_block_html) if (value is not None or top) else "raw"
     out.add("raw", f"<{m[1]}{attrs}{' /' if m[3] else ''}>")
     if m[3] or name in VOID:
@@ -185,9 +185,8 @@ def _raw(lines: _Lines, out: _Segments, name: str, text: str, parse_block_html: 
 
 
 def _emit(state: StateBlock, segments: _Segments, start: int, last: int) -> None:
-    render = kd(state.env)
     for index, (kind, text) in enumerate(segments):
-        if kind == "block" and render.html_depth < MAX_HTML_NESTING:
+        if kind == "block" and (render := kd(state.env)).html_depth < MAX_HTML_NESTING:
             render.html_depth += 1
             inner: list[Token] = []
             try:
@@ -219,7 +218,7 @@ def html_element(state: StateBlock, start: int, end: int, silent: bool) -> bool:
         return False
     if text.startswith(("<!", "<?")):
         return html_block(state, start, end, silent)
-    closing = END_TAG.match(text)
+    closing = END_TAG.match(text) if text[1:2] == "/" else None
     opening = None if closing else START_TAG.match(text)
     tag = closing or opening
     if tag is None or tag[1].lower() in SPAN_ELEMENTS:
@@ -233,7 +232,7 @@ def html_element(state: StateBlock, start: int, end: int, silent: bool) -> bool:
         return True
     first = state.getLines(start, start + 1, state.blkIndent, True)
     first = first if first.endswith("\n") else first + "\n"
-    m = START_TAG.match(first)
+    m = opening if first.startswith(text) else START_TAG.match(first)  # (the same match: nothing indents it)
     assert m is not None
     segments = _Segments()
     after, last = element(_lines(state, start + 1, end), segments, m, first[m.end():],
@@ -248,10 +247,18 @@ def html_element(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     return True
 
 
+def _first_html_element(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """:func:`html_element` tried first, on a line no table can start (one without a ``|``)."""
+    return "|" not in line_text(state, start) and html_element(state, start, end, silent)
+
+
 def use(md: MarkdownIt) -> None:
     """In CommonMark's place of ``html_block`` — but tried right after ``table``: none of the rules between
     (code, fence, blockquote, hr, abbreviations, lists, footnotes, references) takes a line that starts with
     ``<`` and is indented less than a code block, the only lines this one takes; a post scraped as HTML is
-    mostly such lines, each of which no longer fails eight rules first. Only a table can start with ``<``."""
+    mostly such lines, each of which no longer fails eight rules first. Only a table can start with ``<``:
+    a line without a ``|`` is tried before kramdown's maths blocks, extensions and tables too (none of them
+    takes a line that starts with ``<`` and has no ``|``)."""
     md.block.ruler.disable("html_block")
     md.block.ruler.after("table", "kd_html_block", html_element, {"alt": ["paragraph", "reference", "blockquote"]})
+    md.block.ruler.before("kd_math_block", "kd_html_block_first", _first_html_element)
