@@ -128,3 +128,21 @@ def test_plain_text_leaves_what_parsing_changes_to_nh3():
              "<p>a</p><P>b": "a\nb", "a\r\nb": "a\nb"}
     for fragment, text in cases.items():
         assert plain_text(fragment) == _text_the_long_way(fragment) == text, fragment
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["<https://o.example/a>", "  <//o.example/b>\t", "<>", "text <https://x.y/>", "",
+                                 "[返回首页](/)", "来源：新华网", "x"]), max_size=12), st.sampled_from(["\n", "\r\n"]))
+def test_the_original_url_line_is_removed_as_a_substitution_removes_it(lines, newline):
+    from digest.config.presets import resolve
+    from digest.config.settings import AttributionRules
+    from digest.render.attribution import AttributionFinder
+
+    finder = AttributionFinder(resolve(AttributionRules(preset="news"), "news"))
+    body = newline.join(lines)
+    chromeless = body
+    for rx in finder._chrome:
+        chromeless = rx.sub("", chromeless)
+    assert finder._url_line is not None
+    expected = finder._url_line.sub("", chromeless) if finder._url_line.search(chromeless) else chromeless
+    assert finder.strip_chrome(body)[0] == expected
