@@ -211,9 +211,12 @@ def _emit(state: StateBlock, segments: _Segments, start: int, last: int) -> None
 
 def html_element(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     """An HTML block the kramdown way; comments and processing instructions as CommonMark has them."""
-    if state.sCount[start] - state.blkIndent >= 4 or not state.md.options.get("html"):
+    return _element_at(state, start, end, silent, line_text(state, start))
+
+
+def _element_at(state: StateBlock, start: int, end: int, silent: bool, text: str) -> bool:
+    if state.sCount[start] - state.blkIndent >= 4 or not state.md.options["html"]:
         return False
-    text = line_text(state, start)
     if not text.startswith("<"):
         return False
     if text.startswith(("<!", "<?")):
@@ -249,7 +252,8 @@ def html_element(state: StateBlock, start: int, end: int, silent: bool) -> bool:
 
 def _first_html_element(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     """:func:`html_element` tried first, on a line no table can start (one without a ``|``)."""
-    return "|" not in line_text(state, start) and html_element(state, start, end, silent)
+    text = line_text(state, start)
+    return text[:1] == "<" and "|" not in text and _element_at(state, start, end, silent, text)
 
 
 def use(md: MarkdownIt) -> None:
