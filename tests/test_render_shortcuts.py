@@ -146,3 +146,17 @@ def test_the_original_url_line_is_removed_as_a_substitution_removes_it(lines, ne
     assert finder._url_line is not None
     expected = finder._url_line.sub("", chromeless) if finder._url_line.search(chromeless) else chromeless
     assert finder.strip_chrome(body)[0] == expected
+
+
+def test_the_shortcuts_stay_linear_on_long_text():
+    """A long value without tags (a front-matter summary is sanitised too) or a long run of tags: each
+    shortcut is one pass (a search that backtracked over the text before every tag took minutes)."""
+    import time
+
+    started = time.perf_counter()
+    long_text = "文" * 1_000_000
+    assert Sanitizer("https://site.example").sanitize(long_text, "s", "") == long_text
+    assert fitting_depth(long_text) == 0 and plain_text(long_text) == long_text
+    assert fitting_depth("<p>" + "<b>x</b>" * 100_000 + "</p>") == 2
+    assert plain_text("<a " * 100_000 + ">x") == "x"  # one tag of many attributes: nh3 reads it
+    assert time.perf_counter() - started < 10

@@ -34,7 +34,6 @@ VOID_ELEMENTS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "i
 # Sanitised HTML is well formed, attribute values are double-quoted and text has no raw "<": exact.
 _TAG = r'<(/?)([a-z][a-z0-9]*)((?:\s+[^\s"\'>/=]+(?:="[^"]*")?)*)\s*/?>'
 CLEAN_TAG = re.compile(_TAG)
-_TEXT_AND_TAG = re.compile(r"([^<]*)" + _TAG)
 GLOBAL_ATTRS = frozenset({"id", "lang", "title", "dir"})
 PHRASING = frozenset({"a", "abbr", "b", "bdi", "bdo", "br", "cite", "code", "data", "del", "dfn", "em", "i", "img",
                       "ins", "kbd", "mark", "q", "ruby", "s", "samp", "small", "span", "strong", "sub", "sup",
@@ -262,12 +261,13 @@ def fitting_depth(clean: str) -> int | None:
     elements it concerns (``_OWN_RULES``) send the fragment to the walk."""
     if 'href="#' in clean:  # a fragment link, whose target may be gone
         return None
-    found = _TEXT_AND_TAG.findall(clean)
-    if len(found) != clean.count("<"):
+    parts = CLEAN_TAG.split(clean)  # text, "/" or "", name, attributes, text, … (linear: a search from each "<")
+    if len(parts) // 4 != clean.count("<"):
         return None
     stack, parent = [""], ""  # the open elements (under the fragment's own root), the innermost
     phrasing = links = deepest = 0  # open phrasing-only elements, open links, the most elements open
-    for text, close, name, attrs in found:
+    for i in range(1, len(parts), 4):
+        text, close, name, attrs = parts[i - 1], parts[i], parts[i + 1], parts[i + 2]
         if close:
             if name != parent or (text and parent in _LISTS and text.strip()):
                 return None

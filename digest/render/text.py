@@ -17,7 +17,7 @@ _MATH = MATH_ELEMENT
 _LATIN = re.compile(r"[A-Za-z0-9]")
 
 
-_TAG = re.compile(r'</?([a-z][a-z0-9]*)(?:\s+[^\s"\'>/=]+(?:="[^"]*")?)*\s*/?>')
+_TAG = re.compile(r'</?([a-z][a-z0-9]*)(?:\s+[^\s"\'<>/=]+(?:="[^"]*")?)*\s*/?>')  # (a "<" ends a tag)
 # Where an HTML parser does more than drop the tags: tables move text out of them, <pre> drops a first line
 # break, raw-text and foreign elements, document tags (and comments, CR, NUL, references other than the few the
 # serialisers write). Elsewhere (most posts) the text is what is left once the tags are cut out.
