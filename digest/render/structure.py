@@ -266,8 +266,7 @@ def fitting_depth(clean: str) -> int | None:
         return None
     stack, parent = [""], ""  # the open elements (under the fragment's own root), the innermost
     phrasing = links = deepest = 0  # open phrasing-only elements, open links, the most elements open
-    for i in range(1, len(parts), 4):
-        text, close, name, attrs = parts[i - 1], parts[i], parts[i + 1], parts[i + 2]
+    for text, close, name, attrs in zip(parts[0:-1:4], parts[1::4], parts[2::4], parts[3::4], strict=True):
         if close:
             if name != parent or (text and parent in _LISTS and text.strip()):
                 return None
