@@ -48,8 +48,9 @@ class AttributionFinder:
         found = list(self._url_line.finditer(body)) if self._url_line else []
         if found and self._url_line is not None:
             url = (found[-1].group(1) if self._url_line.groups else found[-1].group(0)).strip("<> \t") or None
-            if self.rules.strip_original_url_line:
-                body = self._url_line.sub("", body)
+            if self.rules.strip_original_url_line:  # what ``sub("", body)`` gives, without a second search
+                ends = [0, *(i for m in found for i in m.span()), len(body)]
+                body = "".join(body[ends[i]:ends[i + 1]] for i in range(0, len(ends), 2))
         return body, url
 
     def outlet_in(self, text: str) -> str | None:

@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import PurePosixPath
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -112,18 +113,24 @@ _VALUES: dict[str, Callable[[PostRef, PurePosixPath], str]] = {
 }
 
 
+_FILE_NAMES = frozenset({"path", "name"})  # the values made from the post's file
+_NO_FILE = PurePosixPath()
+
+
 def placeholders(post: PostRef, names: Iterable[str] | None = None) -> dict[str, str]:
     """Jekyll's UrlDrop: every value a permalink template may use (or those ``names`` asks for: a post's URL
     is made for every post of a build, and its template uses a few of some thirty)."""
-    pure = PurePosixPath(post.source or f"_posts/{post.slug}.md")
     wanted = _VALUES if names is None else {k: _VALUES[k] for k in names if k in _VALUES}
+    # (the file's path only when the template takes it: most take none of it)
+    pure = PurePosixPath(post.source or f"_posts/{post.slug}.md") if _FILE_NAMES & wanted.keys() else _NO_FILE
     return {key: make(post, pure) for key, make in wanted.items()}
 
 
-def _names(template: str) -> set[str]:
+@lru_cache(maxsize=64)
+def _names(template: str) -> frozenset[str]:
     """The placeholders a template may use (``:month_`` is ``:month_`` or ``:month``, see :func:`fill`)."""
     found = _PLACEHOLDER.findall(template)
-    return {*found, *(name.rstrip("_") for name in found)}
+    return frozenset({*found, *(name.rstrip("_") for name in found)})
 
 
 def fill(template: str, values: dict[str, str]) -> str:

@@ -29,6 +29,11 @@ from collections.abc import Callable
 from lxml import etree
 
 _VOID_TAG = re.compile(r"<(br|img|hr|wbr|col)((?:\s+[^\s\"'>/=]+(?:=\"[^\"]*\")?)*)\s*>")
+VOID_ELEMENTS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+                           "source", "track", "wbr", "keygen", "frame", "basefont", "bgsound", "image"})
+# Sanitised HTML is well formed, attribute values are double-quoted and text has no raw "<": exact.
+_TAG = r'<(/?)([a-z][a-z0-9]*)((?:\s+[^\s"\'>/=]+(?:="[^"]*")?)*)\s*/?>'
+CLEAN_TAG = re.compile(_TAG)
 GLOBAL_ATTRS = frozenset({"id", "lang", "title", "dir"})
 PHRASING = frozenset({"a", "abbr", "b", "bdi", "bdo", "br", "cite", "code", "data", "del", "dfn", "em", "i", "img",
                       "ins", "kbd", "mark", "q", "ruby", "s", "samp", "small", "span", "strong", "sub", "sup",
@@ -232,6 +237,57 @@ def _drop_dangling_links(root: etree._Element) -> bool:
                     del a.attrib[name]
             changed = True
     return changed
+
+
+# Elements with rules of their own in the walk (their parents, children, order or attributes): where one occurs,
+# the walk decides whether the fragment fits.
+_OWN_RULES = frozenset({"dl", "dt", "dd", "table", "caption", "colgroup", "col", "thead", "tbody", "tfoot", "tr", "td",
+                        "th", "figure", "figcaption", "header", "footer", "ruby", "rt", "rp", "data", "bdo", "time"})
+_CHECKED_ATTR = re.compile(r"\s(?:lang|hreflang|datetime|scope|headers|reversed)=")
+_LISTS = ("ul", "ol")
+
+
+def _left_as_is(name: str, attrs: str, text: str, parent: str, phrasing: bool, in_link: bool) -> bool:
+    """Whether the walk leaves an element (its opening tag, the text before it) as it is."""
+    in_list = parent in _LISTS
+    return not (name in _OWN_RULES or (phrasing and name not in PHRASING) or (name == "li") != in_list
+                or (in_link and name == "a") or (attrs and _CHECKED_ATTR.search(attrs)) or (in_list and text.strip()))
+
+
+def fitting_depth(clean: str) -> int | None:
+    """How deep sanitised HTML nests, when one pass over its tags shows that it fits the content model as it is
+    (:func:`repair` would give it back unchanged, as it does most posts); None when it may not, or when its tags
+    are not all as nh3 writes them. Each rule of the walk that could change something is checked here, or the
+    elements it concerns (``_OWN_RULES``) send the fragment to the walk."""
+    if 'href="#' in clean:  # a fragment link, whose target may be gone
+        return None
+    parts = CLEAN_TAG.split(clean)  # text, "/" or "", name, attributes, text, … (linear: a search from each "<")
+    if len(parts) // 4 != clean.count("<"):
+        return None
+    stack, parent = [""], ""  # the open elements (under the fragment's own root), the innermost
+    phrasing = links = deepest = 0  # open phrasing-only elements, open links, the most elements open
+    for text, close, name, attrs in zip(parts[0:-1:4], parts[1::4], parts[2::4], parts[3::4], strict=True):
+        if close:
+            if name != parent or (text and parent in _LISTS and text.strip()):
+                return None
+            stack.pop()
+            parent = stack[-1]
+            if name in PHRASING_ONLY:
+                phrasing -= 1
+            elif name == "a":
+                links -= 1
+        elif not _left_as_is(name, attrs, text, parent, phrasing > 0, links > 0):
+            return None
+        elif name not in VOID_ELEMENTS:
+            stack.append(name)
+            parent = name
+            if name in PHRASING_ONLY:
+                phrasing += 1
+            elif name == "a":
+                links += 1
+            if len(stack) > deepest:
+                deepest = len(stack)
+    return None if len(stack) > 1 else max(deepest - 1, 0)
 
 
 def repair(html: str) -> str:

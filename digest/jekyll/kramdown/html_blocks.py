@@ -123,7 +123,7 @@ def element(lines: _Lines, out: _Segments, m: re.Match[str], rest: str, parse_bl
     """One element whose start tag is ``m``, ``rest`` following it on its line: its segments go to
     ``out``. Returns the text after its end tag on that line (None: never closed) and the last line."""
     name = m[1].lower()
-    value, attrs = markdown_attr(m[2])
+    value, attrs = markdown_attr(m[2]) if m[2] else (None, "")
     model = content_model(name, value, parse_block_html) if (value is not None or top) else "raw"
     out.add("raw", f"<{m[1]}{attrs}{' /' if m[3] else ''}>")
     if m[3] or name in VOID:
@@ -142,52 +142,51 @@ def element(lines: _Lines, out: _Segments, m: re.Match[str], rest: str, parse_bl
 
 
 def _raw(lines: _Lines, out: _Segments, name: str, text: str, parse_block_html: bool) -> tuple[str | None, int]:
-    """Raw content: tags are followed (to find the end tag) but the text is kept as written."""
-    stack, last, pos = [name], -1, 0
+    """Raw content: tags are followed (to find the end tag) but the text is kept as written (taken a line,
+    or up to the element's end, at a time: raw pieces run together anyway)."""
+    stack, last, pos, mark = [name], -1, 0, 0  # ``mark``: where the text not yet added starts
     while True:
         m = _ANY.search(text, pos)
         if m is None:
-            out.add("raw", text[pos:])
+            out.add("raw", text[mark:])
             nxt = next(lines, None)
             if nxt is None:
                 return None, last
-            (last, text), pos = nxt, 0
+            (last, text), pos, mark = nxt, 0, 0
             continue
-        out.add("raw", text[pos:m.start()])
+        pos = m.end()
+        end_name = m[4]
+        if end_name is not None:
+            if end_name.lower() == stack[-1]:
+                stack.pop()
+                if not stack:
+                    out.add("raw", text[mark:pos])
+                    return text[pos:], last
+            continue
         tag = (m[1] or "").lower()
         if m[0] == "<!--" or tag in ("script", "style"):
             closer = re.compile("-->" if m[0] == "<!--" else rf"</{tag}\s*>", re.IGNORECASE)
-            body, tail, last = _until(lines, closer, text[m.end():], last)
-            out.add("raw", m[0] + body)
+            body, tail, last = _until(lines, closer, text[pos:], last)
+            out.add("raw", text[mark:pos] + body)
             if tail is None:
                 return None, last
-            text, pos = tail, 0
-        elif tag:
-            value, _ = markdown_attr(m[2])
-            if value is not None and content_model(tag, value, parse_block_html) != "raw":
-                after, inner = element(lines, out, m, text[m.end():], parse_block_html, top=False)
-                last = max(last, inner)
-                if after is None:
-                    return None, last
-                text, pos = after, 0
-                continue
-            out.add("raw", m[0])
-            pos = m.end()
-            if not m[3] and tag not in VOID:
-                stack.append(tag)
-        else:
-            out.add("raw", m[0])
-            pos = m.end()
-            if m[4].lower() == stack[-1]:
-                stack.pop()
-                if not stack:
-                    return text[pos:], last
+            text, pos, mark = tail, 0, 0
+            continue
+        value = markdown_attr(m[2])[0] if m[2] else None
+        if value is not None and content_model(tag, value, parse_block_html) != "raw":
+            out.add("raw", text[mark:m.start()])
+            after, inner = element(lines, out, m, text[pos:], parse_block_html, top=False)
+            last = max(last, inner)
+            if after is None:
+                return None, last
+            text, pos, mark = after, 0, 0
+        elif not m[3] and tag not in VOID:
+            stack.append(tag)
 
 
 def _emit(state: StateBlock, segments: _Segments, start: int, last: int) -> None:
-    render = kd(state.env)
     for index, (kind, text) in enumerate(segments):
-        if kind == "block" and render.html_depth < MAX_HTML_NESTING:
+        if kind == "block" and (render := kd(state.env)).html_depth < MAX_HTML_NESTING:
             render.html_depth += 1
             inner: list[Token] = []
             try:
@@ -212,14 +211,17 @@ def _emit(state: StateBlock, segments: _Segments, start: int, last: int) -> None
 
 def html_element(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     """An HTML block the kramdown way; comments and processing instructions as CommonMark has them."""
-    if state.sCount[start] - state.blkIndent >= 4 or not state.md.options.get("html"):
+    return _element_at(state, start, end, silent, line_text(state, start))
+
+
+def _element_at(state: StateBlock, start: int, end: int, silent: bool, text: str) -> bool:
+    if state.sCount[start] - state.blkIndent >= 4 or not state.md.options["html"]:
         return False
-    text = line_text(state, start)
     if not text.startswith("<"):
         return False
     if text.startswith(("<!", "<?")):
         return html_block(state, start, end, silent)
-    closing = END_TAG.match(text)
+    closing = END_TAG.match(text) if text[1:2] == "/" else None
     opening = None if closing else START_TAG.match(text)
     tag = closing or opening
     if tag is None or tag[1].lower() in SPAN_ELEMENTS:
@@ -233,7 +235,7 @@ def html_element(state: StateBlock, start: int, end: int, silent: bool) -> bool:
         return True
     first = state.getLines(start, start + 1, state.blkIndent, True)
     first = first if first.endswith("\n") else first + "\n"
-    m = START_TAG.match(first)
+    m = opening if first.startswith(text) else START_TAG.match(first)  # (the same match: nothing indents it)
     assert m is not None
     segments = _Segments()
     after, last = element(_lines(state, start + 1, end), segments, m, first[m.end():],
@@ -248,10 +250,19 @@ def html_element(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     return True
 
 
+def _first_html_element(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """:func:`html_element` tried first, on a line no table can start (one without a ``|``)."""
+    text = line_text(state, start)
+    return text[:1] == "<" and "|" not in text and _element_at(state, start, end, silent, text)
+
+
 def use(md: MarkdownIt) -> None:
     """In CommonMark's place of ``html_block`` — but tried right after ``table``: none of the rules between
     (code, fence, blockquote, hr, abbreviations, lists, footnotes, references) takes a line that starts with
     ``<`` and is indented less than a code block, the only lines this one takes; a post scraped as HTML is
-    mostly such lines, each of which no longer fails eight rules first. Only a table can start with ``<``."""
+    mostly such lines, each of which no longer fails eight rules first. Only a table can start with ``<``:
+    a line without a ``|`` is tried before kramdown's maths blocks, extensions and tables too (none of them
+    takes a line that starts with ``<`` and has no ``|``)."""
     md.block.ruler.disable("html_block")
     md.block.ruler.after("table", "kd_html_block", html_element, {"alt": ["paragraph", "reference", "blockquote"]})
+    md.block.ruler.before("kd_math_block", "kd_html_block_first", _first_html_element)

@@ -56,7 +56,7 @@ def fill(html: str, maths_html: Sequence[str], codes_html: Sequence[str]) -> str
 
 
 def _block_budget(state: Any, start: int, end: int, silent: bool) -> bool:
-    kd(state.env).charge()
+    state.env["kd"].charge()  # (every line: kd()'s check left out)
     return False
 
 
