@@ -49,6 +49,7 @@ BOMBS = {
     "laughs.md": _laughs(),
     "merge.md": _merge_bomb(),
     "keys-900k.md": _keys_bomb(900_000),  # a 9.8 MB front matter
+    "keys-80k.md": _keys_bomb(80_000),  # 0.8 MB, no anchor: under the size cap, over the values limit
 }
 
 
