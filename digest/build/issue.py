@@ -192,12 +192,13 @@ def _write(job: IssueJob, collected: Collected, exclude: frozenset[str], stale: 
 
 
 def write_editions(digest: Digest, ctx: WriteContext, names: list[str]) -> dict[str, list[Path]]:
-    """Each edition's files, in the order of ``names``. With a spare core, the editions that make no cover of
-    their own are written by a forked child while this process writes the others (a month's EPUB and web
-    page take 11 s and 4 s one after the other); covers are then made here, in order, as before."""
+    """Each edition's files, in the order of ``names``. For a big issue, with a spare core, the editions that
+    make no cover of their own are written by a forked child while this process writes the others (a month's
+    EPUB and web page took 11 s and 4 s one after the other); covers are then made here, in order, as before."""
     aside = [n for n in names if _may_go_aside(registry.get(n))]
     here = [n for n in names if n not in aside]
-    child = parallel.alongside(partial(_write_each, digest, ctx), aside) if aside and here else None
+    side_by_side = aside and here and digest.count >= parallel.EDITIONS.fork_from
+    child = parallel.alongside(partial(_write_each, digest, ctx), aside) if side_by_side else None
     try:
         done = _write_each(digest, ctx, here if child is not None else names)
         if child is not None:
