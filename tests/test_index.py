@@ -1,49 +1,16 @@
 from datetime import date
 from pathlib import Path
 
-import yaml
-from hypothesis import given
-from hypothesis import settings as hsettings
-from hypothesis import strategies as st
-
 from digest import load_settings
 from digest.runtime.env import Environment
 from digest.sources.collect import collect
-from digest.sources.index import quick_front, read_meta, scan
+from digest.sources.index import read_meta, scan
 from digest.sources.inventory import inventory
 from digest.sources.posts import parse_post
 
 NO_CACHE = Environment.from_os(cache=False)
 from tests.conftest import EXAMPLE, make_big_site
 from tests.jekyll_corpus import CORPUS, SITES
-
-KEYS = ["title", "date", "categories", "tags", "published", "slug", "layout"]
-values = st.one_of(
-    st.text(alphabet=st.characters(blacklist_categories=["Cs", "Cc"], blacklist_characters="\n\r\x85\u2028\u2029"), max_size=30),
-    st.sampled_from(["2021-12-08 10:46:18", "2022-04-19 13:22:25 +0800", "false", "no", "true", "emnews", '"a: b"',
-                     "'x''y'", "[a, b]", "~", "null", "&a x", "*a", "12", "- x", "a #c", '"esc\\"q"']),
-)
-
-
-@hsettings(max_examples=300, deadline=None, derandomize=True)
-@given(st.lists(st.tuples(st.sampled_from(KEYS), values), max_size=6))
-def test_quick_front_agrees_with_yaml(pairs):
-    """The fast path either declines (None) or gives what YAML + post_meta would see."""
-    fm = "\n".join(f"{k}: {v}" for k, v in pairs)
-    quick = quick_front(fm)
-    if quick is None:
-        return
-    data = yaml.safe_load(fm) or {}
-    for key, value in quick.items():
-        want = data.get(key)
-        if key == "published":
-            assert value == (want not in (False, "false", "no")), fm
-        elif want is None or want == "":
-            assert value is None, fm
-        else:
-            assert value == (want if isinstance(want, str) else value), fm
-            if not isinstance(want, str):  # YAML typed it (a date, a number): same text either way
-                assert str(want).split("+")[0].strip()[:10] == str(value)[:10], fm
 
 
 def test_meta_matches_full_parse_on_every_example_post():

@@ -70,3 +70,46 @@ def test_ctrl_c_stops_parent_and_children_at_once_without_tracebacks():
     assert proc.returncode != 0 and err.count("Traceback") == 1 and "KeyboardInterrupt" in err  # the parent's only
     for pid in children:
         assert not os.path.exists(f"/proc/{pid}") or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+
+
+def _pids_of(items: list[int]) -> list[tuple[int, int]]:
+    return [(n * n, os.getpid()) for n in items]
+
+
+def test_rounds_start_the_next_round_before_handing_one_over(monkeypatch):
+    """Every share in a forked child: round k+1's children work while the caller puts round k away."""
+    started: list[int] = []
+
+    class Forked(parallel.Background):
+        def __init__(self, fn, arg):
+            started.append(arg[0])
+            super().__init__(fn, arg)
+
+    monkeypatch.setattr(parallel, "Background", Forked)
+    monkeypatch.setattr(parallel, "spare_cores", lambda: 2)
+    cost = parallel.Cost(fork_from=4, round=10, here=False)
+    items = list(range(35))
+    seen = []
+    for part in parallel.drain(_pids_of, items, cost):
+        seen.append((len(started), part))
+    assert not items  # taken
+    assert [n for _, part in seen for n, _ in part] == [n * n for n in range(35)]  # in order
+    assert all(pid != os.getpid() for _, part in seen for _, pid in part)  # every share in a child
+    assert [count for count, _ in seen[:3]] == [4, 6, 8]  # round k+1's two children started before round k came
+    assert [n for part in parallel.rounds(_pids_of, list(range(7)), cost) for n, _ in part] == [0, 1, 4, 9, 16, 25, 36]
+
+
+def test_a_caller_that_stops_early_leaves_no_round_running(monkeypatch):
+    made: list[parallel.Background] = []
+
+    class Forked(parallel.Background):
+        def __init__(self, fn, arg):
+            super().__init__(fn, arg)
+            made.append(self)
+
+    monkeypatch.setattr(parallel, "Background", Forked)
+    monkeypatch.setattr(parallel, "spare_cores", lambda: 2)
+    got = parallel.rounds(_pids_of, list(range(40)), parallel.Cost(fork_from=4, round=10, here=False))
+    next(got)
+    got.close()
+    assert len(made) == 4 and all(not child._child.is_alive() for child in made)

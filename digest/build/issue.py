@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from pathlib import Path
 
 from digest import editions as registry
@@ -17,9 +18,10 @@ from digest.archive.records import EditionEntry, IssueRecord
 from digest.assemble.assemble import assemble
 from digest.build.keys import IssueInputs, edition_keys, probe
 from digest.config.settings import Settings
-from digest.editions.base import WriteContext
+from digest.editions.base import Edition, WriteContext
 from digest.errors import PostError, Problem
 from digest.model import Digest, issue_slug
+from digest.runtime import parallel
 from digest.runtime.env import Environment
 from digest.sources.collect import Collected, collect
 from digest.sources.sample import settled
@@ -171,9 +173,8 @@ def _write(job: IssueJob, collected: Collected, exclude: frozenset[str], stale: 
     ctx = WriteContext(out_dir, theme, s, job.env)
     editions = {} if record is None else {f: e for f, e in record.editions.items() if f in fresh}
     files: list[Path] = []
-    for name in stale:
+    for name, written in write_editions(digest, ctx, stale).items():
         edition = registry.get(name)
-        written = edition.write(digest, ctx)
         editions[name] = EditionEntry(keys[name], records.file_entries(out_dir, written))
         files.extend(written)
         if s.archive.enabled:
@@ -188,6 +189,34 @@ def _write(job: IssueJob, collected: Collected, exclude: frozenset[str], stale: 
     issue = IssueResult(digest if job.keep_digest else None, files, job.slug, job.start, job.end, digest.count,
                         len(digest.sections), digest.duplicates_dropped, stale)
     return IssueOutcome("built", job.start, job.end, job.slug, problems, issue)
+
+
+def write_editions(digest: Digest, ctx: WriteContext, names: list[str]) -> dict[str, list[Path]]:
+    """Each edition's files, in the order of ``names``. For a big issue, with a spare core, the editions that
+    make no cover of their own are written by a forked child while this process writes the others (a month's
+    EPUB and web page took 11 s and 4 s one after the other); covers are then made here, in order, as before."""
+    aside = [n for n in names if _may_go_aside(registry.get(n))]
+    here = [n for n in names if n not in aside]
+    side_by_side = aside and here and digest.count >= parallel.EDITIONS.fork_from
+    child = parallel.alongside(partial(_write_each, digest, ctx), aside) if side_by_side else None
+    try:
+        done = _write_each(digest, ctx, here if child is not None else names)
+        if child is not None:
+            done.update(child.result())
+    finally:
+        if child is not None:
+            child.cancel()
+    return {name: done[name] for name in names}
+
+
+def _may_go_aside(edition: Edition) -> bool:
+    """Written in a child: allowed in a worker, and no cover (which edition's cover an issue keeps depends on
+    the order they are written in)."""
+    return edition.parallel and type(edition).cover is Edition.cover
+
+
+def _write_each(digest: Digest, ctx: WriteContext, names: list[str]) -> dict[str, list[Path]]:
+    return {name: registry.get(name).write(digest, ctx) for name in names}
 
 
 def _installed(name: str) -> bool:

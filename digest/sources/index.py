@@ -8,14 +8,11 @@ escapes, lists, blocks, anchors…), and caches the result by path, size and mti
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache, partial
+from functools import partial
 from pathlib import Path
-
-import yaml
 
 from digest.config.settings import Settings, Shapes, shaping
 from digest.errors import PostError
@@ -25,74 +22,10 @@ from digest.runtime.env import Environment
 from digest.sources.discover import base_of, filename_date
 from digest.sources.frontmatter import load_front_matter
 from digest.sources.posts import PostMeta, front_and_meta, front_with_defaults, index_meta, parse_post
+from digest.sources.simplefront import simple_front
 
 HEAD_BYTES = 2048
-_NEEDED = frozenset({"date", "title", "categories", "category", "tags", "tag", "published", "slug"})
-_KEY = re.compile(r"[A-Za-z_][\w-]*")
-_RESOLVER = yaml.resolver.Resolver()
-_STR, _TIMESTAMP, _BOOL = "tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool"
-_DQ = re.compile(r'"([^"\\]*)"')
-_SQ = re.compile(r"'([^']*)'")
-_PLAIN_BAD = re.compile(r"^[\[\]{}&*!|>%@`\"',?:-]|: | #|:$")  # (a trailing ":" is a mapping to YAML: an error)
-_FALSEY = {"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"}
-
 Entry = tuple[str, int, int]  # relative posix path, mtime_ns, size
-
-
-_NOT_QUICK = object()  # a value only YAML can say what it is
-_OTHER = object()  # a key the index does not need
-
-
-def quick_front(fm: str) -> dict[str, object] | None:
-    """Simple one-line ``key: value`` front matter → dict of the keys the index needs; else None."""
-    out: dict[str, object] = {}
-    seen = set()
-    for line in fm.split("\n"):
-        got = _quick_line(line)
-        if got is None:
-            return None
-        key, value = got
-        if not key:
-            continue
-        if key in seen:
-            return None
-        seen.add(key)
-        if value is not _OTHER:
-            out[key] = value
-    return out
-
-
-@lru_cache(maxsize=4096)
-def _quick_line(line: str) -> tuple[str, object] | None:
-    """(key, value, or ``_OTHER`` for a key not needed) of one line; ("", _OTHER) for a blank one; None when
-    only YAML can read it. Cached: most lines (layout, categories, tags) repeat from post to post."""
-    if not line or line[0] in " \t-#":
-        return None if line.strip() else ("", _OTHER)  # indented, a list item, a comment: YAML's job
-    key, sep, value = line.partition(":")
-    if not sep or not _KEY.fullmatch(key) or (value and value[0] not in " \t"):
-        return None
-    if key not in _NEEDED:
-        return key, _OTHER
-    got = _quick_value(key, value.strip())
-    return None if got is _NOT_QUICK else (key, got)
-
-
-def _quick_value(key: str, value: str) -> object:
-    """One value the way YAML would read it, when that is certain (else ``_NOT_QUICK``)."""
-    if value and value[0] in "\"'":
-        q = (_DQ if value[0] == '"' else _SQ).fullmatch(value)
-        if q is None:
-            return _NOT_QUICK
-        value = q.group(1)
-    elif value:
-        if _PLAIN_BAD.search(value):
-            return _NOT_QUICK
-        tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
-        if tag != _STR and not (key == "date" and tag == _TIMESTAMP) and not (key == "published" and tag == _BOOL):
-            return _NOT_QUICK  # YAML would type it (a number, null…): let YAML say what it is
-    if key == "published":
-        return value not in _FALSEY
-    return value if value != "" else None
 
 
 def _front_of_head(head: bytes) -> dict[str, object] | None:
@@ -106,7 +39,7 @@ def _front_of_head(head: bytes) -> dict[str, object] | None:
         fm = head[4:end].decode("utf-8")
     except UnicodeDecodeError:
         return None
-    quick = quick_front(fm)
+    quick = simple_front(fm)
     if quick is not None:
         return quick
     try:

@@ -29,6 +29,7 @@ from digest.sources.frontmatter import (
     short_repr,
     split_front_matter,
 )
+from digest.sources.simplefront import simple_front
 
 DATE_RE = re.compile(
     r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})"
@@ -179,7 +180,9 @@ def parse_post(rel: Path, data: bytes, settings: Settings, mtime_ns: int | None 
     if lead is not text and lead.startswith("---") and not text.startswith("---"):
         notices.append("blank line before the front matter (Jekyll would not read it); read anyway")
     fm, body = split_front_matter(lead)
-    front = load_front_matter(fm) if fm is not None else {}
+    front: dict[str, Any] | None = {} if fm is None else simple_front(fm)
+    if front is None:
+        front = load_front_matter(fm or "")  # (anything but simple one-line pairs)
     front, meta = front_and_meta(rel, front, settings, notices, mtime_ns)
     digest_of = hashlib.sha256(data).hexdigest()[:20]
     return SourcePost(path=rel, front_matter=front, markdown=body, content_hash=digest_of, meta=meta)
