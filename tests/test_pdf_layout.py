@@ -117,3 +117,22 @@ def test_the_glyphs_a_piece_draws_are_found(tmp_path):
             found = used_glyphs(pdf.pages)
             assert found and found == _drawn(pdf)
             assert {name: set(gids) for name, gids in laid.glyphs.items()} == found
+
+
+def test_each_job_s_pieces_are_handed_over_as_soon_as_it_ends(tmp_path):
+    """On workers, a job's pieces reach the build (which stores them) when that job ends, not after the last:
+    a one-piece job finishes long before a job of all the other pieces, and is handed over first."""
+    docs = [d for job in _jobs(tmp_path) for d in job.docs]
+    small = min(docs, key=lambda d: d.weight)
+    others = [d for d in docs if d is not small]
+    big = [*others, *(Doc(f"{d.name}-again", d.html, d.css) for d in others)]  # twice the rest: far longer
+    template = _jobs(tmp_path / "again")[0]
+    jobs = [Job("small", [small], template.out_dir, template.base_url, template.fonts_dir, rules=template.rules),
+            Job("big", big, template.out_dir, template.base_url, template.fonts_dir, rules=template.rules)]
+    handed: list[list[str]] = []
+    render._run(jobs, 2, lambda laid: handed.append([one.name for one in laid]))
+    assert handed == [[small.name], [d.name for d in big]]
+    assert all((template.out_dir / f"{name}.pdf").is_file() for names in handed for name in names)
+    here: list[list[str]] = []
+    render._run(jobs, 1, lambda laid: here.append([one.name for one in laid]))  # one worker: in order, each job
+    assert here == [[small.name], [d.name for d in big]]

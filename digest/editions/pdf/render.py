@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable
-from concurrent.futures import Executor
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -135,24 +135,30 @@ def _jobs(missing: list[Doc], workers: int, r: Renderer, store: PieceStore) -> l
                 rules=r.rules) for k, group in enumerate(groups)]
 
 
-def _run(jobs: list[Job], workers: int) -> list[Laid]:
-    """Lay out the jobs (on worker processes when there are several); every piece, in the jobs' order."""
+def _run(jobs: list[Job], workers: int, done: Callable[[list[Laid]], None]) -> None:
+    """Lay out the jobs (on worker processes when there are several), each job's pieces handed to ``done`` as
+    soon as that job is over: they are stored while the other workers' jobs still run, not all after the
+    last one (the join waits for the last job; what is left to do then is only the join)."""
     if len(jobs) <= 1 or workers <= 1:
-        return _here(jobs)
+        _here(jobs, done)
+        return
     with parallel.closing(_pool(workers, len(jobs))) as pool:  # interrupted: its workers killed, not awaited
         if pool is None:
-            return _here(jobs)
+            _here(jobs, done)
+            return
         heaviest_first = sorted(jobs, key=lambda j: -sum(d.weight for d in j.docs))
         futures = [parallel.submit(pool, lay_out_apart, job) for job in heaviest_first]
-        return [laid for f in futures for laid in f.result()]
+        for future in as_completed(futures):  # (a failed job raises here at once; its workers are killed)
+            done(future.result())
 
 
-def _here(jobs: list[Job]) -> list[Laid]:
+def _here(jobs: list[Job], done: Callable[[list[Laid]], None]) -> None:
     """The jobs laid out in this process, one after the other: each one's garbage collected before the next
     starts, the last one's left to Python's own collector (the join, which waits for it, goes on at once:
     in the rebuild after one new article this process lays out that article's piece, then joins)."""
     last = len(jobs) - 1
-    return [laid for i, job in enumerate(jobs) for laid in lay_out(dataclasses.replace(job, collect=i < last))]
+    for i, job in enumerate(jobs):
+        done(lay_out(dataclasses.replace(job, collect=i < last)))
 
 
 @dataclass
@@ -194,12 +200,16 @@ def lay_out_pieces(r: Renderer, store: PieceStore, front: Front | None = None) -
     found = {d.name: laid for d in docs if (laid := store.get(d.name)) is not None}
     missing = list({d.name: d for d in docs if d.name not in found}.values())
     later = [d for d in missing if front.ahead is None or d is not front.doc]
-    laid_now = _run(_jobs(later, worker_count(r.options), r, store), worker_count(r.options)) if later else []
+
+    def keep(laid_now: list[Laid]) -> None:
+        for laid in laid_now:
+            store.put(laid)
+            found[laid.name] = laid
+
+    if later:
+        _run(_jobs(later, worker_count(r.options), r, store), worker_count(r.options), keep)
     if front.ahead is not None:
-        laid_now += front.ahead.result()
-    for laid in laid_now:
-        store.put(laid)
-        found[laid.name] = laid
+        keep(front.ahead.result())
     laid_all = [found[d.name] for d in docs]
     store.prune(protect=found)
     return Pieces(laid_all[0], laid_all[1:-2], laid_all[-2], laid_all[-1], len(missing))
