@@ -117,6 +117,21 @@ def test_full_disk_on_a_tmpfs(small_disk: Path | None, tmp_path: Path) -> None:
     assert (out / "2022" / f"{DAY}.pdf").stat().st_size > 10_000 and _temp_files(small_disk) == []
 
 
+@pytest.mark.parametrize("leave", [0, 4_000, 9_000, 60_000])
+def test_full_disk_while_the_pdf_is_joined(small_disk: Path | None, tmp_path: Path, leave: int) -> None:
+    """The pieces are laid out in the system's temporary folder (no cache): the disk fills while pikepdf writes
+    the joined PDF, early or late in the file — an OSError, not qpdf ending the process."""
+    if small_disk is None:
+        pytest.skip("cannot mount a tmpfs here (test_full_disk_by_file_size_limit covers this)")
+    site = _site(tmp_path)
+    out = small_disk / "out"
+    out.mkdir()
+    _fill(small_disk, leave)
+    run = _build(site, out, "pdf")
+    _assert_one_line_failure(run, str(out))
+    assert _temp_files(small_disk) == [] and not list(out.rglob("*.pdf"))
+
+
 def test_full_disk_by_file_size_limit(tmp_path: Path) -> None:
     site = _site(tmp_path)
     out = tmp_path / "out"

@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import BinaryIO
 
 from digest.errors import OutputError, quoted_path
 
@@ -70,3 +71,43 @@ def atomic_write(path: Path, data: bytes | str) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_bytes(raw)
     return path
+
+
+class KeptErrors:
+    """A binary file for a C++ library to write into (pikepdf): an error of the file (a full disk) is kept and
+    raised by :meth:`check` once the library is done, never thrown through it — qpdf, meeting one in its
+    writer, ends the process (``terminate``, exit -6) instead of raising."""
+
+    def __init__(self, stream: BinaryIO):
+        self.stream = stream
+        self.error: OSError | None = None
+
+    def write(self, data: bytes) -> int:
+        if self.error is None:
+            try:
+                self.stream.write(data)
+            except OSError as e:
+                self.error = e
+        return len(data)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        try:
+            return self.stream.seek(offset, whence)
+        except OSError as e:
+            self.error = self.error or e
+            return 0
+
+    def tell(self) -> int:
+        return self.stream.tell()
+
+    def flush(self) -> None:
+        if self.error is None:
+            try:
+                self.stream.flush()
+            except OSError as e:
+                self.error = e
+
+    def check(self) -> None:
+        """Raise the first error the file met, if any."""
+        if self.error is not None:
+            raise self.error

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, OutlineItem, PageLocation, String
@@ -23,6 +23,7 @@ from digest.editions.pdf.fontfiles import FontRef, font_path
 from digest.editions.pdf.glyphs import Entries
 from digest.editions.pdf.layout import Laid
 from digest.editions.pdf.pieces import Pieces
+from digest.runtime.files import KeptErrors
 
 log = logging.getLogger("digest.pdf")
 PX_TO_PT = stamp.PX_TO_PT
@@ -240,8 +241,10 @@ def assemble_pdf(pieces: Pieces, out: Path, fonts_dir: Path, *, outline: Sequenc
             pdf.Root.Lang = String(lang)
         pdf.Root.PageMode = Name.UseOutlines
         with open(out, "wb") as stream:  # a stream, not a path: pikepdf would write its own temporary file
-            pdf.save(stream, deterministic_id=True, fix_metadata_version=False,
+            sink = KeptErrors(stream)  # (a full disk: an OSError here, not qpdf ending the process)
+            pdf.save(cast(BinaryIO, sink), deterministic_id=True, fix_metadata_version=False,
                      object_stream_mode=pikepdf.ObjectStreamMode.generate)
+            sink.check()
     finally:
         for src in merged.sources:
             src.close()
