@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from .common import Run, digest_cmd, make_site, measure
+from .common import Run, digest_cmd, make_site, measure, run_child
 
 START, END, DAYS, POSTS = "2022-03-21", "2022-04-19", 30, 100
 
@@ -31,11 +31,8 @@ def _formats() -> str:
 
 def _timed(cmd: list[str], env: dict) -> tuple[Run, float]:
     """``measure`` plus the CPU seconds of the process and the workers it waited for."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    run = Run(time.perf_counter() - t0, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status))
-    return run, usage.ru_utime + usage.ru_stime
+    r = run_child(cmd, env=env)
+    return Run(r.seconds, r.peak_mb, r.returncode), r.cpu
 
 
 def _interleaved(cmds: dict[int, callable], workdir: Path, env: dict, repeat: int) -> dict[int, list]:

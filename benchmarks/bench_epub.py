@@ -11,17 +11,14 @@ Run alone: ``python -m benchmarks.bench_epub [WORKDIR]``.
 """
 from __future__ import annotations
 
-import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .common import digest_cmd, make_site, markdown_of
+from .common import digest_cmd, make_site, markdown_of, run_child
 
 DAY = "2022-04-19"
 FLOOR = """
@@ -48,12 +45,8 @@ class Timed:
 
 
 def _measure(cmd: list[str], env: dict | None = None, cwd: Path | None = None) -> Timed:
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **(env or {})},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    return Timed(time.perf_counter() - t0, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024,
-                 os.waitstatus_to_exitcode(status))
+    r = run_child(cmd, cwd=cwd, env=env)
+    return Timed(r.seconds, r.cpu, r.peak_mb, r.returncode)
 
 
 def _median(runs: list[Timed], what: str) -> Timed:

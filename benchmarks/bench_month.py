@@ -19,15 +19,12 @@ from __future__ import annotations
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .common import digest_cmd, make_site, markdown_of
+from .common import digest_cmd, make_site, markdown_of, run_child
 
 MONTH = ("2022-03-01", "2022-03-31")
 YEAR = ("2021-04-20", "2022-04-19")
@@ -46,19 +43,8 @@ class Timed:
 
 
 def timed(cmd: list[str], env: dict | None = None, cwd: Path | None = None, limit: float | None = None) -> Timed:
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **(env or {})},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    timer = threading.Timer(limit, proc.kill) if limit else None
-    if timer:
-        timer.start()
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - t0
-    stopped = timer is not None and not timer.is_alive() and os.waitstatus_to_exitcode(status) == -9
-    if timer:
-        timer.cancel()
-    return Timed(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024,
-                 0 if stopped else os.waitstatus_to_exitcode(status), stopped)
+    r = run_child(cmd, cwd=cwd, env=env, limit=limit)
+    return Timed(r.seconds, r.cpu, r.peak_mb, 0 if r.stopped else r.returncode, r.stopped)
 
 
 def median(runs: list[Timed], what: str) -> Timed:

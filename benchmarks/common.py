@@ -1,12 +1,12 @@
 """Measuring helpers shared by the benchmark modules: wall time and peak memory of a child process."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import statistics
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,16 +23,62 @@ class Run:
     returncode: int
 
 
-def measure(cmd: list[str], *, cwd: Path | None = None, env: dict | None = None, quiet: bool = True) -> Run:
-    """Run ``cmd``; its wall time and its own peak RSS (from wait4, so only that child counts)."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, env={**os.environ, **(env or {})},
-                            stdout=subprocess.DEVNULL if quiet else None,
-                            stderr=subprocess.DEVNULL if quiet else None)
+@dataclass
+class Child:
+    """What one measured child did: wall time, CPU (its own and its waited-for workers'), peak RSS."""
+
+    seconds: float
+    cpu: float
+    peak_mb: float
+    returncode: int
+    stopped: bool = False  # killed at its time limit, unfinished
+
+
+# Linux keeps a process's peak RSS across exec, and a child starts with its parent's: a child of this process
+# reports this process's own peak whenever it is the larger (the month's rows left it at ~200 MB, and every row
+# after it read 196 MB). So children are started by a small launcher, exec'ed once with nothing loaded.
+_LAUNCHER = r"""
+import json, os, subprocess, sys, threading, time
+for line in sys.stdin:
+    job = json.loads(line)
+    t0 = time.perf_counter()  # (a loud child's output goes to stderr: stdout is this launcher's answer)
+    proc = subprocess.Popen(job["cmd"], cwd=job["cwd"], env=job["env"],
+                            stdout=sys.stderr if job["loud"] else subprocess.DEVNULL,
+                            stderr=None if job["loud"] else subprocess.DEVNULL)
+    timer = threading.Timer(job["limit"], proc.kill) if job["limit"] else None
+    if timer:
+        timer.start()
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return Run(seconds, usage.ru_maxrss / 1024, proc.returncode)
+    stopped = timer is not None and not timer.is_alive() and os.waitstatus_to_exitcode(status) == -9
+    if timer:
+        timer.cancel()
+    print(json.dumps([seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024,
+                      os.waitstatus_to_exitcode(status), stopped]), flush=True)
+"""
+_launcher: list[subprocess.Popen] = []
+
+
+def run_child(cmd: list[str], *, cwd: Path | None = None, env: dict | None = None, limit: float | None = None,
+              quiet: bool = True) -> Child:
+    """Run ``cmd`` from the launcher: its wall time, CPU and its own peak RSS (wait4), stopped after ``limit``."""
+    if not _launcher or _launcher[0].poll() is not None:
+        _launcher[:] = [subprocess.Popen([PYTHON, "-S", "-c", _LAUNCHER], stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, text=True)]
+    proc = _launcher[0]
+    assert proc.stdin is not None and proc.stdout is not None
+    job = {"cmd": [str(c) for c in cmd], "cwd": str(cwd) if cwd else None, "env": {**os.environ, **(env or {})},
+           "limit": limit, "loud": not quiet}
+    proc.stdin.write(json.dumps(job) + "\n")
+    proc.stdin.flush()
+    seconds, cpu, peak, code, stopped = json.loads(proc.stdout.readline())
+    return Child(seconds, cpu, peak, code, stopped)
+
+
+def measure(cmd: list[str], *, cwd: Path | None = None, env: dict | None = None, quiet: bool = True) -> Run:
+    """Run ``cmd``; its wall time and its own peak RSS (from wait4, so only that child counts)."""
+    r = run_child(cmd, cwd=cwd, env=env, quiet=quiet)
+    return Run(r.seconds, r.peak_mb, r.returncode)
 
 
 def median_run(cmd: list[str], repeat: int = 3, **kw) -> Run:

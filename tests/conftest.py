@@ -1,7 +1,9 @@
 """Shared fixtures: the real example site, small fixture sites made per test, an isolated cache."""
 from __future__ import annotations
 
+import re
 import shutil
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -73,3 +75,23 @@ def web_page(digest, settings, theme=None) -> str:
 
     ctx = WriteContext(Path("."), theme or load_theme(settings), settings, Environment.from_os(cache=False))
     return editions.get("web").page(digest, ctx)
+
+
+# Linux keeps a process's peak RSS across exec, and a child starts with its parent's (the test process's, often
+# hundreds of MB after other tests): so a memory test's build is started by a small Python process instead,
+# which reports its children's peak on its last stderr line.
+_SMALL_PARENT = ("import resource, subprocess, sys; code = subprocess.call(sys.argv[1:]); "
+                 "print('children-peak-kb', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
+                 "sys.exit(code)")
+
+
+def from_small_parent(cmd: list[str]) -> list[str]:
+    """``cmd`` run by a small parent: its peak RSS (its own ``RUSAGE_SELF``, or the ``children-peak-kb`` line
+    the parent prints) is its own, not the test process's."""
+    return [sys.executable, "-S", "-c", _SMALL_PARENT, *cmd]
+
+
+def children_peak_mb(stderr: str) -> float:
+    found = re.search(r"^children-peak-kb (\d+)$", stderr, re.M)
+    assert found, stderr[-2000:]
+    return int(found.group(1)) / 1024

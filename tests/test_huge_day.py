@@ -15,7 +15,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import make_big_site
+from conftest import from_small_parent, make_big_site
 
 BUDGET_MB = 500  # the target for 100,000 posts in one day
 HUGE_DAY = 100_000
@@ -33,7 +33,7 @@ def _build(site: Path, out: Path, cache: Path, *extra: str, lowered: bool = True
             "file=sys.stderr)); sys.argv[0] = 'digest'; from digest.cli.app import main; main()")
     cmd = [sys.executable, "-c", code, "build", str(site), "--date", "2022-04-19", "-o", str(out), "-q",
            *(extra if "-f" in extra else ("-f", "html,email,epub", *extra))]
-    proc = subprocess.run(cmd, env={**os.environ, "DIGEST_CACHE_DIR": str(cache), "SOURCE_DATE_EPOCH": "1650326400"},
+    proc = subprocess.run(from_small_parent(cmd), env={**os.environ, "DIGEST_CACHE_DIR": str(cache), "SOURCE_DATE_EPOCH": "1650326400"},
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     return proc

@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import make_big_site
+from conftest import children_peak_mb, from_small_parent, make_big_site
 
 BUDGET_MB = 500  # a month of W2 (~9,000 posts), HTML and EPUB
 MONTH_POSTS = 9_000
@@ -22,12 +22,11 @@ def peak_mb(site: Path, out: Path, cache: Path, *extra: str) -> float:
     """Peak RSS of ``digest build --period month`` in its own process (and any it waited for)."""
     cmd = [sys.executable, "-m", "digest", "build", str(site), "--period", "month", "--from", "2022-04-01",
            "--to", "2022-04-30", "-f", "html,epub", "-o", str(out), "-q", *extra]
-    proc = subprocess.Popen(cmd, env={**os.environ, "DIGEST_CACHE_DIR": str(cache), "SOURCE_DATE_EPOCH": "1651363200"},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    err = proc.stderr.read().decode() if proc.stderr else ""
-    assert os.waitstatus_to_exitcode(status) == 0, err
-    return usage.ru_maxrss / 1024
+    proc = subprocess.run(from_small_parent(cmd), env={**os.environ, "DIGEST_CACHE_DIR": str(cache),
+                                                       "SOURCE_DATE_EPOCH": "1651363200"},
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    return children_peak_mb(proc.stderr)
 
 
 @pytest.fixture(scope="module")
