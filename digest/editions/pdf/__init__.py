@@ -38,7 +38,7 @@ class PdfEdition(Edition):
 
     def write(self, digest: Digest, ctx: WriteContext) -> list[Path]:
         from digest.editions.pdf.fonts import check_fonts, report_missing, report_refused
-        from digest.editions.pdf.merge import assemble_pdf
+        from digest.editions.pdf.merge import Joiner, assemble_pdf
         from digest.editions.pdf.pieces import PieceStore
         from digest.editions.pdf.plan import outline
         from digest.editions.pdf.reading import prepare
@@ -65,12 +65,15 @@ class PdfEdition(Edition):
                 known = check_fonts(digest, options)
                 digest = prepare(digest, ctx.settings, ctx.theme.labels, ctx.env.cache_dir)
                 check_fonts(digest, options, known)
-                pieces = lay_out_pieces(Renderer(digest, ctx), store, front)
+                joiner = Joiner()  # (the pieces at hand copied into the PDF while the others are laid out)
+                stack.callback(joiner.close)
+                pieces = lay_out_pieces(Renderer(digest, ctx), store, front, joiner)
                 t1 = time.perf_counter()
                 marks = outline(digest, ctx.theme)
                 pages = assemble_pdf(pieces, tmp_out, store.fonts, outline=marks,
                                      metadata=_metadata(digest, ctx.settings), lang=digest.lang,
-                                     destinations=[m.anchor for top in marks for m in (top, *top.children)])
+                                     destinations=[m.anchor for top in marks for m in (top, *top.children)],
+                                     joiner=joiner)
                 log.debug("%s: %d of %d pieces laid out in %.2f s; %d pages joined in %.2f s", path.name,
                           pieces.laid_now, len(pieces.all), t1 - t0, pages, time.perf_counter() - t1)
                 missing = [cp for item in pieces.all for cp in item.missing]

@@ -24,6 +24,7 @@ from digest.editions.content import content_css
 from digest.editions.drawn_maths import replace_formulas, svg_image, with_bodies
 from digest.editions.pdf.fetch import rules_for
 from digest.editions.pdf.layout import Doc, Job, Laid, lay_out, lay_out_apart
+from digest.editions.pdf.merge import Joiner
 from digest.editions.pdf.options import PdfOptions
 from digest.editions.pdf.pieces import Pieces, PieceStore, fonts_installed, piece_key
 from digest.editions.pdf.plan import Part, group_jobs, plan_pieces
@@ -191,12 +192,17 @@ def front_ahead(r: Renderer, store: PieceStore) -> Front:
     return Front(doc, parallel.alongside(lay_out, job))
 
 
-def lay_out_pieces(r: Renderer, store: PieceStore, front: Front | None = None) -> Pieces:
+def lay_out_pieces(r: Renderer, store: PieceStore, front: Front | None = None,
+                   joiner: Joiner | None = None) -> Pieces:
     """Each piece from the cache or laid out now (the missing ones, in parallel; the front matter perhaps
-    already under way: ``front``), and stored."""
+    already under way: ``front``), and stored; each handed to ``joiner`` as soon as it is at hand (the
+    cached ones before the layouts are waited for)."""
     front = front or Front(front_of(r))
     fonts = fonts_installed()
-    docs = [front.doc, *(r.doc(fonts, "body", parts=[p]) for p in plan_pieces(r.digest)), *r.samples(fonts)]
+    body = [r.doc(fonts, "body", parts=[p]) for p in plan_pieces(r.digest)]
+    docs = [front.doc, *body, *r.samples(fonts)]
+    joiner = joiner or Joiner()
+    joiner.expect(front.doc.name, [d.name for d in body])
     found = {d.name: laid for d in docs if (laid := store.get(d.name)) is not None}
     missing = list({d.name: d for d in docs if d.name not in found}.values())
     later = [d for d in missing if front.ahead is None or d is not front.doc]
@@ -205,7 +211,10 @@ def lay_out_pieces(r: Renderer, store: PieceStore, front: Front | None = None) -
         for laid in laid_now:
             store.put(laid)
             found[laid.name] = laid
+            joiner.offer(laid)
 
+    for laid in list(found.values()):
+        joiner.offer(laid)
     if later:
         _run(_jobs(later, worker_count(r.options), r, store), worker_count(r.options), keep)
     if front.ahead is not None:
