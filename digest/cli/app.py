@@ -6,6 +6,7 @@ which turns errors into one line and an exit code). Heavy libraries are imported
 """
 from __future__ import annotations
 
+import gc
 import importlib
 import signal
 
@@ -42,3 +43,8 @@ def main() -> None:
             say_error("terminated")
             raise SystemExit(128 + signal.SIGTERM) from None
         raise
+    finally:
+        # The command is over (its files written and closed, its caches committed): what the process holds is
+        # left to the exit rather than collected by Python's finalisation, which walks every object of a
+        # build that held a day's posts — 0.1–0.2 s at the end of a cold PDF build, 0.04–0.07 s with this.
+        gc.freeze()
