@@ -36,14 +36,13 @@ _RESOURCE_OF = {"Tf": "/Font", "gs": "/ExtGState", "Do": "/XObject", "sh": "/Sha
                 "CS": "/ColorSpace", "scn": "/Pattern", "SCN": "/Pattern", "BDC": "/Properties", "DP": "/Properties"}
 
 
-def _first_assignment(page_box: Any, name: str) -> str | None:
-    """The first ``string-set`` of ``name`` on a laid-out page, in the order WeasyPrint collects them
-    (its boxes in document order): stops at the first, so a page costs a few boxes, not all of them."""
+def _assignments(page_box: Any, name: str) -> Iterator[str]:
+    """The ``string-set`` values of ``name`` on a laid-out page, in the order WeasyPrint collects them (its
+    boxes in document order); lazily: the first costs a few boxes, not the whole page."""
     for box in page_box.descendants():
         for string_name, text in getattr(box, "string_set", None) or ():
             if string_name == name:
-                return str(text)
-    return None
+                yield str(text)
 
 
 def _draws_heads(page_box: Any) -> bool:
@@ -56,13 +55,19 @@ def page_keys(pages: Iterable[Any]) -> tuple[list[Key], bool]:
     none is set on it — and whether the stylesheet drew top margin boxes itself (then a piece gets no
     stamped heads; the samples do)."""
     out: list[Key] = []
-    carried = ""
+    carried = ""  # the most recent assignment before this page (once ``pending`` is read)
+    pending: Any = None  # the last page with an assignment, while its last one is not needed yet
     drawn = False
     for page in pages:
         box = page._page_box
-        value = _first_assignment(box, STRING)
-        carried = carried if value is None else value
-        out.append((str(box.page_type.name or ""), carried))
+        value = next(_assignments(box, STRING), None)
+        if value is None:
+            if pending is not None:  # (a whole page's boxes read: only before a page that sets nothing)
+                carried, pending = list(_assignments(pending, STRING))[-1], None
+            value = carried
+        else:
+            pending = box
+        out.append((str(box.page_type.name or ""), value))
         drawn = drawn or _draws_heads(box)
     return out, drawn
 
@@ -100,7 +105,6 @@ class _Page:
     groups: list[tuple[int, int]] = field(default_factory=list)
     texts: dict[int, bool] = field(default_factory=dict)  # instruction index → draws the footer
     states: dict[int, _State] = field(default_factory=dict)  # group start → the state in force
-    fonts: dict[int, str] = field(default_factory=dict)  # Tf instruction index → resource name
 
 
 def _read(page: pikepdf.Page) -> _Page:

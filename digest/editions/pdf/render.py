@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from digest.config.settings import Settings
 from digest.editions.base import WriteContext, base_context
@@ -50,6 +50,10 @@ def css_apart(html: str, css: str) -> bool:
 class Renderer:
     """Renders the one template in its modes: single, front, body, stubs (see ``pdf/digest.html.j2``)."""
 
+    # False: the pieces lay their running heads out themselves, as before they were stamped (:mod:`.heads`)
+    # — the reference the tests compare the stamped heads with; never changed otherwise
+    heads_stamped: ClassVar[bool] = True
+
     def __init__(self, digest: Digest, ctx: WriteContext, *, bodies: bool = True):
         """``bodies``: the bodies made ready to print (formulas drawn); without, only the front matter (titles,
         sections, numbers) is made from this renderer."""
@@ -77,7 +81,7 @@ class Renderer:
         stylesheet is in the document)."""
         pdf = self.options
         common = dict(mode=mode, page_size=pdf.page_size, page_break=pdf.section_page_break,
-                      first_page=first_page, total=total)
+                      first_page=first_page, total=total, heads_stamped=self.heads_stamped)
         made = (mode, first_page, total)
         if made not in self._css:
             self._css[made] = self.theme.render("pdf/print.css", **common, **self.ctx) + self.content_css
