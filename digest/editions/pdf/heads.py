@@ -107,11 +107,13 @@ class _Page:
     states: dict[int, _State] = field(default_factory=dict)  # group start → the state in force
 
 
-def _read(page: pikepdf.Page) -> _Page:
+def _read(page: pikepdf.Page, texts: dict[tuple[int, int], dict[int, str]]) -> _Page:
+    """``texts``: each font's glyph → text, read once for all the sample's pages (they share their fonts)."""
     fonts: dict[str, tuple[str, dict[int, str]]] = {}
     for key, font in page.obj.Resources.get(Name.Font, {}).items():
-        unicode = parse_unicode(font.ToUnicode.read_bytes()) if Name.ToUnicode in font else {}
-        fonts[str(key)] = (base_name(font) or str(key), unicode)
+        if font.objgen not in texts or font.objgen == (0, 0):
+            texts[font.objgen] = parse_unicode(font.ToUnicode.read_bytes()) if Name.ToUnicode in font else {}
+        fonts[str(key)] = (base_name(font) or str(key), texts[font.objgen])
     instrs = list(pikepdf.parse_content_stream(page))
     out = _Page(instrs)
     reader = _Reader(fonts)
@@ -161,6 +163,7 @@ class _Copier:
         self.sample, self.pdf, self.faces = sample, pdf, set(faces)
         self.fonts: dict[str, str] = {}
         self.copied: dict[tuple[str, int, int], tuple[str, Any]] = {}
+        self.texts: dict[tuple[int, int], dict[int, str]] = {}
 
     def font_name(self, base: str) -> str:
         return self.fonts.setdefault(base, f"{HEAD_FONT}{len(self.fonts)}")
@@ -202,7 +205,7 @@ def _prelude(state: _State) -> list[Any]:
 
 def learn_page(page: pikepdf.Page, copier: _Copier) -> Head:
     """The heads drawn on one sample page, as operators to add to a page of the same size."""
-    read = _read(page)
+    read = _read(page, copier.texts)
     resources = page.obj.Resources
     out: list[Any] = []
     used: dict[tuple[str, str], Any] = {}

@@ -266,24 +266,24 @@ def _apply(pdf: pikepdf.Pdf, stamps: Stamps, written: Mapping[str, Any]) -> None
             shared[data] = pdf.make_indirect(pdf.make_stream(data))
         return shared[data]
 
+    adds = [(Name.Font, Name("/" + key), written[name]) for key, name in sorted(fonts.items())]
+    adds += [(Name(category), Name("/" + key), obj) for (category, key), obj in other.items()]
     for i, data in pages:
-        page = pdf.pages[i]
-        res = page.obj.Resources
-        if Name.Font not in res:
-            res.Font = Dictionary()
-        for key, name in sorted(fonts.items()):
-            res.Font[Name("/" + key)] = written[name]
-        for (category, key), obj in other.items():
-            if Name(category) not in res:
-                res[Name(category)] = Dictionary()
-            res[Name(category)][Name("/" + key)] = obj
-        page.contents_add(stream(b"q\n"), prepend=True)
+        page = pdf.pages[i].obj
+        res = page.Resources
+        categories: dict[Name, Any] = {}
+        for category, key, obj in adds:
+            if category not in categories:
+                if category not in res:
+                    res[category] = Dictionary()
+                categories[category] = res[category]
+            categories[category][key] = obj
         if i in heads_of:  # (drawn first, as WeasyPrint drew them: in the page, before the stamps)
-            page.contents_add(stream(b"Q\n" + heads_of[i]), prepend=False)
-            if data:
-                page.contents_add(pdf.make_stream(data), prepend=False)
+            tail = [stream(b"Q\n" + heads_of[i]), *([pdf.make_stream(data)] if data else [])]
         else:
-            page.contents_add(pdf.make_stream(b"Q\n" + data), prepend=False)
+            tail = [pdf.make_stream(b"Q\n" + data)]
+        contents = page.Contents
+        page.Contents = Array([stream(b"q\n"), *(contents if isinstance(contents, Array) else [contents]), *tail])
 
 
 def assemble_pdf(pieces: Pieces, out: Path, fonts_dir: Path, *, outline: Sequence[Mark], metadata: dict[str, str],
