@@ -23,6 +23,7 @@ from digest.editions.pdf.fontfiles import FontRef, font_path
 from digest.editions.pdf.glyphs import Entries
 from digest.editions.pdf.layout import Laid
 from digest.editions.pdf.pieces import Pieces
+from digest.errors import ThemeError
 from digest.runtime.files import KeptErrors
 
 log = logging.getLogger("digest.pdf")
@@ -189,7 +190,10 @@ def _samples(pieces: Pieces, fonts: _Fonts, pdf: pikepdf.Pdf, out: Path) -> _Chr
     with pikepdf.open(samples[0].out) as foot, pikepdf.open(samples[1].out) as num:
         faces = _sample_faces(samples[0], foot, fonts, pdf)
         _sample_faces(samples[1], num, fonts, pdf)
-        learnt = heads.learn(foot, samples[0].heads, pdf, fonts.faces)
+        try:
+            learnt = heads.learn(foot, samples[0].heads, pdf, fonts.faces)
+        except ValueError as e:  # a theme whose margin boxes are not drawn as WeasyPrint draws them
+            raise ThemeError(f"pdf/print.css: the running heads cannot be stamped: {e}") from None
         for head in learnt.values():  # the heads' glyphs stand for what the sample says they do
             for name, gids in head.glyphs.items():
                 text = faces[name].unicode if name in faces else {}
@@ -217,7 +221,7 @@ def _head_stamps(merged: _Merged, learnt: Mapping[heads.Key, heads.Head], fonts:
     for i, key in heads.pages_with((laid.heads, laid.drew_heads, base) for laid, base in merged.parts):
         head = learnt.get(key)
         if head is None:
-            raise ValueError(f"no sample of the running head of page {i + 1} ({key})")
+            raise ThemeError(f"pdf/print.css: no sample of the running head of page {i + 1} ({key})")
         if head.data:
             ops[i] = head.data
             used[key] = head
