@@ -238,6 +238,7 @@ def _all_heads(r: Renderer, store: PieceStore, pieces: Pieces, fonts: str, found
     doc = r.samples(fonts, sorted(lacking))[0]
     laid = store.get(doc.name)
     if laid is None:
+        _import_layout()
         laid = lay_out(_jobs([doc], 1, r, store)[0])[0]
         store.put(laid)
     found[laid.name] = laid
