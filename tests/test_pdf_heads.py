@@ -67,7 +67,6 @@ def rasters(pdf: Path, folder: Path) -> list[bytes]:
     return [p.read_bytes() for p in sorted(folder.glob("*.ppm"))]
 
 
-
 @pytest.fixture(scope="module", params=["A4", "ereader"])
 def builds(request, tmp_path_factory):
     root = tmp_path_factory.mktemp(f"pdf-heads-{request.param}")
@@ -117,12 +116,14 @@ def test_each_page_shows_its_sections_title(builds):
     assert pages[0].splitlines()[0].strip() == "2021年12月8日"  # the cover: its date first, no heads above
     for i, text in enumerate(pages[1:], start=1):
         title = [t for p, t in starts if p <= i][-1]
-        head = " ".join(line.strip() for line in text.splitlines()[:3])
+        lines = text.splitlines()
+        head = " ".join(line.strip() for line in lines[: lines.index("")])  # the top margin: up to a gap
         words = re.sub(r"\s+", " ", title).split(" ")
         if "Market news" in title:  # right to left: pdftotext marks and reorders the runs
             words = ["Market", "news"]
         assert all(w in head for w in words[:6]), (i + 1, title, head)
         assert ("金融消息" in head) is (size != "ereader")  # the digest's title, left of it (not on e-readers)
+        assert lines[0].startswith("金融消息") or size == "ereader"  # … and the section's right of it
 
 
 def test_a_head_the_sample_lacks_is_laid_out_at_the_join(builds, tmp_path):
