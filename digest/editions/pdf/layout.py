@@ -22,6 +22,7 @@ from typing import Any
 from digest.editions.pdf.fetch import FetchRules
 from digest.editions.pdf.fontfiles import FontRef, keep_font
 from digest.editions.pdf.glyphs import Entries, FontTables, entries, fonts_of, strip_programs, used_glyphs
+from digest.editions.pdf.heads import page_keys
 
 _NOTDEF = re.compile(r"\(U\+([0-9A-F]{4,6})\)")
 Rect = tuple[float, float, float, float]
@@ -64,10 +65,13 @@ class Laid:
     fonts: dict[str, FontRef] = field(default_factory=dict)  # BaseFont → its original file
     glyphs: dict[str, Entries] = field(default_factory=dict)  # BaseFont → glyphs used: width, text
     refused: list[str] = field(default_factory=list)  # URLs the fetcher refused, one line each
+    heads: list[tuple[str, str]] = field(default_factory=list)  # each page's running-head pair (.heads)
+    drew_heads: bool = False  # the stylesheet drew top margin boxes (then none are stamped on its pages)
 
     def to_json(self) -> dict[str, Any]:
         return {"pages": self.pages, "size": list(self.size), "anchors": self.anchors, "links": self.links,
-                "slots": self.slots, "missing": self.missing, "refused": self.refused,
+                "slots": self.slots, "missing": self.missing, "refused": self.refused, "heads": self.heads,
+                "drew_heads": self.drew_heads,
                 "glyphs": {k: [[g, w, t] for g, (w, t) in sorted(v.items())] for k, v in self.glyphs.items()},
                 "fonts": {k: [v.file, v.index] for k, v in self.fonts.items()}}
 
@@ -80,7 +84,8 @@ class Laid:
                    [int(c) for c in data["missing"]],
                    {k: FontRef(str(f), int(i)) for k, (f, i) in data["fonts"].items()},
                    {k: {int(g): (float(w), str(t)) for g, w, t in v} for k, v in data["glyphs"].items()},
-                   [str(x) for x in data.get("refused", ())])
+                   [str(x) for x in data.get("refused", ())],
+                   [(str(k[0]), str(k[1])) for k in data["heads"]], bool(data["drew_heads"]))
 
 
 def _rect(values: Any) -> Rect:
@@ -154,6 +159,7 @@ def _render(job: Job) -> tuple[list[Any], list[Laid], Any]:
         one = Laid(doc.name, job.out_dir / f"{doc.name}.pdf", len(pages), size, {}, [],
                    refused=list(dict.fromkeys([*refused, *fetcher.refused[before:]])))
         _take_links(pages, one)
+        one.heads, one.drew_heads = page_keys(pages)
         docs.append(rendered)
         laid.append(one)
     return docs, laid, fetcher

@@ -18,11 +18,12 @@ from typing import Any, BinaryIO, cast
 import pikepdf
 from pikepdf import Array, Dictionary, Name, OutlineItem, PageLocation, String
 
-from digest.editions.pdf import fontmerge, stamp
+from digest.editions.pdf import fontmerge, heads, stamp
 from digest.editions.pdf.fontfiles import FontRef, font_path
 from digest.editions.pdf.glyphs import Entries
 from digest.editions.pdf.layout import Laid
 from digest.editions.pdf.pieces import Pieces
+from digest.errors import ThemeError
 from digest.runtime.files import KeptErrors
 
 log = logging.getLogger("digest.pdf")
@@ -199,53 +200,132 @@ class _Fonts:
         return self.faces[name].widths
 
 
-def _samples(pieces: Pieces, fonts: _Fonts, pdf: pikepdf.Pdf) -> stamp.Chrome:
-    """The chrome learnt from the samples (a face only they use is copied from them)."""
+@dataclass
+class _Chrome:
+    """What the samples taught: the numbers' look (None when no installed font draws digits) and each
+    running-head pair's heads (:mod:`.heads`)."""
+
+    numbers: stamp.Chrome | None
+    heads: dict[heads.Key, heads.Head]
+
+
+def _sample_faces(laid: Laid, sample: pikepdf.Pdf, fonts: _Fonts, pdf: pikepdf.Pdf) -> dict[str, fontmerge.Face]:
+    """The sample's faces; a face only the samples use is copied from them (its glyphs: what is stamped)."""
+    faces = fontmerge.gather(sample, laid.fonts, laid.glyphs)
+    for name, face in faces.items():
+        if name not in fonts.faces:
+            fonts.faces[name] = fontmerge.Face(face.ref, set(), dict(face.widths), dict(face.unicode),
+                                               pdf.copy_foreign(face.template))
+        else:
+            for g, w in face.widths.items():
+                fonts.faces[name].widths.setdefault(g, w)
+    return faces
+
+
+def _samples(pieces: Pieces, fonts: _Fonts, pdf: pikepdf.Pdf, out: Path) -> _Chrome:
+    """The chrome learnt from the samples."""
     samples = (pieces.footer_sample, pieces.number_sample)
     with pikepdf.open(samples[0].out) as foot, pikepdf.open(samples[1].out) as num:
-        for laid, sample in zip(samples, (foot, num), strict=True):
-            for name, face in fontmerge.gather(sample, laid.fonts, laid.glyphs).items():
-                if name not in fonts.faces:
-                    face.glyphs.clear()  # only what is stamped with it
-                    face.template = pdf.copy_foreign(face.template)
-                    fonts.faces[name] = face
-                else:
-                    for g, w in face.widths.items():
-                        fonts.faces[name].widths.setdefault(g, w)
-        return stamp.learn(foot.pages[0], list(num.pages), samples[1].slots, fonts.widths)
+        faces = _sample_faces(samples[0], foot, fonts, pdf)
+        _sample_faces(samples[1], num, fonts, pdf)
+        try:
+            learnt = heads.learn(foot, samples[0].heads, pdf, fonts.faces)
+        except ValueError as e:  # a theme whose margin boxes are not drawn as WeasyPrint draws them
+            raise ThemeError(f"pdf/print.css: the running heads cannot be stamped: {e}") from None
+        for head in learnt.values():  # the heads' glyphs stand for what the sample says they do
+            for name, gids in head.glyphs.items():
+                text = faces[name].unicode if name in faces else {}
+                for g in gids:
+                    if g in text:
+                        fonts.faces[name].unicode.setdefault(g, text[g])
+        try:
+            numbers: stamp.Chrome | None = stamp.learn(foot.pages[0], list(num.pages), samples[1].slots,
+                                                       fonts.widths)
+        except ValueError as e:  # no installed font draws digits (built with --allow-missing-fonts)
+            log.warning("%s: page numbers left out: %s", out.name, e)
+            numbers = None
+        return _Chrome(numbers, learnt)
 
 
-def _stamp(merged: _Merged, pieces: Pieces, chrome: stamp.Chrome, fonts: _Fonts,
-           sections: set[str]) -> tuple[list[tuple[int, bytes]], dict[str, str]]:
-    """(page, operators) of every stamp — footers after the cover, the contents' numbers — and the
-    resource names of the fonts they use."""
-    numbers = page_numbers([pieces.front, *pieces.body])
-    resources = {name: f"{STAMP_FONT}{i}" for i, name in enumerate(sorted(
-        {chrome.footer.font, *(st.font for st, _, _ in chrome.numbers.values())}))}
-    first = merged.targets.get("contents", (1, 0.0, 0.0))[0]  # pages before the contents: the cover
-    ops: dict[int, list[bytes]] = {}
-    for page, rect, target in pieces.front.slots:
-        if target in numbers:
-            cls = "section" if target in sections else "article"
-            ops.setdefault(page, []).append(stamp.number_ops(chrome, resources, (rect, cls), numbers[target],
-                                                               merged.height_pt, fonts.cmap, fonts.widths))
-    for i in range(first, merged.total):
-        ops.setdefault(i, []).append(stamp.footer_ops(chrome, resources[chrome.footer.font], i + 1, merged.total,
-                                                      fonts.cmap(chrome.footer.font), fonts.widths(chrome.footer.font)))
-    return [(i, b"".join(chunks)) for i, chunks in sorted(ops.items())], resources
+# (page, operators) of the numbers, the fonts' resource names, the other resources, (page → its heads' operators)
+Stamps = tuple[list[tuple[int, bytes]], dict[str, str], dict[tuple[str, str], Any], dict[int, bytes]]
 
 
-def _apply(pdf: pikepdf.Pdf, stamps: list[tuple[int, bytes]], resources: dict[str, str],
-           written: Mapping[str, Any]) -> None:
-    for i, data in stamps:
-        page = pdf.pages[i]
-        res = page.obj.Resources
-        if Name.Font not in res:
-            res.Font = Dictionary()
-        for name, key in resources.items():
-            res.Font[Name("/" + key)] = written[name]
-        page.contents_add(pdf.make_stream(b"q\n"), prepend=True)
-        page.contents_add(pdf.make_stream(b"Q\n" + data), prepend=False)
+def _head_stamps(merged: _Merged, learnt: Mapping[heads.Key, heads.Head], fonts: _Fonts,
+                 ops: dict[int, bytes]) -> tuple[dict[str, str], dict[tuple[str, str], Any]]:
+    """Every page's running heads (their glyphs added to the merged fonts); the resource names of the
+    fonts they use (name → BaseFont) and the other resources they name ((category, name) → object)."""
+    used: dict[heads.Key, heads.Head] = {}
+    for i, key in heads.pages_with((laid.heads, laid.drew_heads, base) for laid, base in merged.parts):
+        head = learnt.get(key)
+        if head is None:
+            raise ThemeError(f"pdf/print.css: no sample of the running head of page {i + 1} ({key})")
+        if head.data:
+            ops[i] = head.data
+            used[key] = head
+    names: dict[str, str] = {}
+    other: dict[tuple[str, str], Any] = {}
+    for head in used.values():
+        names.update({resource: name for name, resource in head.fonts.items()})
+        other.update(head.resources)
+        for name, gids in head.glyphs.items():
+            fonts.faces[name].glyphs.update(gids)
+    return names, other
+
+
+def _stamp(merged: _Merged, pieces: Pieces, chrome: _Chrome, fonts: _Fonts, sections: set[str]) -> Stamps:
+    """(page, operators) of every stamp — running heads, the contents' numbers, footers after the cover —
+    and the resources they name: the fonts' resource names by BaseFont, the other resources by name."""
+    heads_of: dict[int, bytes] = {}
+    names, other = _head_stamps(merged, chrome.heads, fonts, heads_of)
+    ops: dict[int, list[bytes]] = {i: [] for i in heads_of}
+    numbers_chrome = chrome.numbers
+    if numbers_chrome is not None:
+        numbers = page_numbers([pieces.front, *pieces.body])
+        resources = {name: f"{STAMP_FONT}{i}" for i, name in enumerate(sorted(
+            {numbers_chrome.footer.font, *(st.font for st, _, _ in numbers_chrome.numbers.values())}))}
+        names.update({resource: name for name, resource in resources.items()})
+        first = merged.targets.get("contents", (1, 0.0, 0.0))[0]  # pages before the contents: the cover
+        for page, rect, target in pieces.front.slots:
+            if target in numbers:
+                cls = "section" if target in sections else "article"
+                ops.setdefault(page, []).append(stamp.number_ops(
+                    numbers_chrome, resources, (rect, cls), numbers[target], merged.height_pt, fonts.cmap,
+                    fonts.widths))
+        footer = numbers_chrome.footer.font
+        for i in range(first, merged.total):
+            ops.setdefault(i, []).append(stamp.footer_ops(numbers_chrome, resources[footer], i + 1, merged.total,
+                                                          fonts.cmap(footer), fonts.widths(footer)))
+    return [(i, b"".join(chunks)) for i, chunks in sorted(ops.items())], names, other, heads_of
+
+
+def _apply(pdf: pikepdf.Pdf, stamps: Stamps, written: Mapping[str, Any]) -> None:
+    pages, fonts, other, heads_of = stamps
+    shared: dict[bytes, Any] = {}  # the same operators on many pages (the "q", a section's heads): one stream
+
+    def stream(data: bytes) -> Any:
+        if data not in shared:
+            shared[data] = pdf.make_indirect(pdf.make_stream(data))
+        return shared[data]
+
+    adds = [(Name.Font, Name("/" + key), written[name]) for key, name in sorted(fonts.items())]
+    adds += [(Name(category), Name("/" + key), obj) for (category, key), obj in other.items()]
+    for i, data in pages:
+        page = pdf.pages[i].obj
+        res = page.Resources
+        categories: dict[Name, Any] = {}
+        for category, key, obj in adds:
+            if category not in categories:
+                if category not in res:
+                    res[category] = Dictionary()
+                categories[category] = res[category]
+            categories[category][key] = obj
+        if i in heads_of:  # (drawn first, as WeasyPrint drew them: in the page, before the stamps)
+            tail = [stream(b"Q\n" + heads_of[i]), *([pdf.make_stream(data)] if data else [])]
+        else:
+            tail = [pdf.make_stream(b"Q\n" + data)]
+        contents = page.Contents
+        page.Contents = Array([stream(b"q\n"), *(contents if isinstance(contents, Array) else [contents]), *tail])
 
 
 def assemble_pdf(pieces: Pieces, out: Path, fonts_dir: Path, *, outline: Sequence[Mark], metadata: dict[str, str],
@@ -258,16 +338,10 @@ def assemble_pdf(pieces: Pieces, out: Path, fonts_dir: Path, *, outline: Sequenc
         merged.pages()
         refs, glyphs = _font_refs([pieces.front, *pieces.body])
         fonts = _Fonts(fontmerge.gather(pdf, refs, glyphs), fonts_dir)
-        try:
-            chrome: stamp.Chrome | None = _samples(pieces, fonts, pdf)
-        except ValueError as e:  # no installed font draws digits (built with --allow-missing-fonts)
-            log.warning("%s: page numbers left out: %s", out.name, e)
-            chrome = None
-        if chrome is not None:
-            stamps, resources = _stamp(merged, pieces, chrome, fonts, {m.anchor for m in outline})
+        chrome = _samples(pieces, fonts, pdf, out)
+        stamps = _stamp(merged, pieces, chrome, fonts, {m.anchor for m in outline})
         written = fontmerge.unify(pdf, fonts.faces, fonts.hb_face)
-        if chrome is not None:
-            _apply(pdf, stamps, resources, written)
+        _apply(pdf, stamps, written)
         merged.links()
         named = sorted(a for a in destinations if a in merged.targets)
         if named:

@@ -16,13 +16,14 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from digest.config.settings import Settings
 from digest.editions.base import WriteContext, base_context
 from digest.editions.content import content_css
 from digest.editions.drawn_maths import replace_formulas, svg_image, with_bodies
 from digest.editions.pdf.fetch import rules_for
+from digest.editions.pdf.heads import Key, needed, predicted
 from digest.editions.pdf.layout import Doc, Job, Laid, lay_out, lay_out_apart
 from digest.editions.pdf.merge import Joiner
 from digest.editions.pdf.options import PdfOptions
@@ -50,6 +51,10 @@ def css_apart(html: str, css: str) -> bool:
 class Renderer:
     """Renders the one template in its modes: single, front, body, stubs (see ``pdf/digest.html.j2``)."""
 
+    # False: the pieces lay their running heads out themselves, as before they were stamped (:mod:`.heads`)
+    # — the reference the tests compare the stamped heads with; never changed otherwise
+    heads_stamped: ClassVar[bool] = True
+
     def __init__(self, digest: Digest, ctx: WriteContext, *, bodies: bool = True):
         """``bodies``: the bodies made ready to print (formulas drawn); without, only the front matter (titles,
         sections, numbers) is made from this renderer."""
@@ -71,17 +76,18 @@ class Renderer:
                          apart=False)[0]
 
     def page(self, mode: str, *, parts: Iterable[Part] = (), numbers: dict[str, Any] | None = None,
-             stubs: int = 0, first_page: int = 1, total: int = 0, apart: bool = True) -> tuple[str, str]:
+             stubs: int = 0, first_page: int = 1, total: int = 0, apart: bool = True,
+             heads: Iterable[Key] = ()) -> tuple[str, str]:
         """(the document, its stylesheet when ``apart`` and :func:`css_apart` allows, else "": then the
         stylesheet is in the document)."""
         pdf = self.options
         common = dict(mode=mode, page_size=pdf.page_size, page_break=pdf.section_page_break,
-                      first_page=first_page, total=total)
+                      first_page=first_page, total=total, heads_stamped=self.heads_stamped)
         made = (mode, first_page, total)
         if made not in self._css:
             self._css[made] = self.theme.render("pdf/print.css", **common, **self.ctx) + self.content_css
         css = self._css[made]
-        values = dict(parts=list(parts), numbers=numbers, stubs=stubs, top=self.top,
+        values = dict(parts=list(parts), numbers=numbers, stubs=stubs, heads=list(heads), top=self.top,
                       created=self.digest.generated.isoformat(), **common, **self.ctx)
         if apart:
             html = self.theme.render("pdf/digest.html.j2", css="", **values)
@@ -98,9 +104,13 @@ class Renderer:
         anchors = [a for s in self.digest.sections for a in (s.anchor, *(p.id for p in s.posts))]
         return self.doc(fonts, "front", numbers=dict.fromkeys(anchors, BLANK))
 
-    def samples(self, fonts: str) -> tuple[Doc, Doc]:
-        """The footer sample, and a contents with one section and one article whose numbers are known."""
-        footer = self.doc(fonts, "stubs", stubs=1, first_page=FOOTER_FIRST, total=FOOTER_TOTAL)
+    def samples(self, fonts: str, heads: Iterable[Key] = ()) -> tuple[Doc, Doc]:
+        """The footer sample — a page for the footer, then one for each running head (:mod:`.heads`): those
+        the issue's pages will have, and ``heads`` — and a contents with one section and one article whose
+        numbers are known."""
+        titles = [s.title if self.digest.sectioned else "" for s in self.digest.sections]
+        pairs = dict.fromkeys([*predicted(titles, str(self.theme.labels.get("contents", "Contents"))), *heads])
+        footer = self.doc(fonts, "stubs", stubs=1, first_page=FOOTER_FIRST, total=FOOTER_TOTAL, heads=pairs)
         section = self.digest.sections[0]
         post = section.posts[0]
         tiny = dataclasses.replace(self.digest, sections=(dataclasses.replace(section, posts=(post,)),))
@@ -220,8 +230,28 @@ def lay_out_pieces(r: Renderer, store: PieceStore, front: Front | None = None,
     if front.ahead is not None:
         keep(front.ahead.result())
     laid_all = [found[d.name] for d in docs]
+    pieces = Pieces(laid_all[0], laid_all[1:-2], laid_all[-2], laid_all[-1], len(missing))
+    pieces = _all_heads(r, store, pieces, fonts, found)
     store.prune(protect=found)
-    return Pieces(laid_all[0], laid_all[1:-2], laid_all[-2], laid_all[-1], len(missing))
+    return pieces
+
+
+def _all_heads(r: Renderer, store: PieceStore, pieces: Pieces, fonts: str, found: dict[str, Laid]) -> Pieces:
+    """The pieces with a footer sample that has every running head their pages need: the sample is made
+    before the pieces are laid out, from the heads a digest's pages have with the default templates; a
+    theme whose pages have others gets a sample with those too, laid out now (then found in the cache)."""
+    lacking = (needed((laid.heads, laid.drew_heads) for laid in [pieces.front, *pieces.body])
+               - needed([(pieces.footer_sample.heads, False)]))
+    if not lacking:
+        return pieces
+    doc = r.samples(fonts, sorted(lacking))[0]
+    laid = store.get(doc.name)
+    if laid is None:
+        _import_layout()
+        laid = lay_out(_jobs([doc], 1, r, store)[0])[0]
+        store.put(laid)
+    found[laid.name] = laid
+    return dataclasses.replace(pieces, footer_sample=laid, laid_now=pieces.laid_now + 1)
 
 
 def render_single(r: Renderer, out: Path, variant: str | None) -> tuple[list[int], list[str]]:
