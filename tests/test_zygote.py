@@ -1,6 +1,7 @@
 """The zygote (``digest.runtime.zygote``): the process heavy workers are forked from, started early. Ctrl-C
 while it is still importing prints nothing from it, and it ends with the process that started it — on
-Ctrl-C or ``kill -9`` — at once, not when its imports are done."""
+Ctrl-C or ``kill -9`` — at once, not when its imports are done; whether it is a fork of that process or,
+with a spinner thread running, a new interpreter."""
 from __future__ import annotations
 
 import contextlib
@@ -27,8 +28,11 @@ Path(__file__).with_suffix(".importing").touch()
 time.sleep(30)  # an import that takes long (WeasyPrint's takes 0.2-0.4 s)
 """
 MAIN = """
-import sys, time
+import sys, threading, time
 from digest.runtime import zygote
+
+if sys.argv[1] == "spinner":  # a thread running: forking is unsafe, the server is a new interpreter
+    threading.Thread(target=time.sleep, args=(60,), daemon=True).start()
 
 assert zygote.start(["slow_preload"]) is not None
 print("started", flush=True)
@@ -54,15 +58,15 @@ def adopting():
 
 
 def _group(pgid: int) -> list[str]:
-    ps = subprocess.run(["ps", "-eo", "pid=,pgid=,stat=,args="], capture_output=True, text=True).stdout
+    ps = subprocess.run(["ps", "-ww", "-eo", "pid=,pgid=,stat=,args="], capture_output=True, text=True).stdout
     return [line for line in ps.splitlines() if line.split()[1] == str(pgid) and not line.split()[2].startswith("Z")]
 
 
-def _started(tmp_path: Path, adopted: list[int]) -> subprocess.Popen[str]:
+def _started(tmp_path: Path, adopted: list[int], how: str) -> subprocess.Popen[str]:
     (tmp_path / "slow_preload.py").write_text(SLOW)
     # (the server finds its preload on the PYTHONPATH it inherits: Python 3.11's ignores this one's sys.path)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.Popen([sys.executable, "-c", MAIN], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-c", MAIN, how], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True, text=True, env=env)
     assert proc.stdout is not None and proc.stdout.readline().strip() == "started"
     deadline = time.monotonic() + 20
@@ -70,6 +74,7 @@ def _started(tmp_path: Path, adopted: list[int]) -> subprocess.Popen[str]:
         time.sleep(0.05)
     assert (tmp_path / "slow_preload.importing").exists()  # the server is importing
     assert len(_group(proc.pid)) == 3  # this process, the server, its resource tracker
+    assert sum("multiprocessing.forkserver" in line for line in _group(proc.pid)) == (how == "spinner")
     adopted.extend(int(line.split()[0]) for line in _group(proc.pid) if int(line.split()[0]) != proc.pid)
     return proc
 
@@ -81,8 +86,9 @@ def _gone(pgid: int, seconds: float) -> bool:
     return not _group(pgid)
 
 
-def test_ctrl_c_while_the_zygote_imports_prints_only_the_parents_interruption(tmp_path, adopting):
-    proc = _started(tmp_path, adopting)
+@pytest.mark.parametrize("how", ["fork", "spinner"])
+def test_ctrl_c_while_the_zygote_imports_prints_only_the_parents_interruption(tmp_path, adopting, how):
+    proc = _started(tmp_path, adopting, how)
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does: the whole process group
     _, err = proc.communicate(timeout=10)
     assert proc.returncode != 0 and err.count("Traceback") == 1 and "KeyboardInterrupt" in err  # the parent's own
@@ -90,8 +96,9 @@ def test_ctrl_c_while_the_zygote_imports_prints_only_the_parents_interruption(tm
     assert _gone(proc.pid, 3)  # its import would take 30 s
 
 
-def test_the_zygote_dies_with_its_parent_even_on_kill_9(tmp_path, adopting):
-    proc = _started(tmp_path, adopting)
+@pytest.mark.parametrize("how", ["fork", "spinner"])
+def test_the_zygote_dies_with_its_parent_even_on_kill_9(tmp_path, adopting, how):
+    proc = _started(tmp_path, adopting, how)
     os.kill(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=10)
     assert _gone(proc.pid, 3)
