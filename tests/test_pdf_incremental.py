@@ -59,7 +59,8 @@ def builds(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:  # small pieces: several per section with few posts
         mp.setattr(pdf_plan, "PIECE_MIN", 3_000)
         mp.setattr(pdf_plan, "PIECE_MAX", 9_000)
-        mp.setattr(parallel, "alongside", lambda fn, job: ahead.append(job.docs[0].name) or real_alongside(fn, job))
+        mp.setattr(parallel, "alongside",
+                   lambda fn, job, *ctx: ahead.append(job.docs[0].name) or real_alongside(fn, job, *ctx))
         first = build(site, root / "out-first", root / "cache")
         before = pieces_in(root / "cache")
         add_post(site)
@@ -69,7 +70,7 @@ def builds(tmp_path_factory):
         warm_ahead = list(ahead)
         cold = build(site, root / "out-cold", root / "cache-cold")
         total = len(pieces_in(root / "cache-cold"))
-        mp.setattr(parallel, "alongside", lambda fn, job: None)  # one core, or threads running: no layout ahead
+        mp.setattr(parallel, "alongside", lambda fn, job, *ctx: None)  # one core, or threads running: no layout ahead
         one_by_one = build(site, root / "out-one", root / "cache-one")
     return first, warm, cold, laid_now, total, warm_ahead, one_by_one
 

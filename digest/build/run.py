@@ -21,7 +21,7 @@ from digest.config.load import output_folder
 from digest.config.settings import Settings
 from digest.editions import load_settings
 from digest.errors import BusyError, ConfigError, NothingToBuild, Problem, quoted_path
-from digest.runtime import parallel
+from digest.runtime import parallel, zygote
 from digest.runtime.env import Environment
 from digest.runtime.files import failed_folder, is_storage_error, storage_error
 from digest.runtime.lock import output_lock, remove_stale_temp_files
@@ -59,8 +59,7 @@ class BuildOptions:
 
 def _run_jobs(jobs: list[IssueJob], workers: int, theme: Theme) -> Iterator[IssueOutcome]:
     """Each job's outcome, in order: here, or on worker processes in shares (each loads the theme once)."""
-    allowed = all(registry.get(f).parallel for f in (jobs[0].formats if jobs else ()))
-    if workers <= 1 or len(jobs) <= 1 or not allowed:
+    if _built_here(jobs, workers):
         for job in jobs:
             yield build_issue(job, theme)
         return
@@ -70,6 +69,23 @@ def _run_jobs(jobs: list[IssueJob], workers: int, theme: Theme) -> Iterator[Issu
     preload = ["digest.build.issue", *(m for f in jobs[0].formats for m in registry.get(f).preload)]
     for outcomes in parallel.run_jobs(build_share, shares, n, preload):
         yield from outcomes
+
+
+def _built_here(jobs: list[IssueJob], workers: int) -> bool:
+    """Whether the issues are built in this process (else in worker processes, by shares)."""
+    allowed = all(registry.get(f).parallel for f in (jobs[0].formats if jobs else ()))
+    return workers <= 1 or len(jobs) <= 1 or not allowed
+
+
+def _start_workers(settings: Settings, jobs: list[IssueJob], workers: int) -> None:
+    """The editions that will fork workers from this process have the process they fork from started now,
+    importing what they need on another core while this one collects the issue (a PDF's layouts:
+    WeasyPrint). Only once an issue is known to need building: a build that finds nothing new starts none."""
+    if not jobs or not _built_here(jobs, workers):
+        return
+    preload = [m for f in jobs[0].formats for m in registry.get(f).forks(settings)]
+    if preload:
+        zygote.start(list(dict.fromkeys(preload)))
 
 
 def build(
@@ -124,6 +140,7 @@ def _build_locked(todo: list[IssueJob], settings: Settings, index: SiteIndex, ou
                   on_issue: Callable[[IssueResult], None] | None, on_wait: Callable[[], None] | None) -> None:
     with output_lock(out_dir, options.wait, on_wait, shared=options.shard is not None):
         pending = _pending(todo, index, result)
+        _start_workers(settings, pending, options.jobs)
         try:
             for outcome in _run_jobs(pending, options.jobs, theme):
                 _record(result, outcome, on_issue)

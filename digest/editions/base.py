@@ -62,6 +62,13 @@ class Edition:
     def primary(self) -> Output:
         return next((o for o in self.outputs if o.primary), self.outputs[0])
 
+    def forks(self, settings: Settings) -> tuple[str, ...]:
+        """What the worker processes that writing this edition with ``settings`` forks import before their
+        first job (``()``: it forks none). A build that writes it in this process starts, before it collects
+        the issue, the process those workers are forked from, importing these modules on another core
+        (:func:`digest.runtime.zygote.start`)."""
+        return ()
+
     def write(self, digest: Digest, ctx: WriteContext) -> list[Path]:
         """Write the issue's files (atomically) and return their paths."""
         raise NotImplementedError

@@ -8,6 +8,8 @@ and whether forking is safe here:
 * :func:`run_jobs` / :func:`workers` — a few heavy independent jobs (issues of a back-fill, PDF chunks): a
   process pool. Results come back in the jobs' order, whatever order they finish in.
 * :func:`alongside` — one task run in a forked child while this process goes on (drawing a cover).
+* :func:`.zygote.start` — a process started early that imports what heavy workers need (WeasyPrint) while
+  this one goes on; those workers are then forked from it (``ctx`` here), and this process never imports it.
 
 ``fork`` is instant and the children inherit every module already imported, but forking a process that
 runs other threads (a progress spinner) could copy a lock mid-use; there a fork server with the needed
@@ -134,11 +136,12 @@ def _die_with_parent() -> None:
         os._exit(1)
 
 
-def workers(count: int, preload: Iterable[str] = ()) -> Executor | None:
-    """A process pool of ``count`` workers for heavy jobs (``None`` when fewer than two are worth it)."""
+def workers(count: int, preload: Iterable[str] = (), ctx: BaseContext | None = None) -> Executor | None:
+    """A process pool of ``count`` workers for heavy jobs (``None`` when fewer than two are worth it), forked
+    from ``ctx`` (a :func:`.zygote.start`) when given."""
     if count < 2:
         return None
-    ctx = _context(preload)
+    ctx = ctx or _context(preload)
     assert ctx is not None  # not fork-only: some context always exists
     from concurrent.futures import ProcessPoolExecutor
 
@@ -213,16 +216,18 @@ def stop_workers(pool: Executor) -> None:
 
 
 class Background(Generic[R]):
-    """``fn(arg)`` running in a forked child; :meth:`result` waits for it (a child's exception is raised
-    here), :meth:`cancel` kills it. Made by :func:`alongside` only where forking is safe."""
+    """``fn(arg)`` running in a forked child (of this process, or of ``ctx``, a :func:`.zygote.start`: ``fn``
+    and ``arg`` then pickled); :meth:`result` waits for it (a child's exception is raised here), :meth:`cancel`
+    kills it. Made by :func:`alongside` only where forking is safe."""
 
-    def __init__(self, fn: Callable[[T], R], arg: T):
+    def __init__(self, fn: Callable[[T], R], arg: T, ctx: BaseContext | None = None):
         import multiprocessing
 
-        ctx = multiprocessing.get_context("fork")
+        ctx = ctx or multiprocessing.get_context("fork")
         self._recv, send = ctx.Pipe(duplex=False)
-        self._child = ctx.Process(target=_child, args=(fn, arg, send), daemon=True)
-        self._child.start()
+        self._child = ctx.Process(target=_child, args=(fn, arg, send), daemon=True)  # type: ignore[attr-defined]
+        with held_signals():  # (from a fork server, a hand-over: see held_signals)
+            self._child.start()
         send.close()  # the child holds the only writing end: its end, even a crash, reads as EOF here
 
     def result(self) -> R:
@@ -247,9 +252,12 @@ class Background(Generic[R]):
         self._recv.close()
 
 
-def alongside(fn: Callable[[T], R], arg: T) -> Background[R] | None:
-    """``fn(arg)`` started in a forked child when a spare core and a safe fork allow it, else ``None``
-    (the caller then runs it itself when it needs the result)."""
+def alongside(fn: Callable[[T], R], arg: T, ctx: BaseContext | None = None) -> Background[R] | None:
+    """``fn(arg)`` started in a child forked from ``ctx`` (a :func:`.zygote.start`) when given, else from this
+    process when a spare core and a safe fork allow it, else ``None`` (the caller then runs it itself when it
+    needs the result)."""
+    if ctx is not None:
+        return Background(fn, arg, ctx)
     if spare_cores() > 1 and can_fork():
         return Background(fn, arg)
     return None

@@ -36,6 +36,14 @@ class PdfEdition(Edition):
     order = 20
     preload = ("digest.editions.pdf.render", "weasyprint")
 
+    def forks(self, settings: Settings) -> tuple[str, ...]:
+        """Its layout workers, unless one pass lays it out here or one worker is asked for."""
+        from digest.editions.pdf.weasy import WORKER_PRELOAD
+
+        options = settings.options(PdfOptions)
+        single = bool(options.variant) or not options.section_page_break
+        return () if single or options.workers == 1 else WORKER_PRELOAD
+
     def write(self, digest: Digest, ctx: WriteContext) -> list[Path]:
         from digest.editions.pdf.fonts import check_fonts, report_missing, report_refused
         from digest.editions.pdf.merge import Joiner, assemble_pdf

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from digest.config.settings import Settings
 from digest.editions.base import WriteContext, base_context
@@ -30,9 +30,12 @@ from digest.editions.pdf.options import PdfOptions
 from digest.editions.pdf.pieces import Pieces, PieceStore, fonts_installed, piece_key
 from digest.editions.pdf.plan import Part, group_jobs, plan_pieces
 from digest.editions.pdf.stamp import ARTICLE_SAMPLE, FOOTER_FIRST, FOOTER_TOTAL, SECTION_SAMPLE
-from digest.editions.pdf.weasy import import_weasyprint
+from digest.editions.pdf.weasy import WORKER_PRELOAD, import_weasyprint
 from digest.model import Digest
-from digest.runtime import parallel
+from digest.runtime import parallel, zygote
+
+if TYPE_CHECKING:
+    from multiprocessing.context import BaseContext
 
 TOP_HEADLINES = 8
 BLANK = "\u200b"  # what the front's number boxes hold: a zero-width space keeps each box where a number goes
@@ -123,16 +126,25 @@ def worker_count(options: PdfOptions) -> int:
     return max(1, options.workers or parallel.spare_cores())
 
 
-def _pool(n: int, jobs: int) -> Executor | None:
-    _import_layout()
-    return parallel.workers(min(n, jobs), ["digest.editions.pdf.layout", "weasyprint"])
+def _zygote(workers: int) -> BaseContext | None:
+    """Where the layouts are forked from: the process that imported WeasyPrint for them — started by the
+    build while it collected the issue (``Edition.forks``), else now — or ``None`` (one worker, one core:
+    this process lays out, or forks, as before). This process then never imports WeasyPrint: ~0.2 s on the
+    path of a rebuild after one new article, which only joins the pieces."""
+    return zygote.start(WORKER_PRELOAD) if workers > 1 else None
+
+
+def _pool(n: int, jobs: int, ctx: BaseContext | None = None) -> Executor | None:
+    if ctx is None:
+        _import_layout()
+    return parallel.workers(min(n, jobs), ["digest.editions.pdf.layout", "weasyprint"], ctx)
 
 
 def _import_layout() -> None:
-    """WeasyPrint imported here, once, just before a layout is forked (the front matter's child, the
-    workers): they inherit it instead of importing it each — ~0.5 s of CPU apiece, mostly cffi parsing its C
-    declarations; a sixth of a rebuild after one new article. Not sooner: a build whose pieces are all in
-    the cache never needs it. Its libraries are loaded by their sonames (:mod:`.weasy`)."""
+    """Without a :func:`_zygote`, WeasyPrint imported here, once, just before a layout is forked (the front
+    matter's child, the workers): they inherit it instead of importing it each — ~0.5 s of CPU apiece,
+    mostly cffi parsing its C declarations. Not sooner: a build whose pieces are all in the cache never
+    needs it. Its libraries are loaded by their sonames (:mod:`.weasy`)."""
     import_weasyprint()
 
 
@@ -146,19 +158,34 @@ def _jobs(missing: list[Doc], workers: int, r: Renderer, store: PieceStore) -> l
                 rules=r.rules) for k, group in enumerate(groups)]
 
 
-def _run(jobs: list[Job], workers: int, done: Callable[[list[Laid]], None]) -> None:
+def _run(jobs: list[Job], workers: int, done: Callable[[list[Laid]], None],
+         meanwhile: Callable[[], None] = lambda: None) -> None:
     """Lay out the jobs (on worker processes when there are several), each job's pieces handed to ``done`` as
     soon as that job is over: they are stored while the other workers' jobs still run, not all after the
-    last one (the join waits for the last job; what is left to do then is only the join)."""
+    last one (the join waits for the last job; what is left to do then is only the join). ``meanwhile``
+    runs once the jobs are under way (in this process, before its own layouts when it lays out)."""
+    ctx = _zygote(workers) if jobs else None
+    if len(jobs) == 1 and ctx is not None:  # (a rebuild's new piece: beside the front matter, this process waits)
+        child = parallel.Background(lay_out_apart, jobs[0], ctx)
+        try:
+            meanwhile()
+        except BaseException:
+            child.cancel()
+            raise
+        done(child.result())
+        return
     if len(jobs) <= 1 or workers <= 1:
+        meanwhile()
         _here(jobs, done)
         return
-    with parallel.closing(_pool(workers, len(jobs))) as pool:  # interrupted: its workers killed, not awaited
+    with parallel.closing(_pool(workers, len(jobs), ctx)) as pool:  # interrupted: its workers killed, not awaited
         if pool is None:
+            meanwhile()
             _here(jobs, done)
             return
         heaviest_first = sorted(jobs, key=lambda j: -sum(d.weight for d in j.docs))
         futures = [parallel.submit(pool, lay_out_apart, job) for job in heaviest_first]
+        meanwhile()
         for future in as_completed(futures):  # (a failed job raises here at once; its workers are killed)
             done(future.result())
 
@@ -196,10 +223,12 @@ def front_ahead(r: Renderer, store: PieceStore) -> Front:
     doc = front_of(r)
     if store.get(doc.name) is not None or worker_count(r.options) < 2:
         return Front(doc)
-    _import_layout()  # (also when no child can be forked: this process then lays it out itself)
+    ctx = _zygote(worker_count(r.options))
+    if ctx is None:
+        _import_layout()  # (also when no child can be forked: this process then lays it out itself)
     # (lay_out, not lay_out_apart: where no child can be forked, this process lays it out and goes on)
     job = dataclasses.replace(_jobs([doc], 1, r, store)[0], collect=False)  # a child ends with it
-    return Front(doc, parallel.alongside(lay_out, job))
+    return Front(doc, parallel.alongside(lay_out, job, ctx))
 
 
 def lay_out_pieces(r: Renderer, store: PieceStore, front: Front | None = None,
@@ -223,10 +252,14 @@ def lay_out_pieces(r: Renderer, store: PieceStore, front: Front | None = None,
             found[laid.name] = laid
             joiner.offer(laid)
 
-    for laid in list(found.values()):
-        joiner.offer(laid)
+    def cached() -> None:  # (copied into the PDF while the layouts run)
+        for laid in list(found.values()):
+            joiner.offer(laid)
+
     if later:
-        _run(_jobs(later, worker_count(r.options), r, store), worker_count(r.options), keep)
+        _run(_jobs(later, worker_count(r.options), r, store), worker_count(r.options), keep, cached)
+    else:
+        cached()
     if front.ahead is not None:
         keep(front.ahead.result())
     laid_all = [found[d.name] for d in docs]

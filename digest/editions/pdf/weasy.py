@@ -17,6 +17,9 @@ import io
 import sys
 from collections.abc import Iterator
 
+# what the process the layout workers are forked from imports ahead (:mod:`.worker`; see runtime.zygote)
+WORKER_PRELOAD = ("digest.editions.pdf.worker",)
+
 
 def _not_searched(name: str) -> None:
     return None
