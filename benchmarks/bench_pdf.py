@@ -31,7 +31,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .common import PYTHON, digest_cmd, make_site, markdown_of
+from .common import PYTHON, SUBREAPER, digest_cmd, make_site, markdown_of
 
 DAY = "2022-04-19"
 PROFILES = Path(__file__).resolve().parent / "profiles"
@@ -70,11 +70,12 @@ def _pss_kb(pid: int) -> int:
 
 
 def measure_tree(cmd: list[str], *, env: dict | None = None, interval: float = 0.05) -> TreeRun:
-    """Wall time and peak memory of ``cmd`` with every process it starts."""
+    """Wall time, CPU and peak memory of ``cmd`` with every process it starts (run under
+    :data:`~benchmarks.common.SUBREAPER`: the processes it does not wait for count too)."""
     peak = [0]
     done = threading.Event()
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})},
+    proc = subprocess.Popen([*SUBREAPER, *cmd], env={**os.environ, **(env or {})},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def sample() -> None:

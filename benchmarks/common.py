@@ -59,6 +59,27 @@ for line in sys.stdin:
 _launcher: list[subprocess.Popen] = []
 
 
+# A command whose processes may outlive their parent (digest's PDF layouts are forked from a zygote, which the
+# build's process never waits for: wait4 on the build would miss their CPU) runs under this wrapper: a child
+# subreaper, so every descendant is reparented to it and reaped by it, and the CPU wait4 reports for the wrapper
+# is the whole tree's. It ends when the last of them has ended, with the command's exit status.
+SUBREAPER = [PYTHON, "-S", "-c", r"""
+import ctypes, os, signal, sys
+ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+_, status = os.waitpid(pid, 0)
+while True:
+    try:
+        os.wait()
+    except ChildProcessError:
+        break
+code = os.waitstatus_to_exitcode(status)
+sys.exit(code if code >= 0 else 128 - code)
+"""]
+
+
 def run_child(cmd: list[str], *, cwd: Path | None = None, env: dict | None = None, limit: float | None = None,
               quiet: bool = True) -> Child:
     """Run ``cmd`` from the launcher: its wall time, CPU and its own peak RSS (wait4), stopped after ``limit``."""
